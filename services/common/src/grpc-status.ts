@@ -1,0 +1,44 @@
+import { status, type StatusObject, Metadata } from '@grpc/grpc-js';
+import { ServiceError } from './service-error.js';
+import { log } from './log.js';
+
+export type ErrorStatus = Pick<StatusObject, 'code' | 'details'>;
+
+/** A status that came back from a downstream gRPC call (grpc-js attaches code and details). */
+const isGrpcCallError = (err: unknown): err is Error & { code: number; details: string } =>
+  err instanceof Error &&
+  typeof (err as { code?: unknown }).code === 'number' &&
+  typeof (err as { details?: unknown }).details === 'string';
+
+// Socket-level failures mapped by cause, as connect-es does: the peer is down or went away.
+const NODE_ERROR_CODES: Record<string, status> = {
+  ECONNREFUSED: status.UNAVAILABLE,
+  ECONNRESET: status.UNAVAILABLE,
+  EPIPE: status.UNAVAILABLE,
+  ETIMEDOUT: status.DEADLINE_EXCEEDED,
+};
+
+/**
+ * The one place that turns any error into a gRPC status. Known errors keep their code and message;
+ * an abort keeps the code of its reason (cancel, deadline, shutdown); anything else is logged with
+ * its stack and answered as INTERNAL without leaking internals.
+ */
+export function toErrorStatus(err: unknown): ErrorStatus {
+  if (err instanceof ServiceError) return { code: err.code, details: err.message };
+  if (isGrpcCallError(err)) return { code: err.code, details: err.details };
+  if (err instanceof Error && err.name === 'AbortError') {
+    const reason = (err as { cause?: unknown }).cause;
+    return reason === undefined ? { code: status.CANCELLED, details: 'cancelled' } : toErrorStatus(reason);
+  }
+  const nodeCode = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  const mapped = nodeCode === undefined ? undefined : NODE_ERROR_CODES[nodeCode];
+  if (mapped !== undefined) return { code: mapped, details: `peer unreachable (${nodeCode})` };
+  log.error('unexpected error', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  return { code: status.INTERNAL, details: 'internal error (logged on the server)' };
+}
+
+/** The shape grpc-js accepts when a handler fails. */
+export function toGrpcError(err: unknown): Partial<StatusObject> & { message: string } {
+  const s = toErrorStatus(err);
+  return { code: s.code, details: s.details, message: s.details, metadata: new Metadata() };
+}

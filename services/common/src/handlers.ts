@@ -1,0 +1,42 @@
+import type { handleBidiStreamingCall, handleUnaryCall } from '@grpc/grpc-js';
+import { createCallSignal } from './call-signal.js';
+import { toGrpcError } from './grpc-status.js';
+import { readMessages, writeMessage } from './message-stream.js';
+
+/**
+ * Streaming handlers are written as async generators over the request messages, as nice-grpc does;
+ * this adapts one to grpc-js: joins the call's signal, writes with backpressure, maps failures.
+ */
+export function bidiHandler<Req, Res>(
+  shutdown: AbortSignal,
+  handler: (requests: AsyncIterable<Req>, signal: AbortSignal) => AsyncIterable<Res>,
+): handleBidiStreamingCall<Req, Res> {
+  return (call) => {
+    const { signal, dispose } = createCallSignal(call, shutdown);
+    void (async () => {
+      try {
+        for await (const response of handler(readMessages<Req>(call, signal), signal)) {
+          await writeMessage(call, response, signal);
+        }
+        call.end();
+      } catch (err: unknown) {
+        if (!call.cancelled) call.emit('error', toGrpcError(signal.aborted ? signal.reason : err));
+      } finally {
+        dispose();
+      }
+    })();
+  };
+}
+
+export function unaryHandler<Req, Res>(
+  shutdown: AbortSignal,
+  handler: (request: Req, signal: AbortSignal) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const { signal, dispose } = createCallSignal(call, shutdown);
+    handler(call.request, signal).then(
+      (response) => callback(null, response),
+      (err: unknown) => callback(toGrpcError(signal.aborted ? signal.reason : err)),
+    ).finally(dispose);
+  };
+}

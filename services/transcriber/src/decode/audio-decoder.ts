@@ -1,0 +1,159 @@
+import { AudioEncoding, type AudioFormat } from '../../../../gen/callscribe/v1/audio.js';
+import { invalidArgument } from '../../../common/src/service-error.js';
+import { FfmpegDecoder } from './ffmpeg-decoder.js';
+import { FrameReader } from './frame-reader.js';
+import type { SampleCodec } from './sample-codec.js';
+import { WavStream } from './wav-stream.js';
+
+export interface SourceInfo {
+  /** e.g. "wav/mulaw", "raw/pcm_s16le", "ffmpeg/mp3". */
+  sourceFormat: string;
+  sampleRateHz: number;
+  channels: number;
+}
+
+export type AudioSink = (planar: Float32Array[], info: SourceInfo) => void;
+
+export interface DecoderOptions {
+  /** Path of an ffmpeg binary, or undefined when none is installed. */
+  ffmpegPath: string | undefined;
+  maxAudioBytes: number;
+}
+
+const RAW_CODECS: Partial<Record<AudioEncoding, SampleCodec>> = {
+  [AudioEncoding.PCM_S16LE]: 'pcm_s16le',
+  [AudioEncoding.MULAW]: 'mulaw',
+  [AudioEncoding.ALAW]: 'alaw',
+  [AudioEncoding.F32LE]: 'f32le',
+};
+
+// 12 bytes tell every container we accept apart.
+const SNIFF_BYTES = 12;
+
+function sniffContainer(head: Buffer): 'wav' | 'mp3' | 'flac' | 'ogg' | 'unknown' {
+  const ascii = head.toString('latin1', 0, 4);
+  if (ascii === 'RIFF' || ascii === 'RIFX') return 'wav';
+  if (ascii === 'fLaC') return 'flac';
+  if (ascii === 'OggS') return 'ogg';
+  if (ascii.startsWith('ID3') || (head[0] === 0xff && ((head[1] ?? 0) & 0xe0) === 0xe0)) return 'mp3';
+  return 'unknown';
+}
+
+/**
+ * Decodes audio bytes as they arrive into planar float samples at the source rate (16 kHz for what
+ * ffmpeg decodes). Raw encodings are taken as declared; AUTO sniffs the container.
+ */
+export class AudioDecoder {
+  private mode: 'sniff' | 'wav' | 'raw' | 'ffmpeg' = 'sniff';
+  private sniffed: Buffer[] = [];
+  private sniffedLength = 0;
+  private wav: WavStream | undefined;
+  private raw: FrameReader | undefined;
+  private ffmpeg: FfmpegDecoder | undefined;
+  private totalBytes = 0;
+  info: SourceInfo | undefined;
+
+  constructor(
+    format: AudioFormat | undefined,
+    private readonly options: DecoderOptions,
+    private readonly sink: AudioSink,
+  ) {
+    const encoding = format?.encoding ?? AudioEncoding.AUTO;
+    const codec = RAW_CODECS[encoding];
+    if (codec !== undefined) {
+      const rate = format?.sampleRateHz ?? 0;
+      const channels = format?.channels || 1;
+      if (rate < 1000 || rate > 384000) {
+        throw invalidArgument(`config.format.sample_rate_hz must be 1000..384000 for raw ${codec} audio, got ${rate}`);
+      }
+      if (channels > 8) throw invalidArgument(`config.format.channels must be 1..8, got ${channels}`);
+      this.mode = 'raw';
+      this.raw = new FrameReader(codec, channels);
+      this.info = { sourceFormat: `raw/${codec}`, sampleRateHz: rate, channels };
+    } else if (encoding !== AudioEncoding.AUTO) {
+      throw invalidArgument(`config.format.encoding ${String(encoding)} is not a known encoding`);
+    }
+  }
+
+  async write(bytes: Buffer): Promise<void> {
+    this.totalBytes += bytes.length;
+    if (this.totalBytes > this.options.maxAudioBytes) {
+      throw invalidArgument(`audio exceeds the transcriber's limit of ${this.options.maxAudioBytes} bytes per request`);
+    }
+    switch (this.mode) {
+      case 'raw':
+        this.emit((this.raw as FrameReader).push(bytes));
+        return;
+      case 'wav':
+        return this.writeWav(bytes);
+      case 'ffmpeg':
+        return (this.ffmpeg as FfmpegDecoder).write(bytes);
+      case 'sniff': {
+        this.sniffed.push(bytes);
+        this.sniffedLength += bytes.length;
+        if (this.sniffedLength >= SNIFF_BYTES) await this.choose();
+      }
+    }
+  }
+
+  private async choose(): Promise<void> {
+    const head = Buffer.concat(this.sniffed, this.sniffedLength);
+    this.sniffed = [];
+    const container = sniffContainer(head);
+    if (container === 'wav') {
+      this.mode = 'wav';
+      this.wav = new WavStream();
+      return this.writeWav(head);
+    }
+    if (container === 'unknown') {
+      throw invalidArgument(
+        'unrecognised audio: the first bytes are not a WAV, MP3, FLAC or OGG header; ' +
+          'for headerless audio set config.format.encoding (PCM_S16LE, MULAW, ALAW, F32LE) and sample_rate_hz',
+      );
+    }
+    return this.startFfmpeg(container, head);
+  }
+
+  private async writeWav(bytes: Buffer): Promise<void> {
+    const wav = this.wav as WavStream;
+    const r = wav.push(bytes);
+    if (r.kind === 'foreign') return this.startFfmpeg(`WAV ${r.codecName}`, r.buffered);
+    if (r.kind === 'audio' && wav.format !== undefined) {
+      this.info ??= { sourceFormat: `wav/${wav.format.codec}`, sampleRateHz: wav.format.sampleRateHz, channels: wav.format.channels };
+      this.emit(r.planar);
+    }
+  }
+
+  private async startFfmpeg(label: string, head: Buffer): Promise<void> {
+    if (this.options.ffmpegPath === undefined) {
+      throw invalidArgument(`${label} audio needs ffmpeg, which is not installed on this transcriber; send WAV or raw PCM/mu-law/A-law`);
+    }
+    this.mode = 'ffmpeg';
+    const sourceFormat = `ffmpeg/${label.replace(/^WAV /, 'wav-').replace(/\s+/g, '_').toLowerCase()}`;
+    this.ffmpeg = new FfmpegDecoder(this.options.ffmpegPath, label, (planar, rate) => {
+      this.info ??= { sourceFormat, sampleRateHz: rate, channels: planar.length };
+      this.emit(planar);
+    });
+    await this.ffmpeg.write(head);
+  }
+
+  private emit(planar: Float32Array[]): void {
+    if ((planar[0]?.length ?? 0) > 0 && this.info !== undefined) this.sink(planar, this.info);
+  }
+
+  /** Flushes and validates; throws INVALID_ARGUMENT when the stream was not whole. */
+  async end(): Promise<SourceInfo> {
+    if (this.mode === 'sniff') {
+      if (this.sniffedLength === 0) throw invalidArgument('the stream carried no audio bytes after the config');
+      await this.choose();
+    }
+    if (this.mode === 'wav') (this.wav as WavStream).end();
+    if (this.mode === 'ffmpeg') await (this.ffmpeg as FfmpegDecoder).end();
+    if (this.info === undefined) throw invalidArgument('the stream carried no audio bytes after the config');
+    return this.info;
+  }
+
+  dispose(): void {
+    this.ffmpeg?.kill();
+  }
+}
