@@ -1,7 +1,14 @@
-import type { handleBidiStreamingCall, handleUnaryCall } from '@grpc/grpc-js';
+import type { Deadline, handleBidiStreamingCall, handleUnaryCall } from '@grpc/grpc-js';
 import { createCallSignal } from './call-signal.js';
 import { toGrpcError } from './grpc-status.js';
 import { readMessages, writeMessage } from './message-stream.js';
+
+export interface CallContext {
+  /** Aborted on client cancel, deadline or server shutdown; the reason carries the status. */
+  signal: AbortSignal;
+  /** The client's deadline, to pass on to downstream calls. */
+  deadline: Deadline;
+}
 
 /**
  * Streaming handlers are written as async generators over the request messages, as nice-grpc does;
@@ -9,13 +16,13 @@ import { readMessages, writeMessage } from './message-stream.js';
  */
 export function bidiHandler<Req, Res>(
   shutdown: AbortSignal,
-  handler: (requests: AsyncIterable<Req>, signal: AbortSignal) => AsyncIterable<Res>,
+  handler: (requests: AsyncIterable<Req>, context: CallContext) => AsyncIterable<Res>,
 ): handleBidiStreamingCall<Req, Res> {
   return (call) => {
     const { signal, dispose } = createCallSignal(call, shutdown);
     void (async () => {
       try {
-        for await (const response of handler(readMessages<Req>(call, signal), signal)) {
+        for await (const response of handler(readMessages<Req>(call, signal), { signal, deadline: call.getDeadline() })) {
           await writeMessage(call, response, signal);
         }
         call.end();
@@ -30,11 +37,11 @@ export function bidiHandler<Req, Res>(
 
 export function unaryHandler<Req, Res>(
   shutdown: AbortSignal,
-  handler: (request: Req, signal: AbortSignal) => Promise<Res>,
+  handler: (request: Req, context: CallContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const { signal, dispose } = createCallSignal(call, shutdown);
-    handler(call.request, signal).then(
+    handler(call.request, { signal, deadline: call.getDeadline() }).then(
       (response) => callback(null, response),
       (err: unknown) => callback(toGrpcError(signal.aborted ? signal.reason : err)),
     ).finally(dispose);

@@ -63,6 +63,9 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, highWater
         },
         async return(): Promise<IteratorResult<T>> {
           cleanup();
+          // A next() still waiting (another task reading the same stream) ends instead of hanging.
+          ended = true;
+          notify();
           return { value: undefined, done: true };
         },
       };

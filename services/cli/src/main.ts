@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { AudioEncoding } from '../../../gen/callscribe/v1/audio.js';
+import { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
+import { formatHelp, option, OptionError, parseOptions, parsers } from '../../common/src/options.js';
+import { streamAudio } from '../../common/src/transcribe-client.js';
+import { formatFinal, formatSegment } from './format.js';
+
+const options = {
+  target: option({ flag: 'target', env: 'CALLSCRIBE_TARGET', defaultValue: '127.0.0.1:50051', help: 'gateway host:port', parse: parsers.hostPort }),
+  json: option({ flag: 'json', defaultValue: false, help: 'print one JSON object (segments + final) instead of text', parse: parsers.boolean }),
+  encoding: option({ flag: 'encoding', defaultValue: 'auto' as 'auto' | 'pcm_s16le' | 'mulaw' | 'alaw' | 'f32le', help: 'audio encoding; raw encodings need --sample-rate', parse: parsers.choice(['auto', 'pcm_s16le', 'mulaw', 'alaw', 'f32le'] as const) }),
+  sampleRate: option({ flag: 'sample-rate', defaultValue: 0, help: 'sample rate of raw audio in Hz', parse: parsers.int(0, 384000) }),
+  channels: option({ flag: 'channels', defaultValue: 1, help: 'channels of raw audio', parse: parsers.int(1, 8) }),
+  language: option({ flag: 'language', defaultValue: '', help: 'language code, e.g. en', parse: parsers.string }),
+  words: option({ flag: 'words', defaultValue: false, help: 'ask for word timestamps', parse: parsers.boolean }),
+  chunkBytes: option({ flag: 'chunk-bytes', defaultValue: 32 * 1024, help: 'bytes per streamed message', parse: parsers.int(256, 16 * 1024 * 1024) }),
+  deadlineMs: option({ flag: 'deadline-ms', defaultValue: 600_000, help: 'deadline for the whole call', parse: parsers.int(1, 86_400_000) }),
+};
+
+const ENCODINGS = { auto: AudioEncoding.AUTO, pcm_s16le: AudioEncoding.PCM_S16LE, mulaw: AudioEncoding.MULAW, alaw: AudioEncoding.ALAW, f32le: AudioEncoding.F32LE };
+const usage = 'usage: callscribe transcribe FILE [options]\n       callscribe stats [--target host:port]';
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseOptions(options, argv);
+  const [command, file] = args.positionals;
+  if (args.help || command === undefined) {
+    process.stdout.write(formatHelp(usage, options));
+    return command === undefined && !args.help ? 2 : 0;
+  }
+  const o = args.values;
+  const client = new GatewayClient(o.target, credentials.createInsecure());
+  try {
+    if (command === 'stats') {
+      const stats = await new Promise((resolve, reject) =>
+        client.getServerStats({}, new Metadata(), { deadline: Date.now() + 5000 }, (err, s) => (err !== null ? reject(err) : resolve(s))),
+      );
+      process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+      return 0;
+    }
+    if (command !== 'transcribe' || file === undefined) throw new OptionError(usage);
+    const audio = await readFile(file);
+    const result = await streamAudio((opts) => client.streamTranscribe(opts), audio, {
+      chunkBytes: o.chunkBytes,
+      deadlineMs: o.deadlineMs,
+      config: {
+        format: { encoding: ENCODINGS[o.encoding], sampleRateHz: o.sampleRate, channels: o.channels },
+        language: o.language,
+        wordTimestamps: o.words,
+      },
+      onSegment: (s) => {
+        if (!o.json) process.stdout.write(formatSegment(s) + '\n');
+      },
+    });
+    if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else process.stdout.write((result.segments.length === 0 ? '(no speech found)\n' : '') + formatFinal(result.final) + '\n');
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof OptionError) process.stderr.write(`callscribe: ${err.message}\n`);
+    else {
+      const e = err as { code?: number; details?: string; message?: string };
+      process.stderr.write(`callscribe: ${e.details ?? e.message ?? String(err)}${e.code !== undefined ? ` (gRPC status ${e.code})` : ''}\n`);
+    }
+    process.exit(1);
+  },
+);

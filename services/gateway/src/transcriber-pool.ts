@@ -1,0 +1,42 @@
+import { connectivityState, credentials } from '@grpc/grpc-js';
+import { TranscriberClient } from '../../../gen/callscribe/v1/transcriber.js';
+import { unavailable } from '../../common/src/service-error.js';
+
+export interface TranscriberTarget {
+  address: string;
+  client: TranscriberClient;
+}
+
+/**
+ * Round-robin over transcriber addresses, skipping one whose channel is in TRANSIENT_FAILURE while
+ * another is not: a stream cannot move once audio has gone to a transcriber, so choose well up front.
+ */
+export class TranscriberPool {
+  readonly targets: TranscriberTarget[];
+  private cursor = 0;
+
+  constructor(addresses: readonly string[], maxMessageBytes: number) {
+    if (addresses.length === 0) throw new Error('at least one transcriber address is required');
+    this.targets = addresses.map((address) => ({
+      address,
+      client: new TranscriberClient(address, credentials.createInsecure(), {
+        'grpc.max_send_message_length': maxMessageBytes,
+        'grpc.max_receive_message_length': maxMessageBytes,
+      }),
+    }));
+  }
+
+  next(): TranscriberTarget {
+    for (let i = 0; i < this.targets.length; i++) {
+      const target = this.targets[this.cursor++ % this.targets.length] as TranscriberTarget;
+      if (target.client.getChannel().getConnectivityState(true) !== connectivityState.TRANSIENT_FAILURE) return target;
+    }
+    const fallback = this.targets[this.cursor++ % this.targets.length];
+    if (fallback === undefined) throw unavailable('no transcriber configured');
+    return fallback;
+  }
+
+  close(): void {
+    for (const t of this.targets) t.client.close();
+  }
+}

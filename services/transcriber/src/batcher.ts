@@ -1,0 +1,215 @@
+import { status } from '@grpc/grpc-js';
+import { log } from '../../common/src/log.js';
+import { ServiceError, resourceExhausted, unavailable } from '../../common/src/service-error.js';
+import type { WorkerPool } from './worker-pool.js';
+import { WorkerCrashedError, type WorkerSegment } from './worker-process.js';
+
+export interface BatcherOptions {
+  batchSize: number;
+  maxDelayMs: number;
+  maxQueuedChunks: number;
+}
+
+export interface ChunkOutcome {
+  segments: WorkerSegment[];
+  queueMs: number;
+  /** This chunk's share of its batch's inference time, by audio length. */
+  asrMs: number;
+}
+
+interface Job {
+  requestId: number;
+  language: string;
+  wordTimestamps: boolean;
+  audio: Float32Array;
+  enqueuedAt: number;
+  attempts: number;
+  settled: boolean;
+  resolve(o: ChunkOutcome): void;
+  reject(e: unknown): void;
+}
+
+export interface BatcherStats {
+  queueDepth: number;
+  batchesDispatched: number;
+  chunksDispatched: number;
+  chunksCancelled: number;
+  batchesRetried: number;
+  batchSizes: Map<number, number>;
+}
+
+/**
+ * Cross-request dynamic batcher. Chunks from every in-flight request wait in per-request queues; when
+ * a worker is free, a batch of up to `batchSize` is taken round-robin across requests (so one long
+ * file cannot starve short calls), or fewer once the oldest chunk has waited `maxDelayMs`. A batch
+ * whose worker crashed is retried once, ahead of new work; chunks of a cancelled request are dropped
+ * before any worker sees them.
+ */
+export class Batcher {
+  private readonly queues = new Map<number, Job[]>();
+  private order: number[] = [];
+  private cursor = 0;
+  private retries: Job[][] = [];
+  private queued = 0;
+  private timer: NodeJS.Timeout | undefined;
+  readonly stats: BatcherStats = {
+    queueDepth: 0,
+    batchesDispatched: 0,
+    chunksDispatched: 0,
+    chunksCancelled: 0,
+    batchesRetried: 0,
+    batchSizes: new Map(),
+  };
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly options: BatcherOptions,
+  ) {
+    pool.onAvailable(() => this.dispatch());
+  }
+
+  submit(requestId: number, audio: Float32Array, language: string, wordTimestamps: boolean, signal: AbortSignal): Promise<ChunkOutcome> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.queued >= this.options.maxQueuedChunks) {
+      return Promise.reject(resourceExhausted(`transcriber queue is full (${this.queued} chunks waiting); retry with backoff or add transcribers`));
+    }
+    return new Promise<ChunkOutcome>((resolve, reject) => {
+      const job: Job = { requestId, language, wordTimestamps, audio, enqueuedAt: performance.now(), attempts: 0, settled: false, resolve, reject };
+      let queue = this.queues.get(requestId);
+      if (queue === undefined) {
+        queue = [];
+        this.queues.set(requestId, queue);
+        this.order.push(requestId);
+      }
+      queue.push(job);
+      this.queued++;
+      this.stats.queueDepth = this.queued;
+      this.dispatch();
+    });
+  }
+
+  /** Drops a request's queued chunks; its chunks already on a worker finish and are ignored. */
+  cancel(requestId: number, reason: unknown): void {
+    const queue = this.queues.get(requestId);
+    if (queue === undefined) return;
+    this.queues.delete(requestId);
+    this.order = this.order.filter((id) => id !== requestId);
+    this.queued -= queue.length;
+    this.stats.queueDepth = this.queued;
+    this.stats.chunksCancelled += queue.length;
+    for (const job of queue) settle(job, () => job.reject(reason));
+  }
+
+  private dispatch(): void {
+    while (this.retries.length > 0 || this.queued > 0) {
+      const retry = this.retries[0];
+      if (retry === undefined && !this.batchDue()) return;
+      const slot = this.pool.takeIdle();
+      if (slot === undefined) {
+        if (!this.pool.serving && this.pool.slots.every((s) => s.state === 'stopped')) this.failAll(unavailable('no transcription worker is running'));
+        return;
+      }
+      const batch = retry === undefined ? this.take() : (this.retries.shift() as Job[]);
+      void this.runBatch(slot, batch);
+    }
+  }
+
+  /** A full batch is waiting, or the oldest chunk has waited long enough. */
+  private batchDue(): boolean {
+    if (this.queued === 0) return false;
+    if (this.queued >= this.options.batchSize) return true;
+    let oldest = Infinity;
+    for (const q of this.queues.values()) oldest = Math.min(oldest, q[0]?.enqueuedAt ?? Infinity);
+    const waitMs = this.options.maxDelayMs - (performance.now() - oldest);
+    if (waitMs <= 0) return true;
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.dispatch();
+      }, Math.ceil(waitMs));
+    }
+    return false;
+  }
+
+  private take(): Job[] {
+    const batch: Job[] = [];
+    let language: string | undefined;
+    let progressed = true;
+    while (batch.length < this.options.batchSize && progressed && this.order.length > 0) {
+      progressed = false;
+      for (let visited = 0; visited < this.order.length && batch.length < this.options.batchSize; visited++) {
+        this.cursor %= this.order.length;
+        const id = this.order[this.cursor] as number;
+        const queue = this.queues.get(id) as Job[];
+        this.cursor++;
+        const head = queue[0];
+        // One batch, one language: the engine decodes a batch with a single prompt.
+        if (head === undefined || (language !== undefined && head.language !== language)) continue;
+        language ??= head.language;
+        batch.push(queue.shift() as Job);
+        progressed = true;
+        if (queue.length === 0) {
+          this.queues.delete(id);
+          this.order = this.order.filter((x) => x !== id);
+          this.cursor--;
+        }
+      }
+    }
+    this.queued -= batch.length;
+    this.stats.queueDepth = this.queued;
+    return batch;
+  }
+
+  private async runBatch(slot: Parameters<WorkerPool['run']>[0], batch: Job[]): Promise<void> {
+    const live = batch.filter((j) => !j.settled);
+    if (live.length === 0) {
+      slot.state = 'idle';
+      this.dispatch();
+      return;
+    }
+    const dispatchedAt = performance.now();
+    this.stats.batchesDispatched++;
+    this.stats.chunksDispatched += live.length;
+    this.stats.batchSizes.set(live.length, (this.stats.batchSizes.get(live.length) ?? 0) + 1);
+    for (const j of live) j.attempts++;
+    const first = live[0] as Job;
+    try {
+      const result = await this.pool.run(slot, { language: first.language, wordTimestamps: first.wordTimestamps, chunks: live.map((j) => j.audio) });
+      const totalSamples = live.reduce((n, j) => n + j.audio.length, 0);
+      live.forEach((job, i) => {
+        settle(job, () =>
+          job.resolve({
+            segments: result.segments[i] ?? [],
+            queueMs: dispatchedAt - job.enqueuedAt,
+            asrMs: (result.elapsedMs * job.audio.length) / Math.max(1, totalSamples),
+          }),
+        );
+      });
+    } catch (err: unknown) {
+      if (err instanceof WorkerCrashedError && live.every((j) => j.attempts < 2)) {
+        // Transcription is idempotent, so the batch runs again, ahead of new work.
+        log.warn('worker crashed during a batch; retrying it once', { chunks: live.length, reason: err.message });
+        this.stats.batchesRetried++;
+        this.retries.push(live);
+      } else {
+        const failure =
+          err instanceof WorkerCrashedError
+            ? new ServiceError(status.UNAVAILABLE, `transcription worker crashed twice on this audio: ${err.message}`)
+            : new ServiceError(status.INTERNAL, `transcription failed: ${err instanceof Error ? err.message : String(err)}`);
+        for (const job of live) settle(job, () => job.reject(failure));
+      }
+    } finally {
+      this.dispatch();
+    }
+  }
+
+  private failAll(err: unknown): void {
+    for (const id of [...this.queues.keys()]) this.cancel(id, err);
+  }
+}
+
+function settle(job: Job, action: () => void): void {
+  if (job.settled) return;
+  job.settled = true;
+  action();
+}

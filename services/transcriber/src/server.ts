@@ -1,0 +1,134 @@
+import { Server } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { EngineInfo } from '../../../gen/callscribe/v1/transcript.js';
+import { TranscriberService, type TranscriberServer } from '../../../gen/callscribe/v1/transcriber.js';
+import type { TranscriberStats } from '../../../gen/callscribe/v1/stats.js';
+import { bidiHandler, unaryHandler } from '../../common/src/handlers.js';
+import { log } from '../../common/src/log.js';
+import { listen, stopServer } from '../../common/src/server-lifecycle.js';
+import { Batcher } from './batcher.js';
+import type { TranscriberConfig } from './config.js';
+import { ffmpegAvailable } from './decode/ffmpeg-decoder.js';
+import { createGpuReader } from './gpu-stats.js';
+import { DEFAULT_REGION_OPTIONS } from './speech-regions.js';
+import { transcribe, type TranscriptionDeps } from './transcription.js';
+import { loadVadModel } from './vad-model.js';
+import { VadScheduler } from './vad-scheduler.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface RunningTranscriber {
+  address: string;
+  pool: WorkerPool;
+  batcher: Batcher;
+  stop(graceMs?: number): Promise<void>;
+}
+
+const SERVICE_NAME = 'callscribe.v1.Transcriber';
+
+export async function startTranscriber(config: TranscriberConfig): Promise<RunningTranscriber> {
+  const shutdown = new AbortController();
+  const pool = new WorkerPool(config.workers, {
+    pythonPath: config.pythonPath,
+    workerDir: config.workerDir,
+    backend: config.backend,
+    startTimeoutMs: config.workerStartTimeoutMs,
+  });
+  const [engineDescription, vadModel] = await Promise.all([pool.start(), loadVadModel()]);
+  const engine: EngineInfo = {
+    backend: engineDescription.backend,
+    model: engineDescription.model,
+    device: engineDescription.device,
+    computeType: engineDescription.computeType,
+    batchSize: config.batchSize,
+  };
+  const batcher = new Batcher(pool, { batchSize: config.batchSize, maxDelayMs: config.maxDelayMs, maxQueuedChunks: config.maxQueuedChunks });
+  const vad = new VadScheduler(vadModel);
+  const ffmpegPath = config.ffmpegPath !== '' && ffmpegAvailable(config.ffmpegPath) ? config.ffmpegPath : undefined;
+  if (ffmpegPath === undefined) log.warn('ffmpeg not found: MP3/FLAC/OGG and non-PCM WAV codecs will be rejected');
+  const readGpu = createGpuReader(config.nvidiaSmiPath);
+
+  const deps: TranscriptionDeps = {
+    batcher,
+    vad,
+    engine: () => engine,
+    languages: () => engineDescription.languages,
+    options: {
+      audioChunkSec: config.audioChunkSec,
+      speechPadMs: config.speechPadMs,
+      regions: { ...DEFAULT_REGION_OPTIONS, threshold: config.vadThreshold, negThreshold: Math.max(0.01, config.vadThreshold - 0.15) },
+      ffmpegPath,
+      maxAudioBytes: config.maxAudioBytes,
+    },
+  };
+  const counters = { inFlight: 0, completed: 0, failed: 0, audioSec: 0 };
+  let address = '';
+
+  const service: TranscriberServer = {
+    transcribe: bidiHandler(shutdown.signal, async function* (requests, { signal }) {
+      counters.inFlight++;
+      let ok = false;
+      try {
+        for await (const event of transcribe(requests, deps, signal)) {
+          if (event.event?.$case === 'final') counters.audioSec += event.event.final.audioDurationSec;
+          yield event;
+        }
+        ok = true;
+      } finally {
+        counters.inFlight--;
+        if (ok) counters.completed++;
+        else counters.failed++;
+      }
+    }),
+    getStats: unaryHandler(shutdown.signal, async (): Promise<TranscriberStats> => {
+      const s = batcher.stats;
+      return {
+        address,
+        engine,
+        inFlightRequests: counters.inFlight,
+        queueDepth: s.queueDepth,
+        batchesDispatched: s.batchesDispatched,
+        chunksDispatched: s.chunksDispatched,
+        chunksCancelled: s.chunksCancelled,
+        batchesRetried: s.batchesRetried,
+        batchSizes: [...s.batchSizes].sort((a, b) => a[0] - b[0]).map(([batchSize, count]) => ({ batchSize, count })),
+        workers: pool.slots.map((w) => ({ id: w.id, pid: w.process?.pid ?? 0, state: w.state, batches: w.batches, restarts: w.restarts })),
+        gpu: await readGpu(),
+        requestsCompleted: counters.completed,
+        requestsFailed: counters.failed,
+        audioSecTranscribed: counters.audioSec,
+      };
+    }),
+  };
+
+  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  server.addService(TranscriberService, service);
+  const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
+  health.addToServer(server);
+  const healthTimer = setInterval(() => {
+    const state = pool.serving ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', state);
+    health.setStatus(SERVICE_NAME, state);
+  }, 1000);
+  healthTimer.unref();
+  address = await listen(server, config.listen);
+  log.info('transcriber ready', { engine, workers: config.workers, batchSize: config.batchSize, ffmpeg: ffmpegPath !== undefined });
+
+  return {
+    address,
+    pool,
+    batcher,
+    async stop(graceMs = config.shutdownGraceMs) {
+      clearInterval(healthTimer);
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+      const stopped = stopServer(server, graceMs);
+      // Calls still running when the grace time ends are told UNAVAILABLE rather than cut.
+      const timer = setTimeout(() => shutdown.abort(), Math.max(0, graceMs - 100));
+      await stopped;
+      clearTimeout(timer);
+      shutdown.abort();
+      await pool.stop(2000);
+      await vadModel.release();
+    },
+  };
+}
