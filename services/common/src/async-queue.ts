@@ -17,7 +17,8 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   fail(error: unknown): void {
-    if (this.failure === undefined) this.failure = { error };
+    if (this.closed) return;
+    this.failure = { error };
     this.closed = true;
     this.notify();
   }

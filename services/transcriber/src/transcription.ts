@@ -83,6 +83,11 @@ export async function* transcribe(
   const requestId = nextRequestId++;
   const { options, batcher, vad } = deps;
   const out = new AsyncQueue<TranscriptEvent>();
+  // Ends with the call (cancel, deadline, shutdown) or with this request's own failure or completion;
+  // either way its queued chunks go and nothing more is produced for it.
+  const life = new AbortController();
+  const endLife = () => life.abort(signal.reason);
+  signal.addEventListener('abort', endLife, { once: true });
   const done: Array<ChunkDone | undefined> = [];
   const pendingChunks: Array<Promise<void>> = [];
   let emitted = 0;
@@ -90,6 +95,7 @@ export async function* transcribe(
   let speechSamples = 0;
 
   const onChunk = (chunk: SpeechChunk) => {
+    if (life.signal.aborted) return;
     const audio = new Float32Array(chunk.samples);
     let offset = 0;
     for (const piece of chunk.pieces) {
@@ -97,7 +103,7 @@ export async function* transcribe(
       offset += piece.end - piece.start;
     }
     speechSamples += chunk.samples;
-    const job = batcher.submit(requestId, audio, language, config.wordTimestamps, signal).then((outcome) => {
+    const job = batcher.submit(requestId, audio, language, config.wordTimestamps, life.signal).then((outcome) => {
       done[chunk.index] = { segments: toSegments(chunk, outcome.segments, config.wordTimestamps), queueMs: outcome.queueMs, asrMs: outcome.asrMs };
       while (done[emitted] !== undefined) {
         for (const segment of (done[emitted] as ChunkDone).segments) out.push({ event: { $case: 'segment', segment } });
@@ -123,6 +129,15 @@ export async function* transcribe(
     },
     onError: (err) => out.fail(err),
   });
+  life.signal.addEventListener(
+    'abort',
+    () => {
+      batcher.cancel(requestId, life.signal.reason);
+      vad.drop(vadStream);
+      out.fail(life.signal.reason);
+    },
+    { once: true },
+  );
 
   const pending: Float32Array[][] = [];
   let source: SourceInfo | undefined;
@@ -190,10 +205,10 @@ export async function* transcribe(
   try {
     yield* out;
   } finally {
+    signal.removeEventListener('abort', endLife);
+    if (!life.signal.aborted) life.abort(new ServiceError(status.CANCELLED, 'request ended'));
     void iterator.return?.();
-    vad.drop(vadStream);
     decoder.dispose();
     resampler?.dispose();
-    batcher.cancel(requestId, signal.aborted ? signal.reason : new ServiceError(status.CANCELLED, 'request ended'));
   }
 }

@@ -134,6 +134,7 @@ export class VadScheduler {
   }
 
   wake(stream: VadStream): void {
+    if (stream.closed) return;
     this.openLanes(stream);
     if (stream.ended) {
       // The end of input can retire lanes that were waiting for a window that will never come.

@@ -40,6 +40,13 @@ class SphinxBackend:
                 raise BackendLoadError(f"sphinx model file {path} is missing; install Debian's pocketsphinx-en-us")
             config.set_string(key, path)
         config.set_string("-logfn", os.devnull)
+        # Live CMN carries the cepstral mean from one utterance into the next, so one caller's audio
+        # would change another's transcript; batch CMN normalises each chunk on its own.
+        config.set_string("-cmn", "batch")
+        # The noise and silence trackers also adapt across utterances; silence is already gone
+        # (the transcriber's VAD cut it), and without them recall on our test calls went up.
+        config.set_boolean("-remove_noise", False)
+        config.set_boolean("-remove_silence", False)
         self._decoder = Decoder(config)
         self._logmath = self._decoder.get_logmath()
         self.info = EngineInfo("sphinx", "cmusphinx-en-us-5.2", "cpu", "float32", ["en"])
