@@ -51,6 +51,7 @@ export class AudioDecoder {
   private raw: FrameReader | undefined;
   private ffmpeg: FfmpegDecoder | undefined;
   private totalBytes = 0;
+  private frames = 0;
   info: SourceInfo | undefined;
 
   constructor(
@@ -138,7 +139,9 @@ export class AudioDecoder {
   }
 
   private emit(planar: Float32Array[]): void {
-    if ((planar[0]?.length ?? 0) > 0 && this.info !== undefined) this.sink(planar, this.info);
+    const n = planar[0]?.length ?? 0;
+    this.frames += n;
+    if (n > 0 && this.info !== undefined) this.sink(planar, this.info);
   }
 
   /** Flushes and validates; throws INVALID_ARGUMENT when the stream was not whole. */
@@ -150,6 +153,7 @@ export class AudioDecoder {
     if (this.mode === 'wav') (this.wav as WavStream).end();
     if (this.mode === 'ffmpeg') await (this.ffmpeg as FfmpegDecoder).end();
     if (this.info === undefined) throw invalidArgument('the stream carried no audio bytes after the config');
+    if (this.frames === 0) throw invalidArgument(`the ${this.info.sourceFormat} audio holds no samples (an empty data chunk?)`);
     return this.info;
   }
 
