@@ -29,9 +29,11 @@ export async function writeAudio(path: string, channels: Float32Array[], formatA
   channels.forEach((ch, c) => {
     for (let i = 0; i < frames; i++) interleaved[i * channels.length + c] = ch[i] ?? 0;
   });
+  // -D: sox dithers by default when it narrows samples, which would make every generated file,
+  // and so every transcript of it, differ from run to run.
   await run(
     'sox',
-    ['-t', 'f32', '-e', 'floating-point', '-r', '16000', '-c', String(channels.length), '-', ...formatArgs, path],
+    ['-D', '-t', 'f32', '-e', 'floating-point', '-r', '16000', '-c', String(channels.length), '-', ...formatArgs, path],
     Buffer.from(interleaved.buffer),
   );
 }
