@@ -85,3 +85,13 @@ export function chunkTimeToSource(chunk: SpeechChunk, tSec: number, rateHz = 160
   const last = chunk.pieces[chunk.pieces.length - 1];
   return (last?.end ?? 0) / rateHz;
 }
+
+/** Which piece of the chunk a time inside its joined audio falls in. */
+export function pieceIndexAt(chunk: SpeechChunk, tSec: number, rateHz = 16000): number {
+  let t = tSec * rateHz;
+  for (const [i, piece] of chunk.pieces.entries()) {
+    t -= piece.end - piece.start;
+    if (t < 0) return i;
+  }
+  return chunk.pieces.length - 1;
+}

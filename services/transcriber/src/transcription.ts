@@ -5,7 +5,7 @@ import { AsyncQueue } from '../../common/src/async-queue.js';
 import { ServiceError, invalidArgument } from '../../common/src/service-error.js';
 import { audioOf, expectConfig } from '../../common/src/validate-config.js';
 import type { Batcher } from './batcher.js';
-import { Chunker, chunkTimeToSource, type SpeechChunk } from './chunker.js';
+import { Chunker, chunkTimeToSource, pieceIndexAt, type SpeechChunk } from './chunker.js';
 import { AudioDecoder, type SourceInfo } from './decode/audio-decoder.js';
 import { createResampler, TARGET_RATE_HZ, type Resampler } from './resampler.js';
 import { SpeechRegionTracker, type SpeechRegionOptions } from './speech-regions.js';
@@ -46,16 +46,45 @@ function downmix(planar: Float32Array[]): Float32Array {
   return out;
 }
 
+/**
+ * Maps engine segments back to source time. A chunk joins several speech regions, so the pauses an
+ * engine would split on are gone; words are regrouped at region boundaries instead.
+ */
 function toSegments(chunk: SpeechChunk, segments: WorkerSegment[], withWords: boolean): Segment[] {
   const at = (t: number) => chunkTimeToSource(chunk, t);
-  return segments.map((s) => ({
-    startSec: at(s.start),
-    endSec: at(s.end),
-    text: s.text,
-    words: withWords ? s.words.map((w) => ({ text: w.text, startSec: at(w.start), endSec: at(w.end), confidence: w.confidence, speaker: '' })) : [],
+  const out: Segment[] = [];
+  for (const s of segments) {
+    const groups: WorkerSegment['words'][] = [];
+    let piece = -1;
+    for (const w of s.words) {
+      const p = pieceIndexAt(chunk, (w.start + w.end) / 2);
+      if (p !== piece || groups.length === 0) groups.push([]);
+      piece = p;
+      groups[groups.length - 1]?.push(w);
+    }
+    if (groups.length <= 1) {
+      out.push(segment(at(s.start), at(s.end), s.text, withWords ? s.words : [], at));
+      continue;
+    }
+    for (const words of groups) {
+      const first = words[0];
+      const last = words[words.length - 1];
+      if (first === undefined || last === undefined) continue;
+      out.push(segment(at(first.start), at(last.end), words.map((w) => w.text).join(' '), withWords ? words : [], at));
+    }
+  }
+  return out;
+}
+
+function segment(startSec: number, endSec: number, text: string, words: WorkerSegment['words'], at: (t: number) => number): Segment {
+  return {
+    startSec,
+    endSec,
+    text,
+    words: words.map((w) => ({ text: w.text, startSec: at(w.start), endSec: at(w.end), confidence: w.confidence, speaker: '' })),
     speaker: '',
     channel: 0,
-  }));
+  };
 }
 
 /**

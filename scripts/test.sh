@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test command: set up, build, then every test against real servers on loopback. Test files run
+# one at a time: each starts its own model workers, and two cores are shared by all of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+node --test --test-concurrency=1 dist/test/
