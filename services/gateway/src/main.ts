@@ -12,8 +12,10 @@ try {
     process.stdout.write(gatewayHelp());
     process.exit(0);
   }
-  const running = await startGateway(args.values);
-  onTerminationSignal(() => running.stop());
+  const started = startGateway(args.values);
+  // Installed before start-up finishes, so a SIGTERM right after "listening on" still stops cleanly.
+  onTerminationSignal(async () => (await started).stop());
+  await started;
 } catch (err: unknown) {
   if (err instanceof OptionError) {
     process.stderr.write(`callscribe-gateway: ${err.message}\n`);

@@ -12,8 +12,10 @@ try {
     process.stdout.write(transcriberHelp());
     process.exit(0);
   }
-  const running = await startTranscriber(resolveTranscriberConfig(args.values));
-  onTerminationSignal(() => running.stop());
+  const started = startTranscriber(resolveTranscriberConfig(args.values));
+  // Installed before start-up finishes, so a SIGTERM right after "listening on" still stops cleanly.
+  onTerminationSignal(async () => (await started).stop());
+  await started;
 } catch (err: unknown) {
   if (err instanceof OptionError) {
     process.stderr.write(`callscribe-transcriber: ${err.message}\n`);
