@@ -15,9 +15,10 @@ import { tmpdir } from 'node:os';
  * rounds of one run. Requests are 3 s of line noise: decode and VAD but no ASR, so the few
  * milliseconds the gateway adds are not lost in seconds of engine time.
  */
-const ROUNDS = Number(process.env['ROUNDS'] ?? 6);
-const PER_ROUND = Number(process.env['PER_ROUND'] ?? 60);
-const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 4);
+const SPEECH = process.env['WORKLOAD'] === 'speech';
+const ROUNDS = Number(process.env['ROUNDS'] ?? (SPEECH ? 3 : 6));
+const PER_ROUND = Number(process.env['PER_ROUND'] ?? (SPEECH ? 8 : 60));
+const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? (SPEECH ? 2 : 4));
 
 async function noiseWav(): Promise<Buffer> {
   const samples = new Float32Array(3 * 16000);
@@ -46,8 +47,15 @@ async function round(open: OpenStream, audio: Buffer, latencies: number[]): Prom
   return performance.now() - t0;
 }
 
-const stack = await startLocalStack(['--workers', '1']);
-const audio = await noiseWav();
+async function speechWav(): Promise<Buffer> {
+  const { ensureCorpus } = await import('../loadgen/src/demo/corpus-cache.js');
+  const dir = join(tmpdir(), 'callscribe-bench-corpus');
+  const files = await ensureCorpus(dir, () => {});
+  return readFile(join(dir, files.find((f) => f.includes('mono')) as string));
+}
+
+const stack = await startLocalStack(['--workers', SPEECH ? '2' : '1']);
+const audio = SPEECH ? await speechWav() : await noiseWav();
 const direct = new TranscriberClient(stack.transcriberAddress, credentials.createInsecure());
 const gateway = new GatewayClient(stack.gatewayAddress, credentials.createInsecure());
 const arms: Array<{ name: string; open: OpenStream; latencies: number[]; wallMs: number }> = [
@@ -68,7 +76,8 @@ const rows = arms.map((a) => {
   return { a, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), rps: a.latencies.length / (a.wallMs / 1000) };
 });
 const [d, g] = rows as [(typeof rows)[0], (typeof rows)[0]];
-process.stdout.write(`bench:gateway on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, 3 s noise WAV (decode + VAD, no ASR)\n\n`);
+const workload = SPEECH ? `a ${(audio.length / 32000).toFixed(0)} s call (sphinx ASR)` : '3 s noise WAV (decode + VAD, no ASR)';
+process.stdout.write(`bench:gateway on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, ${workload}\n\n`);
 process.stdout.write(
   table(
     ['path', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s'],

@@ -1,26 +1,35 @@
-import type { Deadline } from '@grpc/grpc-js';
-import { DiarizationMode, type AudioStreamRequest } from '../../../gen/callscribe/v1/audio.js';
-import type { TranscriptEvent } from '../../../gen/callscribe/v1/transcript.js';
-import type { TranscriberClient } from '../../../gen/callscribe/v1/transcriber.js';
+import { status, type Deadline } from '@grpc/grpc-js';
+import { AudioStreamRequest, DiarizationMode } from '../../../gen/callscribe/v1/audio.js';
 import { readMessages, writeMessage } from '../../common/src/message-stream.js';
-import { ServiceError } from '../../common/src/service-error.js';
-import { audioOf, expectConfig } from '../../common/src/validate-config.js';
-import { status } from '@grpc/grpc-js';
+import { invalidArgument, ServiceError } from '../../common/src/service-error.js';
+import { expectConfig } from '../../common/src/validate-config.js';
+import type { RawTranscriberClient } from './raw-methods.js';
+
+function decodeFirst(first: IteratorResult<Buffer>): IteratorResult<AudioStreamRequest> {
+  if (first.done === true) return first;
+  try {
+    return { done: false, value: AudioStreamRequest.decode(first.value) };
+  } catch {
+    throw invalidArgument('the first message is not a valid AudioStreamRequest');
+  }
+}
 
 /**
  * Forwards one client stream to a transcriber message by message (no file is ever held whole) and
- * relays its events. The client's deadline goes downstream; the client's cancel cancels downstream,
- * which frees the transcriber's queued work for this request.
+ * relays its events, as bytes. The config is checked here so a malformed stream costs the
+ * transcriber nothing; later messages are checked by the transcriber, whose status comes back as is.
+ * The client's deadline goes downstream; the client's cancel cancels downstream, which frees the
+ * transcriber's queued work for this request.
  */
 export async function* proxyTranscribe(
-  requests: AsyncIterable<AudioStreamRequest>,
-  client: TranscriberClient,
+  requests: AsyncIterable<Buffer>,
+  client: RawTranscriberClient,
   signal: AbortSignal,
   deadline: Deadline,
-): AsyncGenerator<TranscriptEvent> {
+): AsyncGenerator<Buffer> {
   const iterator = requests[Symbol.asyncIterator]();
-  // Checked here so a malformed stream costs the transcriber nothing.
-  const config = expectConfig(await iterator.next());
+  const first = await iterator.next();
+  const config = expectConfig(decodeFirst(first));
   if (config.diarization !== DiarizationMode.NONE) {
     throw new ServiceError(status.UNIMPLEMENTED, 'diarization is not available on this gateway yet; send diarization NONE');
   }
@@ -30,19 +39,15 @@ export async function* proxyTranscribe(
   let pumpFailure: unknown;
   let finished = false;
   const pump = (async () => {
-    await writeMessage(upstream, { payload: { $case: 'config', config } }, signal);
-    let index = 1;
-    for await (const message of { [Symbol.asyncIterator]: () => iterator }) {
-      audioOf(message, index++);
-      await writeMessage(upstream, message, signal);
-    }
+    await writeMessage(upstream, first.value as Buffer, signal);
+    for await (const message of { [Symbol.asyncIterator]: () => iterator }) await writeMessage(upstream, message, signal);
     upstream.end();
   })().catch((err: unknown) => {
     pumpFailure = err;
     upstream.cancel();
   });
   try {
-    for await (const event of readMessages<TranscriptEvent>(upstream, signal)) yield event;
+    for await (const event of readMessages<Buffer>(upstream, signal)) yield event;
     finished = true;
   } catch (err: unknown) {
     throw pumpFailure ?? (signal.aborted ? signal.reason : err);

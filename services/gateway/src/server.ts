@@ -1,12 +1,13 @@
-import { Metadata, Server, type Deadline } from '@grpc/grpc-js';
+import { Metadata, Server, type Deadline, type handleBidiStreamingCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { GatewayService, type GatewayServer } from '../../../gen/callscribe/v1/gateway.js';
+import type { GatewayServer } from '../../../gen/callscribe/v1/gateway.js';
 import type { ServerStats, TranscriberStats } from '../../../gen/callscribe/v1/stats.js';
 import { bidiHandler, unaryHandler } from '../../common/src/handlers.js';
 import { log } from '../../common/src/log.js';
 import { listen, stopServer } from '../../common/src/server-lifecycle.js';
 import type { GatewayConfig } from './config.js';
 import { proxyTranscribe } from './proxy-stream.js';
+import { rawGatewayService } from './raw-methods.js';
 import { TranscriberPool, type TranscriberTarget } from './transcriber-pool.js';
 
 export interface RunningGateway {
@@ -25,11 +26,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const pool = new TranscriberPool(config.transcribers, config.maxMessageBytes);
   let inFlight = 0;
 
-  const service: GatewayServer = {
+  // The streaming method moves bytes (see raw-methods.ts); the rest is typed by the generated interface.
+  const service: Omit<GatewayServer, 'streamTranscribe'> & { streamTranscribe: handleBidiStreamingCall<Buffer, Buffer> } = {
     streamTranscribe: bidiHandler(shutdown.signal, async function* (requests, { signal, deadline }) {
       inFlight++;
       try {
-        yield* proxyTranscribe(requests, pool.next().client, signal, deadline);
+        yield* proxyTranscribe(requests, pool.next().raw, signal, deadline);
       } finally {
         inFlight--;
       }
@@ -48,7 +50,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   };
 
   const server = new Server({ 'grpc.max_receive_message_length': config.maxMessageBytes });
-  server.addService(GatewayService, service);
+  server.addService(rawGatewayService, service);
   const health = new HealthImplementation({ '': 'SERVING', 'callscribe.v1.Gateway': 'SERVING' });
   health.addToServer(server);
   const address = await listen(server, config.listen);

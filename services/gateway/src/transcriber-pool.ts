@@ -1,10 +1,13 @@
 import { connectivityState, credentials } from '@grpc/grpc-js';
 import { TranscriberClient } from '../../../gen/callscribe/v1/transcriber.js';
+import { RawTranscriberClient } from './raw-methods.js';
 import { unavailable } from '../../common/src/service-error.js';
 
 export interface TranscriberTarget {
   address: string;
   client: TranscriberClient;
+  /** Same channel options, messages as bytes: the streaming proxy path. */
+  raw: RawTranscriberClient;
 }
 
 /**
@@ -17,19 +20,20 @@ export class TranscriberPool {
 
   constructor(addresses: readonly string[], maxMessageBytes: number) {
     if (addresses.length === 0) throw new Error('at least one transcriber address is required');
-    this.targets = addresses.map((address) => ({
-      address,
-      client: new TranscriberClient(address, credentials.createInsecure(), {
-        'grpc.max_send_message_length': maxMessageBytes,
-        'grpc.max_receive_message_length': maxMessageBytes,
-      }),
-    }));
+    this.targets = addresses.map((address) => {
+      const options = { 'grpc.max_send_message_length': maxMessageBytes, 'grpc.max_receive_message_length': maxMessageBytes };
+      return {
+        address,
+        client: new TranscriberClient(address, credentials.createInsecure(), options),
+        raw: new RawTranscriberClient(address, credentials.createInsecure(), options),
+      };
+    });
   }
 
   next(): TranscriberTarget {
     for (let i = 0; i < this.targets.length; i++) {
       const target = this.targets[this.cursor++ % this.targets.length] as TranscriberTarget;
-      if (target.client.getChannel().getConnectivityState(true) !== connectivityState.TRANSIENT_FAILURE) return target;
+      if (target.raw.getChannel().getConnectivityState(true) !== connectivityState.TRANSIENT_FAILURE) return target;
     }
     const fallback = this.targets[this.cursor++ % this.targets.length];
     if (fallback === undefined) throw unavailable('no transcriber configured');
@@ -37,6 +41,9 @@ export class TranscriberPool {
   }
 
   close(): void {
-    for (const t of this.targets) t.client.close();
+    for (const t of this.targets) {
+      t.client.close();
+      t.raw.close();
+    }
   }
 }
