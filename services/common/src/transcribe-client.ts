@@ -11,8 +11,11 @@ export interface StreamAudioOptions {
   chunkBytes?: number;
   deadlineMs?: number;
   signal?: AbortSignal;
-  /** Wait between messages, for pacing a live call; undefined sends as fast as flow control allows. */
+  /** Wait between messages; undefined sends as fast as flow control allows. */
   delayBetweenChunksMs?: number;
+  /** Send at this many bytes per second against an absolute schedule (a live call), so timer drift never accumulates. */
+  paceBytesPerSec?: number;
+  onAudioSent?(): void;
   onSegment?(segment: Segment): void;
   onFirstEvent?(): void;
 }
@@ -56,12 +59,18 @@ export function streamAudio(open: OpenStream, audio: Buffer, options: StreamAudi
       });
     try {
       await write({ payload: { $case: 'config', config: ConfigCodec.fromPartial(options.config ?? {}) } });
+      const started = performance.now();
       for (let offset = 0; offset < audio.length; offset += chunkBytes) {
         if (options.signal?.aborted === true) return;
+        if (options.paceBytesPerSec !== undefined) {
+          const due = started + (offset / options.paceBytesPerSec) * 1000 - performance.now();
+          if (due > 0) await new Promise((r) => setTimeout(r, due));
+        }
         await write({ payload: { $case: 'audio', audio: audio.subarray(offset, offset + chunkBytes) } });
         if (options.delayBetweenChunksMs !== undefined) await new Promise((r) => setTimeout(r, options.delayBetweenChunksMs));
       }
       call.end();
+      options.onAudioSent?.();
     } catch {
       // The call failed while sending; the error arrives through the 'error' event.
     }

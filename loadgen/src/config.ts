@@ -1,0 +1,51 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatHelp, option, OptionError, parsers, type ParsedArgs } from '../../services/common/src/options.js';
+import { AUDIO_EXTENSIONS } from './source/recording.js';
+
+export const runOptions = {
+  source: option({ flag: 'source', defaultValue: '', help: 's3://bucket/prefix or a local folder of recordings', parse: parsers.string }),
+  target: option({ flag: 'target', env: 'CALLSCRIBE_TARGET', defaultValue: '127.0.0.1:50051', help: 'gateway host:port', parse: parsers.hostPort }),
+  concurrency: option({ flag: 'concurrency', defaultValue: 4, help: 'closed loop: requests kept in flight', parse: parsers.int(1, 100_000) }),
+  rate: option({ flag: 'rate', defaultValue: 0, help: 'open loop: requests per second (0 = closed loop)', parse: parsers.number(0, 1_000_000) }),
+  arrival: option({ flag: 'arrival', defaultValue: 'poisson' as 'poisson' | 'constant', help: 'open-loop arrivals', parse: parsers.choice(['poisson', 'constant'] as const) }),
+  count: option({ flag: 'count', defaultValue: 0, help: 'stop after this many requests per level (0 = use --duration or --passes)', parse: parsers.int(0, 100_000_000) }),
+  durationSec: option({ flag: 'duration', defaultValue: 0, help: 'stop issuing after this many seconds per level', parse: parsers.number(0, 7 * 86400) }),
+  passes: option({ flag: 'passes', defaultValue: 1, help: 'times each recording is sent per level (when no --count/--duration)', parse: parsers.int(1, 1_000_000) }),
+  warmup: option({ flag: 'warmup', defaultValue: 0, help: 'requests sent first at each level and not measured', parse: parsers.int(0, 1_000_000) }),
+  sweep: option({ flag: 'sweep', defaultValue: [] as string[], help: 'levels run one after another: concurrencies (or rates with --rate), e.g. 1,2,4,8', parse: parsers.list }),
+  pace: option({ flag: 'pace', defaultValue: 'max' as 'max' | 'realtime', help: 'max: send as fast as flow control allows; realtime: at the audio\'s own speed, like a live call', parse: parsers.choice(['max', 'realtime'] as const) }),
+  out: option({ flag: 'out', defaultValue: 'results', help: 'results folder; each run writes <out>/<run-id>/', parse: parsers.string }),
+  runId: option({ flag: 'run-id', defaultValue: '', help: 'name of this run (default: a timestamp)', parse: parsers.string }),
+  cacheDir: option({ flag: 'cache-dir', env: 'CALLSCRIBE_CACHE_DIR', defaultValue: join(tmpdir(), 'callscribe-cache'), help: 'where S3 objects are cached', parse: parsers.string }),
+  extensions: option({ flag: 'ext', defaultValue: AUDIO_EXTENSIONS, help: 'audio file extensions to take', parse: parsers.list }),
+  s3Endpoint: option({ flag: 's3-endpoint', env: 'AWS_ENDPOINT_URL_S3', defaultValue: '', help: 'S3-compatible endpoint URL (MinIO, ...)', parse: parsers.string }),
+  s3Region: option({ flag: 's3-region', env: 'AWS_REGION', defaultValue: 'us-east-1', help: 'S3 region', parse: parsers.string }),
+  s3PathStyle: option({ flag: 's3-path-style', defaultValue: false, help: 'path-style requests (on by default with --s3-endpoint)', parse: parsers.boolean }),
+  s3PageSize: option({ flag: 's3-page-size', defaultValue: 1000, help: 'keys per ListObjectsV2 page', parse: parsers.int(1, 1000) }),
+  downloadConcurrency: option({ flag: 'download-concurrency', defaultValue: 8, help: 'parallel downloads into the cache', parse: parsers.int(1, 256) }),
+  language: option({ flag: 'language', defaultValue: '', help: 'language code sent in the config', parse: parsers.string }),
+  chunkBytes: option({ flag: 'chunk-bytes', defaultValue: 32 * 1024, help: 'bytes per audio message', parse: parsers.int(256, 16 * 1024 * 1024) }),
+  deadlineMs: option({ flag: 'deadline-ms', defaultValue: 600_000, help: 'deadline per request', parse: parsers.int(1, 86_400_000) }),
+  statsIntervalMs: option({ flag: 'stats-interval-ms', defaultValue: 1000, help: 'how often server/GPU stats are sampled', parse: parsers.int(50, 60_000) }),
+  maxInFlight: option({ flag: 'max-in-flight', defaultValue: 10_000, help: 'open loop: cap on requests in flight (waiting past it counts in latency)', parse: parsers.int(1, 1_000_000) }),
+  seed: option({ flag: 'seed', defaultValue: 1, help: 'seed for Poisson arrivals', parse: parsers.int(0, 2 ** 31) }),
+};
+
+export type RunConfig = ParsedArgs<typeof runOptions>['values'];
+
+export const runHelp = () =>
+  formatHelp(
+    'usage: callscribe-loadgen run --source s3://bucket/prefix|./folder [--target host:port] [options]\n       callscribe-loadgen merge a.hlog b.hlog ... [--out merged.hlog]',
+    runOptions,
+  );
+
+/** Cross-field checks, with the flag names a person would fix. */
+export function validateRunConfig(c: RunConfig): RunConfig {
+  if (c.source === '') throw new OptionError('--source is required: s3://bucket/prefix or a folder');
+  const levels = c.sweep.map(Number);
+  if (levels.some((n) => !Number.isFinite(n) || n <= 0)) throw new OptionError(`--sweep takes positive numbers, got "${c.sweep.join(',')}"`);
+  if (c.rate === 0 && levels.some((n) => !Number.isInteger(n))) throw new OptionError('--sweep concurrencies must be whole numbers');
+  const endpoint = c.s3Endpoint !== '';
+  return { ...c, s3PathStyle: c.s3PathStyle || endpoint, runId: c.runId || new Date().toISOString().replace(/[:.]/g, '-') };
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { writeFile } from 'node:fs/promises';
+import * as hdr from 'hdr-histogram-js';
+import { configureLog } from '../../services/common/src/log.js';
+import { OptionError, parseOptions } from '../../services/common/src/options.js';
+import { runHelp, runOptions, validateRunConfig } from './config.js';
+import { runLoadTest, terminalTable } from './load-test.js';
+import { mergeHlogs } from './metrics/merge-hlog.js';
+
+configureLog({ name: 'loadgen' });
+
+async function merge(args: string[]): Promise<void> {
+  const outAt = args.indexOf('--out');
+  const out = outAt === -1 ? undefined : args[outAt + 1];
+  const files = args.filter((_, i) => i !== outAt && i !== outAt + 1);
+  if (files.length === 0) throw new OptionError('merge needs .hlog files: callscribe-loadgen merge a.hlog b.hlog [--out merged.hlog]');
+  const merged = await mergeHlogs(files);
+  process.stdout.write(`merged ${files.length} logs: ${merged.totalCount} samples (values in the logs' units: us for latencies)\n`);
+  for (const p of [50, 90, 99, 99.9, 100]) process.stdout.write(`  p${p}: ${merged.getValueAtPercentile(p)}\n`);
+  if (out !== undefined) {
+    let text = '';
+    const writer = new hdr.HistogramLogWriter((s) => (text += s));
+    writer.outputLogFormatVersion();
+    writer.outputLegend();
+    merged.startTimeStampMsec = 0;
+    merged.endTimeStampMsec = 1000;
+    writer.outputIntervalHistogram(merged);
+    await writeFile(out, text);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'merge') {
+    await merge(rest);
+    return 0;
+  }
+  if (command !== 'run') {
+    process.stdout.write(runHelp());
+    return command === undefined || command === '--help' ? 0 : 2;
+  }
+  const args = parseOptions(runOptions, rest);
+  if (args.help) {
+    process.stdout.write(runHelp());
+    return 0;
+  }
+  const config = validateRunConfig(args.values);
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\nstopping: no new requests; waiting for those in flight (Ctrl-C again to quit now)\n');
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  const result = await runLoadTest(config, undefined, controller.signal);
+  process.stdout.write('\n' + terminalTable(result.summaries) + '\n\n');
+  process.stdout.write(`${result.csvRows} requests written to ${result.runDir}/requests.csv\nreport: ${result.runDir}/report.html\n`);
+  return result.summaries.some((s) => s.errors > 0) ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`callscribe-loadgen: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(err instanceof OptionError ? 2 : 1);
+  },
+);

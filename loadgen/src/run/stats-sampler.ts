@@ -1,0 +1,96 @@
+import { createWriteStream } from 'node:fs';
+import { Metadata } from '@grpc/grpc-js';
+import { stringify } from 'csv-stringify';
+import type { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
+import type { ServerStats } from '../../../gen/callscribe/v1/stats.js';
+
+export interface StatsSample {
+  atMs: number;
+  gpuAvailable: boolean;
+  gpuReason: string;
+  gpuUtilPct: number | undefined;
+  gpuMemUsedBytes: number | undefined;
+  queueDepth: number;
+  serverInFlight: number;
+  batches: number;
+  chunks: number;
+}
+
+const COLUMNS = ['at_ms', 'gpu_available', 'gpu_util_pct', 'gpu_mem_used_bytes', 'gpu_note', 'queue_depth', 'server_in_flight', 'batches_dispatched', 'chunks_dispatched'];
+
+/** Polls Gateway.GetServerStats and keeps the series, writing each sample to a CSV as it comes. */
+export class StatsSampler {
+  readonly samples: StatsSample[] = [];
+  private readonly csv = stringify({ header: true, columns: COLUMNS });
+  private readonly done: Promise<void>;
+  private timer: NodeJS.Timeout | undefined;
+  lastError: string | undefined;
+
+  constructor(
+    private readonly client: GatewayClient,
+    csvPath: string,
+    private readonly intervalMs: number,
+  ) {
+    const file = createWriteStream(csvPath);
+    this.csv.pipe(file);
+    this.done = new Promise((resolve) => file.on('finish', () => resolve()));
+  }
+
+  start(): void {
+    const tick = () => {
+      void this.sample().finally(() => {
+        if (this.timer !== undefined) this.timer = setTimeout(tick, this.intervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  private sample(): Promise<void> {
+    return new Promise((resolve) => {
+      this.client.getServerStats({}, new Metadata(), { deadline: Date.now() + Math.max(1000, this.intervalMs) }, (err, stats: ServerStats) => {
+        if (err !== null) {
+          this.lastError = err.details;
+          resolve();
+          return;
+        }
+        const t = stats.transcribers;
+        const devices = t.flatMap((x) => (x.gpu?.available === true ? x.gpu.devices : []));
+        const s: StatsSample = {
+          atMs: Date.now(),
+          gpuAvailable: devices.length > 0,
+          gpuReason: devices.length > 0 ? '' : (t[0]?.gpu?.reason ?? 'no transcriber answered'),
+          gpuUtilPct: devices.length > 0 ? devices.reduce((n, d) => n + d.utilizationPct, 0) / devices.length : undefined,
+          gpuMemUsedBytes: devices.length > 0 ? devices.reduce((n, d) => n + d.memoryUsedBytes, 0) : undefined,
+          queueDepth: t.reduce((n, x) => n + x.queueDepth, 0),
+          serverInFlight: t.reduce((n, x) => n + x.inFlightRequests, 0),
+          batches: t.reduce((n, x) => n + x.batchesDispatched, 0),
+          chunks: t.reduce((n, x) => n + x.chunksDispatched, 0),
+        };
+        this.samples.push(s);
+        this.csv.write([s.atMs, s.gpuAvailable, s.gpuUtilPct ?? '', s.gpuMemUsedBytes ?? '', s.gpuReason, s.queueDepth, s.serverInFlight, s.batches, s.chunks]);
+        resolve();
+      });
+    });
+  }
+
+  /** Mean and max GPU utilisation over a request's window, or undefined without a GPU. */
+  gpuOver(startMs: number, endMs: number): { mean: number; max: number } | undefined {
+    const inside = this.samples.filter((s) => s.gpuUtilPct !== undefined && s.atMs >= startMs - this.intervalMs && s.atMs <= endMs + this.intervalMs);
+    if (inside.length === 0) return undefined;
+    const values = inside.map((s) => s.gpuUtilPct as number);
+    return { mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) };
+  }
+
+  get gpuNote(): string {
+    const last = this.samples[this.samples.length - 1];
+    return last === undefined ? (this.lastError ?? 'no stats') : last.gpuAvailable ? '' : last.gpuReason;
+  }
+
+  async stop(): Promise<void> {
+    const t = this.timer;
+    this.timer = undefined;
+    if (t !== undefined) clearTimeout(t);
+    this.csv.end();
+    await this.done;
+  }
+}
