@@ -17,8 +17,8 @@ export interface StartedBinary {
 }
 
 /** Starts a callscribe binary and resolves with the address it logged as "listening on host:port". */
-export function startBinary(path: string, args: string[], timeoutMs = 120_000): Promise<StartedBinary> {
-  const child = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startBinary(path: string, args: string[], timeoutMs = 120_000, nodeArgs: string[] = []): Promise<StartedBinary> {
+  const child = spawn(process.execPath, [...nodeArgs, path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "listening on" within ${timeoutMs} ms:\n${output}`)), timeoutMs);

@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import S3rver from '@20minutes/s3rver';
+import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { startBinary, stopBinary } from '../local-stack.js';
 import { createS3Client } from '../source/s3-client.js';
 
 export interface LocalS3 {
@@ -12,12 +13,11 @@ export interface LocalS3 {
   stop(): Promise<void>;
 }
 
-/** An S3-protocol server (s3rver) on an ephemeral loopback port, with its own store folder. */
+/** An S3-protocol server (s3rver, its own process) on an ephemeral loopback port, with its own store folder. */
 export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), 'callscribe-s3-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
-  const address = (await server.run()) as { port: number };
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const server = await startBinary(fileURLToPath(new URL('./s3-server-main.js', import.meta.url)), [directory, ...buckets], 30_000, ['--openssl-legacy-provider']);
+  const endpoint = `http://${server.address}`;
   // s3rver accepts any key pair, but the SDK signs every request, so it needs one.
   process.env['AWS_ACCESS_KEY_ID'] ??= 'S3RVER';
   process.env['AWS_SECRET_ACCESS_KEY'] ??= 'S3RVER';
@@ -29,7 +29,7 @@ export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
     },
     async stop() {
       s3.destroy();
-      await server.close();
+      await stopBinary(server);
       await rm(directory, { recursive: true, force: true });
     },
   };
