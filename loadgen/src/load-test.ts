@@ -21,6 +21,10 @@ export interface LoadTestResult {
   runDir: string;
   summaries: LevelSummary[];
   requestsIssued: number;
+  /** Per level, how late each open-loop request was launched against its schedule (ms). */
+  latenessMs: number[][];
+  /** Most requests in flight at once, per level. */
+  peakInFlight: number[];
   csvRows: number;
   sourceFailures: string[];
 }
@@ -65,6 +69,8 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
   const summaries: LevelSummary[] = [];
   const reportLevels: ReportLevel[] = [];
   let issued = 0;
+  const latenessMs: number[][] = [];
+  const peakInFlight: number[] = [];
   sampler.start();
   try {
     for (const value of levels) {
@@ -123,6 +129,8 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
         },
       });
       issued += run.issued;
+      latenessMs.push(run.latenessMs);
+      peakInFlight.push(Math.max(0, ...run.timeline.map((t) => t.inFlight)));
       progress(true);
       await metrics.close();
       const summary = summarize(name, describeSchedule(schedule), run, results, metrics, sampler.gpuNote);
@@ -137,7 +145,7 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
   }
   await writeFile(join(runDir, 'summary.csv'), summaryCsv(summaries));
   await writeFile(join(runDir, 'report.html'), renderReport(`callscribe load test ${c.runId}`, c, reportLevels, sampler.samples, sampler.gpuNote));
-  return { runDir, summaries, requestsIssued: issued, csvRows: csv.rows, sourceFailures: failures };
+  return { runDir, summaries, requestsIssued: issued, latenessMs, peakInFlight, csvRows: csv.rows, sourceFailures: failures };
 }
 
 export { terminalTable };
