@@ -1,4 +1,4 @@
-import type { Deadline, handleBidiStreamingCall, handleUnaryCall } from '@grpc/grpc-js';
+import type { Deadline, handleBidiStreamingCall, handleClientStreamingCall, handleUnaryCall } from '@grpc/grpc-js';
 import { createCallSignal } from './call-signal.js';
 import { toGrpcError } from './grpc-status.js';
 import { readMessages, writeMessage } from './message-stream.js';
@@ -45,5 +45,20 @@ export function unaryHandler<Req, Res>(
       (response) => callback(null, response),
       (err: unknown) => callback(toGrpcError(signal.aborted ? signal.reason : err)),
     ).finally(dispose);
+  };
+}
+
+export function clientStreamHandler<Req, Res>(
+  shutdown: AbortSignal,
+  handler: (requests: AsyncIterable<Req>, context: CallContext) => Promise<Res>,
+): handleClientStreamingCall<Req, Res> {
+  return (call, callback) => {
+    const { signal, dispose } = createCallSignal(call, shutdown);
+    handler(readMessages<Req>(call, signal), { signal, deadline: call.getDeadline() })
+      .then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(toGrpcError(signal.aborted ? signal.reason : err)),
+      )
+      .finally(dispose);
   };
 }

@@ -11,6 +11,8 @@ export const transcriberOptions = {
   batchSize: option({ flag: 'batch-size', env: 'BATCH_SIZE', defaultValue: 0, help: 'chunks per engine call (0 = 4 for sphinx, WHISPERX_BATCH_SIZE or 48 on GPU)', parse: parsers.int(0, 512) }),
   maxDelayMs: option({ flag: 'max-delay-ms', env: 'BATCH_MAX_DELAY_MS', defaultValue: -1, help: 'longest a chunk waits for a fuller batch while a worker is free (-1 = 0 for sphinx, 10 on GPU)', parse: parsers.int(-1, 10_000) }),
   maxQueuedChunks: option({ flag: 'max-queued-chunks', env: 'MAX_QUEUED_CHUNKS', defaultValue: 4096, help: 'chunks waiting across requests before RESOURCE_EXHAUSTED', parse: parsers.int(1, 1_000_000) }),
+  diarizer: option({ flag: 'diarizer', env: 'DIARIZER_BACKEND', defaultValue: 'spectral' as 'spectral' | 'pyannote' | 'none', help: 'diarizer for mono audio: spectral (CPU), pyannote (GPU, needs HF_TOKEN) or none', parse: parsers.choice(['spectral', 'pyannote', 'none'] as const) }),
+  diarizerWorkers: option({ flag: 'diarizer-workers', env: 'DIARIZER_WORKERS', defaultValue: 1, help: 'diarizer worker processes', parse: parsers.int(1, 64) }),
   audioChunkSec: option({ flag: 'audio-chunk-sec', env: 'AUDIO_CHUNK_SEC', defaultValue: 30, help: 'most speech per chunk sent to the engine', parse: parsers.number(1, 30) }),
   speechPadMs: option({ flag: 'speech-pad-ms', env: 'SPEECH_PAD_MS', defaultValue: 200, help: 'audio kept either side of detected speech', parse: parsers.int(0, 2000) }),
   vadThreshold: option({ flag: 'vad-threshold', env: 'VAD_THRESHOLD', defaultValue: 0.5, help: 'speech probability that starts a region', parse: parsers.number(0.05, 0.95) }),

@@ -3,13 +3,14 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { EngineInfo } from '../../../gen/callscribe/v1/transcript.js';
 import { TranscriberService, type TranscriberServer } from '../../../gen/callscribe/v1/transcriber.js';
 import type { TranscriberStats } from '../../../gen/callscribe/v1/stats.js';
-import { bidiHandler, unaryHandler } from '../../common/src/handlers.js';
+import { bidiHandler, clientStreamHandler, unaryHandler } from '../../common/src/handlers.js';
 import { log } from '../../common/src/log.js';
 import { listen, stopServer } from '../../common/src/server-lifecycle.js';
 import { Batcher } from './batcher.js';
 import type { TranscriberConfig } from './config.js';
 import { ffmpegAvailable } from './decode/ffmpeg-decoder.js';
 import { createGpuReader } from './gpu-stats.js';
+import { diarize } from './diarization.js';
 import { DEFAULT_REGION_OPTIONS } from './speech-regions.js';
 import { transcribe, type TranscriptionDeps } from './transcription.js';
 import { loadVadModel } from './vad-model.js';
@@ -33,7 +34,12 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     backend: config.backend,
     startTimeoutMs: config.workerStartTimeoutMs,
   });
-  const [engineDescription, vadModel] = await Promise.all([pool.start(), loadVadModel()]);
+  const diarizers =
+    config.diarizer === 'none'
+      ? undefined
+      : new WorkerPool(config.diarizerWorkers, { pythonPath: config.pythonPath, workerDir: config.workerDir, backend: config.diarizer, startTimeoutMs: config.workerStartTimeoutMs });
+  // A diarizer that cannot load (pyannote without its package or HF_TOKEN) stops start-up with its reason.
+  const [engineDescription, vadModel] = await Promise.all([pool.start(), loadVadModel(), diarizers?.start()]);
   const engine: EngineInfo = {
     backend: engineDescription.backend,
     model: engineDescription.model,
@@ -47,19 +53,15 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   if (ffmpegPath === undefined) log.warn('ffmpeg not found: MP3/FLAC/OGG and non-PCM WAV codecs will be rejected');
   const readGpu = createGpuReader(config.nvidiaSmiPath);
 
+  const regions = { ...DEFAULT_REGION_OPTIONS, threshold: config.vadThreshold, negThreshold: Math.max(0.01, config.vadThreshold - 0.15) };
   const deps: TranscriptionDeps = {
     batcher,
     vad,
     engine: () => engine,
     languages: () => engineDescription.languages,
-    options: {
-      audioChunkSec: config.audioChunkSec,
-      speechPadMs: config.speechPadMs,
-      regions: { ...DEFAULT_REGION_OPTIONS, threshold: config.vadThreshold, negThreshold: Math.max(0.01, config.vadThreshold - 0.15) },
-      ffmpegPath,
-      maxAudioBytes: config.maxAudioBytes,
-    },
+    options: { audioChunkSec: config.audioChunkSec, speechPadMs: config.speechPadMs, regions, ffmpegPath, maxAudioBytes: config.maxAudioBytes },
   };
+  const diarizeDeps = { vad, diarizers, regions, ffmpegPath, maxAudioBytes: config.maxAudioBytes };
   const counters = { inFlight: 0, completed: 0, failed: 0, audioSec: 0 };
   let address = '';
 
@@ -79,6 +81,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
         else counters.failed++;
       }
     }),
+    diarize: clientStreamHandler(shutdown.signal, (requests, { signal }) => diarize(requests, diarizeDeps, signal)),
     getStats: unaryHandler(shutdown.signal, async (): Promise<TranscriberStats> => {
       const s = batcher.stats;
       return {
@@ -111,7 +114,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   }, 1000);
   healthTimer.unref();
   address = await listen(server, config.listen);
-  log.info('transcriber ready', { engine, workers: config.workers, batchSize: config.batchSize, ffmpeg: ffmpegPath !== undefined });
+  log.info('transcriber ready', { engine, workers: config.workers, batchSize: config.batchSize, diarizer: config.diarizer, ffmpeg: ffmpegPath !== undefined });
 
   return {
     address,
@@ -127,7 +130,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
       await stopped;
       clearTimeout(timer);
       shutdown.abort();
-      await pool.stop(2000);
+      await Promise.all([pool.stop(2000), diarizers?.stop(2000)]);
       await vadModel.release();
     },
   };

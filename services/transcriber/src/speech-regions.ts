@@ -59,6 +59,11 @@ export class SpeechRegionTracker {
     }
   }
 
+  /** Start sample of a region still open (speech not yet followed by enough silence). */
+  get openStart(): number | undefined {
+    return this.triggered ? this.start : undefined;
+  }
+
   end(totalSamples: number): void {
     if (this.triggered && totalSamples - this.start >= this.minSpeech) this.onRegion({ start: this.start, end: totalSamples });
     this.triggered = false;

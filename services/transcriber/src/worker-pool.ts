@@ -27,6 +27,8 @@ const MAX_RESTART_DELAY_MS = 10_000;
 export class WorkerPool {
   readonly slots: WorkerSlot[];
   private readonly availableListeners: Array<() => void> = [];
+  /** One-shot callers of acquire(), woken on the next free slot. */
+  private waiters: Array<() => void> = [];
   private stopping = false;
   engine: EngineDescription | undefined;
 
@@ -87,11 +89,31 @@ export class WorkerPool {
 
   private notifyAvailable(): void {
     for (const l of this.availableListeners) l();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
   }
 
   /** Any worker alive (idle or busy): the service can make progress. */
   get serving(): boolean {
     return this.slots.some((s) => s.state === 'idle' || s.state === 'busy');
+  }
+
+  /** Waits for an idle slot (FIFO), failing once the signal aborts. */
+  async acquire(signal: AbortSignal): Promise<WorkerSlot> {
+    for (;;) {
+      const slot = this.takeIdle();
+      if (slot !== undefined) return slot;
+      if (signal.aborted) throw signal.reason;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.waiters.push(done);
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
   }
 
   takeIdle(): WorkerSlot | undefined {
@@ -100,11 +122,16 @@ export class WorkerPool {
     return slot;
   }
 
-  async run(slot: WorkerSlot, batch: WorkerBatch): Promise<WorkerBatchResult> {
+  run(slot: WorkerSlot, batch: WorkerBatch): Promise<WorkerBatchResult> {
+    return this.use(slot, (proc) => proc.run(batch));
+  }
+
+  /** Runs one request on a slot taken with takeIdle(), then frees it. */
+  async use<T>(slot: WorkerSlot, work: (proc: WorkerProcess) => Promise<T>): Promise<T> {
     const proc = slot.process;
     if (proc === undefined) throw new WorkerCrashedError('worker is not running');
     try {
-      const result = await proc.run(batch);
+      const result = await work(proc);
       slot.batches++;
       return result;
     } finally {

@@ -54,7 +54,18 @@ export class WorkerLoadError extends Error {
   override name = 'WorkerLoadError';
 }
 
-type Pending = { id: number; resolve(r: WorkerBatchResult): void; reject(e: unknown): void };
+export interface WorkerTurn {
+  start: number;
+  end: number;
+  speaker: string;
+}
+
+export interface WorkerDiarizeResult {
+  turns: WorkerTurn[];
+  elapsedMs: number;
+}
+
+type Pending = { id: number; resolve(header: Record<string, unknown>): void; reject(e: unknown): void };
 
 /** One long-lived Python model process, answering one batch at a time. */
 export class WorkerProcess {
@@ -138,10 +149,8 @@ export class WorkerProcess {
       return;
     }
     this.pending = undefined;
-    if (frame.header['type'] === 'result') {
-      const items = frame.header['items'] as Array<{ segments: WorkerSegment[] }>;
-      p.resolve({ segments: items.map((i) => i.segments), elapsedMs: Number(frame.header['elapsedMs'] ?? 0) });
-    } else {
+    if (frame.header['type'] === 'result') p.resolve(frame.header);
+    else {
       p.reject(new Error(`worker error: ${String(frame.header['message'])}`));
     }
   }
@@ -160,29 +169,36 @@ export class WorkerProcess {
     this.exitListeners.push(listener);
   }
 
-  run(batch: WorkerBatch): Promise<WorkerBatchResult> {
+  /** One framed request; resolves with the worker's "result" header. */
+  private request(header: Record<string, unknown>, chunks: Float32Array[]): Promise<Record<string, unknown>> {
     if (this.exited) return Promise.reject(new WorkerCrashedError('worker is not running'));
     if (this.pending !== undefined) return Promise.reject(new Error('worker is busy'));
     const id = this.nextId++;
-    const total = batch.chunks.reduce((n, c) => n + c.length, 0);
-    const payload = Buffer.alloc(total * 4);
+    const payload = Buffer.alloc(chunks.reduce((n, c) => n + c.byteLength, 0));
     let offset = 0;
-    for (const c of batch.chunks) {
+    for (const c of chunks) {
       // Float32Array views share the platform's byte order, little-endian on every target we ship.
       payload.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), offset);
       offset += c.byteLength;
     }
-    const header = {
-      type: 'transcribe',
-      id,
-      language: batch.language,
-      wordTimestamps: batch.wordTimestamps,
-      items: batch.chunks.map((c) => ({ samples: c.length })),
-    };
     return new Promise((resolve, reject) => {
       this.pending = { id, resolve, reject };
-      for (const part of encodeFrame(header, payload)) this.child.stdin.write(part);
+      for (const part of encodeFrame({ ...header, id }, payload)) this.child.stdin.write(part);
     });
+  }
+
+  async run(batch: WorkerBatch): Promise<WorkerBatchResult> {
+    const reply = await this.request(
+      { type: 'transcribe', language: batch.language, wordTimestamps: batch.wordTimestamps, items: batch.chunks.map((c) => ({ samples: c.length })) },
+      batch.chunks,
+    );
+    const items = reply['items'] as Array<{ segments: WorkerSegment[] }>;
+    return { segments: items.map((i) => i.segments), elapsedMs: Number(reply['elapsedMs'] ?? 0) };
+  }
+
+  async diarize(audio: Float32Array, regions: Array<[number, number]>, minSpeakers: number, maxSpeakers: number): Promise<WorkerDiarizeResult> {
+    const reply = await this.request({ type: 'diarize', regions, minSpeakers, maxSpeakers }, [audio]);
+    return { turns: reply['turns'] as WorkerTurn[], elapsedMs: Number(reply['elapsedMs'] ?? 0) };
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {

@@ -1,7 +1,7 @@
-"""Worker entry point: python -m callscribe_worker --backend sphinx
+"""Worker entry point: python -m callscribe_worker --backend sphinx|whisperx|hf|spectral|pyannote
 
-Loads the backend once, says "ready" (or "fatal" with the reason and exits 3), then answers
-"transcribe" frames one at a time until stdin closes.
+Loads the engine or diarizer once, says "ready" (or "fatal" with the reason and exits 3), then
+answers "transcribe" or "diarize" frames one at a time until stdin closes.
 """
 from __future__ import annotations
 
@@ -10,13 +10,29 @@ import dataclasses
 import sys
 import time
 import traceback
+from typing import Any, Callable, Dict
 
 import numpy as np
 
-from .backends import BackendLoadError, load_backend
+from .backends import DIARIZERS, BackendLoadError, load_backend, load_diarizer
 from .protocol import read_frame, write_frame
 
 EXIT_LOAD_FAILED = 3
+
+
+def _transcribe(backend: Any, header: dict, audio: np.ndarray) -> Dict[str, Any]:
+    chunks, offset = [], 0
+    for item in header["items"]:
+        chunks.append(audio[offset : offset + item["samples"]])
+        offset += item["samples"]
+    results = backend.transcribe_batch(chunks, header.get("language", ""), bool(header.get("wordTimestamps", True)))
+    return {"type": "result", "items": [{"segments": [dataclasses.asdict(s) for s in segments]} for segments in results]}
+
+
+def _diarize(diarizer: Any, header: dict, audio: np.ndarray) -> Dict[str, Any]:
+    regions = [(float(a), float(b)) for a, b in header.get("regions", [])]
+    turns = diarizer.diarize(audio, regions, int(header.get("minSpeakers", 0)), int(header.get("maxSpeakers", 0)))
+    return {"type": "result", "turns": [dataclasses.asdict(t) for t in turns]}
 
 
 def main() -> int:
@@ -26,31 +42,35 @@ def main() -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     # Everything a library prints goes to stderr; stdout carries frames only.
     sys.stdout = sys.stderr
+    handlers: Dict[str, Callable[[dict, np.ndarray], Dict[str, Any]]]
     try:
-        backend = load_backend(args.backend)
+        if args.backend in DIARIZERS:
+            diarizer = load_diarizer(args.backend)
+            engine = {"backend": diarizer.name, "model": diarizer.name, "device": "cpu" if args.backend == "spectral" else "cuda", "compute_type": "float32", "languages": ["*"]}
+            handlers = {"diarize": lambda h, a: _diarize(diarizer, h, a)}
+        else:
+            backend = load_backend(args.backend)
+            engine = dataclasses.asdict(backend.info)
+            handlers = {"transcribe": lambda h, a: _transcribe(backend, h, a)}
     except BackendLoadError as exc:
         write_frame(stdout, {"type": "fatal", "message": str(exc)})
         return EXIT_LOAD_FAILED
-    write_frame(stdout, {"type": "ready", "engine": dataclasses.asdict(backend.info)})
+    write_frame(stdout, {"type": "ready", "engine": engine})
     while True:
         frame = read_frame(stdin)
         if frame is None:
             return 0
         header, payload = frame
-        if header.get("type") != "transcribe":
-            write_frame(stdout, {"type": "error", "id": header.get("id"), "message": f"unknown request type {header.get('type')!r}"})
+        handler = handlers.get(header.get("type", ""))
+        if handler is None:
+            write_frame(stdout, {"type": "error", "id": header.get("id"), "message": f"this worker does not handle {header.get('type')!r} requests"})
             continue
         started = time.perf_counter()
         try:
-            audio = np.frombuffer(payload, dtype="<f4")
-            chunks, offset = [], 0
-            for item in header["items"]:
-                chunks.append(audio[offset : offset + item["samples"]])
-                offset += item["samples"]
-            results = backend.transcribe_batch(chunks, header.get("language", ""), bool(header.get("wordTimestamps", True)))
-            items = [{"segments": [dataclasses.asdict(s) for s in segments]} for segments in results]
-            write_frame(stdout, {"type": "result", "id": header["id"], "items": items, "elapsedMs": (time.perf_counter() - started) * 1000})
-        except Exception as exc:  # a bad batch must not take the worker down
+            reply = handler(header, np.frombuffer(payload, dtype="<f4"))
+            reply.update({"id": header["id"], "elapsedMs": (time.perf_counter() - started) * 1000})
+            write_frame(stdout, reply)
+        except Exception as exc:  # a bad request must not take the worker down
             traceback.print_exc(file=sys.stderr)
             write_frame(stdout, {"type": "error", "id": header.get("id"), "message": f"{type(exc).__name__}: {exc}"})
 

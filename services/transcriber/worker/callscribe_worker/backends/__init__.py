@@ -45,6 +45,21 @@ class BackendLoadError(RuntimeError):
     """The backend cannot start here (library, weights, device or token missing); the message says which."""
 
 
+DIARIZERS = ("spectral", "pyannote")
+
+
+def load_diarizer(name: str):  # -> Diarizer; imported lazily, like the engines
+    if name == "spectral":
+        from ..diarizers.spectral import SpectralDiarizer
+
+        return SpectralDiarizer()
+    if name == "pyannote":
+        from ..diarizers.pyannote_backend import PyannoteDiarizer
+
+        return PyannoteDiarizer()
+    raise BackendLoadError(f"unknown diarizer {name!r}; choose spectral or pyannote")
+
+
 def load_backend(name: str) -> Backend:
     if name == "sphinx":
         from .sphinx import SphinxBackend
