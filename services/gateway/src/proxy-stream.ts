@@ -1,8 +1,9 @@
-import { status, type Deadline } from '@grpc/grpc-js';
+import type { Deadline } from '@grpc/grpc-js';
 import { AudioStreamRequest, DiarizationMode } from '../../../gen/callscribe/v1/audio.js';
 import { readMessages, writeMessage } from '../../common/src/message-stream.js';
-import { invalidArgument, ServiceError } from '../../common/src/service-error.js';
+import { invalidArgument } from '../../common/src/service-error.js';
 import { expectConfig } from '../../common/src/validate-config.js';
+import { diarizedTranscribe, type DiarizedOptions } from './diarized-stream.js';
 import type { RawTranscriberClient } from './raw-methods.js';
 
 function decodeFirst(first: IteratorResult<Buffer>): IteratorResult<AudioStreamRequest> {
@@ -26,12 +27,14 @@ export async function* proxyTranscribe(
   client: RawTranscriberClient,
   signal: AbortSignal,
   deadline: Deadline,
+  diarizedOptions: DiarizedOptions = { sequential: false },
 ): AsyncGenerator<Buffer> {
   const iterator = requests[Symbol.asyncIterator]();
   const first = await iterator.next();
   const config = expectConfig(decodeFirst(first));
   if (config.diarization !== DiarizationMode.NONE) {
-    throw new ServiceError(status.UNIMPLEMENTED, 'diarization is not available on this gateway yet; send diarization NONE');
+    yield* diarizedTranscribe(config, iterator, client, signal, deadline, diarizedOptions);
+    return;
   }
   const upstream = client.transcribe({ deadline });
   const cancel = () => upstream.cancel();

@@ -16,11 +16,17 @@ export const rawGatewayService = {
 
 const rawTranscriberDefinition = {
   transcribe: { ...TranscriberService.transcribe, requestSerialize: identity, responseDeserialize: identity },
+  // Requests as bytes (the same messages go to both RPCs); the answer is decoded.
+  diarize: { ...TranscriberService.diarize, requestSerialize: identity },
 };
 
 export type RawTranscribeCall = ClientDuplexStream<Buffer, Buffer>;
 export interface RawTranscriberClient extends Client {
   transcribe(options: { deadline?: import('@grpc/grpc-js').Deadline }): RawTranscribeCall;
+  diarize(
+    options: { deadline?: import('@grpc/grpc-js').Deadline },
+    callback: (err: import('@grpc/grpc-js').ServiceError | null, result?: import('../../../gen/callscribe/v1/diarization.js').Diarization) => void,
+  ): import('@grpc/grpc-js').ClientWritableStream<Buffer>;
 }
 
 export const RawTranscriberClient = makeGenericClientConstructor(rawTranscriberDefinition, 'callscribe.v1.Transcriber') as unknown as new (

@@ -31,7 +31,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     streamTranscribe: bidiHandler(shutdown.signal, async function* (requests, { signal, deadline }) {
       inFlight++;
       try {
-        yield* proxyTranscribe(requests, pool.next().raw, signal, deadline);
+        yield* proxyTranscribe(requests, pool.next().raw, signal, deadline, { sequential: config.sequentialDiarization });
       } finally {
         inFlight--;
       }
