@@ -24,6 +24,7 @@ export const runOptions = {
   s3PathStyle: option({ flag: 's3-path-style', defaultValue: false, help: 'path-style requests (on by default with --s3-endpoint)', parse: parsers.boolean }),
   s3PageSize: option({ flag: 's3-page-size', defaultValue: 1000, help: 'keys per ListObjectsV2 page', parse: parsers.int(1, 1000) }),
   downloadConcurrency: option({ flag: 'download-concurrency', defaultValue: 8, help: 'parallel downloads into the cache', parse: parsers.int(1, 256) }),
+  diarization: option({ flag: 'diarization', defaultValue: 'none' as 'none' | 'channels' | 'cluster' | 'auto', help: 'ask for speakers: channels, cluster, auto (DER is scored where <name>.rttm sits beside the audio)', parse: parsers.choice(['none', 'channels', 'cluster', 'auto'] as const) }),
   language: option({ flag: 'language', defaultValue: '', help: 'language code sent in the config', parse: parsers.string }),
   chunkBytes: option({ flag: 'chunk-bytes', defaultValue: 32 * 1024, help: 'bytes per audio message', parse: parsers.int(256, 16 * 1024 * 1024) }),
   deadlineMs: option({ flag: 'deadline-ms', defaultValue: 600_000, help: 'deadline per request', parse: parsers.int(1, 86_400_000) }),

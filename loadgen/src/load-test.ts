@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
+import { DiarizationMode } from '../../gen/callscribe/v1/audio.js';
 import { GatewayClient } from '../../gen/callscribe/v1/gateway.js';
 import type { RunConfig } from './config.js';
 import { MetricRecorder } from './metrics/histograms.js';
@@ -16,6 +17,8 @@ import { readFolder } from './source/local-source.js';
 import type { Recording } from './source/recording.js';
 import { createS3Client, parseS3Url } from './source/s3-client.js';
 import { syncS3 } from './source/s3-source.js';
+
+const DIARIZATION = { none: DiarizationMode.NONE, channels: DiarizationMode.CHANNELS, cluster: DiarizationMode.CLUSTER, auto: DiarizationMode.AUTO };
 
 export interface LoadTestResult {
   runDir: string;
@@ -64,7 +67,7 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
 
   const client = new GatewayClient(c.target, credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
   const sampler = new StatsSampler(client, join(runDir, 'server-stats.csv'), c.statsIntervalMs);
-  const csv = new RequestCsv(join(runDir, 'requests.csv'), 'none');
+  const csv = new RequestCsv(join(runDir, 'requests.csv'), c.diarization);
   const levels = c.sweep.length > 0 ? c.sweep.map(Number) : [c.rate > 0 ? c.rate : c.concurrency];
   const summaries: LevelSummary[] = [];
   const reportLevels: ReportLevel[] = [];
@@ -102,14 +105,14 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
           try {
             r = await sendRecording(rec, await load(rec), intendedStartMs, name, index, warmup, {
               client,
-              config: { language: c.language },
+              config: { language: c.language, diarization: DIARIZATION[c.diarization] },
               chunkBytes: c.chunkBytes,
               deadlineMs: c.deadlineMs,
               pace: c.pace,
             });
           } catch (err: unknown) {
             // A file that cannot even be read is still a row: nothing is dropped silently.
-            r = { level: name, index, warmup, file: rec.name, bytes: 0, audioSec: undefined, channels: undefined, intendedStartMs, startMs: Date.now(), endMs: Date.now(), latencyMs: 0, uncorrectedMs: 0, ttfsMs: undefined, afterAudioMs: undefined, rtf: undefined, status: 'CLIENT_ERROR', error: String(err), final: undefined, segments: 0, wer: undefined, werRefWords: 0, gpuMean: undefined, gpuMax: undefined };
+            r = { level: name, index, warmup, file: rec.name, bytes: 0, audioSec: undefined, channels: undefined, intendedStartMs, startMs: Date.now(), endMs: Date.now(), latencyMs: 0, uncorrectedMs: 0, ttfsMs: undefined, afterAudioMs: undefined, rtf: undefined, status: 'CLIENT_ERROR', error: String(err), final: undefined, segments: 0, wer: undefined, werRefWords: 0, der: undefined, derScoredSec: 0, gpuMean: undefined, gpuMax: undefined };
           }
           const gpu = sampler.gpuOver(r.startMs, r.endMs);
           if (gpu !== undefined) {

@@ -60,7 +60,7 @@ export function renderReport(title: string, config: unknown, levels: ReportLevel
     series: [{ name: 'levels', points: levels.map((l) => [l.summary.throughputRps, l.summary.latency.p99] as [number, number]) }],
   });
   const rows = levels
-    .map(({ summary: s }) => `<tr><td>${esc(s.level)}</td><td>${esc(s.schedule)}</td><td>${s.requests}</td><td>${s.errors}${s.errorKinds ? ` (${esc(s.errorKinds)})` : ''}</td><td>${f(s.throughputRps, 2)}</td><td>${f(s.rtfx, 1)}</td><td>${f(s.latency.p50, 0)}</td><td>${f(s.latency.p90, 0)}</td><td>${f(s.latency.p99, 0)}</td><td>${f(s.latency.p999, 0)}</td><td>${f(s.latency.max, 0)}</td><td>${f(s.uncorrected.p99, 0)}</td><td>${f(s.ttfs.p50, 0)}</td><td>${f(s.rtf.p50, 3)}</td><td>${s.wer === undefined ? '-' : `${(s.wer * 100).toFixed(1)}%`}</td><td>${s.gpuUtilMean === undefined ? esc(s.gpuNote || 'no GPU') : f(s.gpuUtilMean, 0)}</td></tr>`)
+    .map(({ summary: s }) => `<tr><td>${esc(s.level)}</td><td>${esc(s.schedule)}</td><td>${s.requests}</td><td>${s.errors}${s.errorKinds ? ` (${esc(s.errorKinds)})` : ''}</td><td>${f(s.throughputRps, 2)}</td><td>${f(s.rtfx, 1)}</td><td>${f(s.latency.p50, 0)}</td><td>${f(s.latency.p90, 0)}</td><td>${f(s.latency.p99, 0)}</td><td>${f(s.latency.p999, 0)}</td><td>${f(s.latency.max, 0)}</td><td>${f(s.uncorrected.p99, 0)}</td><td>${f(s.ttfs.p50, 0)}</td><td>${f(s.rtf.p50, 3)}</td><td>${s.wer === undefined ? '-' : `${(s.wer * 100).toFixed(1)}%`}</td><td>${s.der === undefined ? '-' : `${(s.der * 100).toFixed(1)}%`}</td><td>${s.gpuUtilMean === undefined ? esc(s.gpuNote || 'no GPU') : f(s.gpuUtilMean, 0)}</td></tr>`)
     .join('\n');
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -68,7 +68,7 @@ export function renderReport(title: string, config: unknown, levels: ReportLevel
 </head><body>
 <h1>${esc(title)}</h1>
 <p>Latency is measured from each request's intended start (coordinated-omission safe); "uncorr" is from the moment it was sent. RTF = latency / audio duration; RTFx = audio seconds per wall second at that level.</p>
-<table><tr><th>level</th><th>schedule</th><th>requests</th><th>errors</th><th>req/s</th><th>RTFx</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>uncorr p99</th><th>TTFS p50</th><th>RTF p50</th><th>WER</th><th>GPU %</th></tr>
+<table><tr><th>level</th><th>schedule</th><th>requests</th><th>errors</th><th>req/s</th><th>RTFx</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>uncorr p99</th><th>TTFS p50</th><th>RTF p50</th><th>WER</th><th>DER</th><th>GPU %</th></tr>
 ${rows}</table>
 <div class="charts">${latency}${sweep}${throughput}${inFlight}${gpu}</div>
 <h2>Run configuration</h2><pre>${esc(JSON.stringify(config, null, 2))}</pre>

@@ -5,7 +5,7 @@ import type { RequestResult } from '../run/request-result.js';
 const COLUMNS = [
   'level', 'index', 'phase', 'file', 'bytes', 'audio_sec', 'channels', 'diarization', 'intended_start_ms', 'start_ms', 'latency_ms',
   'latency_uncorrected_ms', 'ttfs_ms', 'after_audio_ms', 'rtf', 'status', 'error', 'server_decode_ms', 'server_vad_ms', 'server_queue_ms',
-  'server_asr_ms', 'server_total_ms', 'speech_sec', 'chunks', 'segments', 'speakers', 'gpu_util_mean', 'gpu_util_max', 'wer', 'transcript',
+  'server_asr_ms', 'server_total_ms', 'speech_sec', 'chunks', 'segments', 'speakers', 'der', 'gpu_util_mean', 'gpu_util_max', 'wer', 'transcript',
 ];
 
 const num = (v: number | undefined, digits = 3) => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits));
@@ -33,7 +33,7 @@ export class RequestCsv {
       r.level, r.index, r.warmup ? 'warmup' : 'measured', r.file, r.bytes, num(r.audioSec), r.channels ?? '', this.diarization,
       r.intendedStartMs, r.startMs, num(r.latencyMs), num(r.uncorrectedMs), num(r.ttfsMs), num(r.afterAudioMs), num(r.rtf, 4), r.status, r.error,
       num(t?.decodeMs), num(t?.vadMs), num(t?.queueMs), num(t?.asrMs), num(t?.totalMs), num(f?.speechSec), f?.chunkCount ?? '', r.segments,
-      f?.speakers.length ?? '', num(r.gpuMean, 1), num(r.gpuMax, 1), num(r.wer, 4), f?.transcript ?? '',
+      f?.speakers.length ?? '', num(r.der, 4), num(r.gpuMean, 1), num(r.gpuMax, 1), num(r.wer, 4), f?.transcript ?? '',
     ]);
     this.rows++;
   }

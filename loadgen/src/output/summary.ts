@@ -18,6 +18,7 @@ export interface LevelSummary {
   ttfs: { p50: number; p99: number };
   rtf: { p50: number; p99: number };
   wer: number | undefined;
+  der: number | undefined;
   gpuUtilMean: number | undefined;
   gpuNote: string;
   schedulingLatenessP99Ms: number | undefined;
@@ -37,6 +38,8 @@ export function summarize(level: string, schedule: string, run: LevelRun, result
   const scored = ok.filter((r) => r.wer !== undefined && r.werRefWords > 0);
   const refWords = scored.reduce((n, r) => n + r.werRefWords, 0);
   const gpu = ok.filter((r) => r.gpuMean !== undefined);
+  const diarized = ok.filter((r) => r.der !== undefined && r.derScoredSec > 0);
+  const derSec = diarized.reduce((n, r) => n + r.derScoredSec, 0);
   const lateness = [...run.latenessMs].sort((a, b) => a - b);
   return {
     level,
@@ -53,6 +56,7 @@ export function summarize(level: string, schedule: string, run: LevelRun, result
     ttfs: { p50: m.percentile('ttfs', 50), p99: m.percentile('ttfs', 99) },
     rtf: { p50: m.percentile('rtf', 50), p99: m.percentile('rtf', 99) },
     wer: refWords > 0 ? scored.reduce((n, r) => n + (r.wer as number) * r.werRefWords, 0) / refWords : undefined,
+    der: derSec > 0 ? diarized.reduce((n, r) => n + (r.der as number) * r.derScoredSec, 0) / derSec : undefined,
     gpuUtilMean: gpu.length > 0 ? gpu.reduce((n, r) => n + (r.gpuMean as number), 0) / gpu.length : undefined,
     gpuNote,
     schedulingLatenessP99Ms: lateness.length === 0 ? undefined : lateness[Math.min(lateness.length - 1, Math.ceil(0.99 * lateness.length) - 1)],
@@ -68,17 +72,18 @@ export function summaryCsv(rows: LevelSummary[]): string {
       throughput_rps: f(s.throughputRps, 3), audio_sec: f(s.audioSec), rtfx: f(s.rtfx, 2), latency_p50_ms: f(s.latency.p50), latency_p90_ms: f(s.latency.p90),
       latency_p99_ms: f(s.latency.p99), latency_p999_ms: f(s.latency.p999), latency_max_ms: f(s.latency.max), uncorrected_p50_ms: f(s.uncorrected.p50),
       uncorrected_p99_ms: f(s.uncorrected.p99), ttfs_p50_ms: f(s.ttfs.p50), ttfs_p99_ms: f(s.ttfs.p99), rtf_p50: f(s.rtf.p50, 4), rtf_p99: f(s.rtf.p99, 4),
-      wer: f(s.wer, 4), gpu_util_mean_pct: f(s.gpuUtilMean), gpu_note: s.gpuNote, schedule_lateness_p99_ms: f(s.schedulingLatenessP99Ms, 2),
+      wer: f(s.wer, 4), der: f(s.der, 4), gpu_util_mean_pct: f(s.gpuUtilMean), gpu_note: s.gpuNote, schedule_lateness_p99_ms: f(s.schedulingLatenessP99Ms, 2),
     })),
     { header: true },
   );
 }
 
 export function terminalTable(rows: LevelSummary[]): string {
-  const headers = ['level', 'reqs', 'err', 'req/s', 'RTFx', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'uncorr p99', 'TTFS p50', 'RTF p50', 'WER', 'GPU %'];
+  const headers = ['level', 'reqs', 'err', 'req/s', 'RTFx', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'uncorr p99', 'TTFS p50', 'RTF p50', 'WER', 'DER', 'GPU %'];
   const body = rows.map((s) => [
     s.level, String(s.requests), String(s.errors), f(s.throughputRps, 2), f(s.rtfx, 1), f(s.latency.p50, 0), f(s.latency.p90, 0), f(s.latency.p99, 0),
     f(s.latency.max, 0), f(s.uncorrected.p99, 0), f(s.ttfs.p50, 0), f(s.rtf.p50, 3), s.wer === undefined ? '-' : `${(s.wer * 100).toFixed(1)}%`,
+    s.der === undefined ? '-' : `${(s.der * 100).toFixed(1)}%`,
     s.gpuUtilMean === undefined ? 'no GPU' : f(s.gpuUtilMean, 0),
   ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));

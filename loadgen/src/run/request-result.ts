@@ -24,6 +24,9 @@ export interface RequestResult {
   final: FinalResult | undefined;
   segments: number;
   wer: number | undefined;
+  /** Diarization error rate against <name>.rttm (collar 0.25 s), with the seconds it scored. */
+  der: number | undefined;
+  derScoredSec: number;
   /** Words in the reference, to weight WER across files. */
   werRefWords: number;
   gpuMean: number | undefined;

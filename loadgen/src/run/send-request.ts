@@ -1,7 +1,9 @@
 import { status as Status } from '@grpc/grpc-js';
 import type { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
 import type { TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
+import type { Segment } from '../../../gen/callscribe/v1/transcript.js';
 import { streamAudio } from '../../../services/common/src/transcribe-client.js';
+import { diarizationErrorRate, parseRttm } from '../metrics/der.js';
 import { wordErrorRate } from '../metrics/wer.js';
 import type { Recording } from '../source/recording.js';
 import { audioInfo } from '../source/wav-info.js';
@@ -19,6 +21,13 @@ function scoreWer(reference: string | undefined, transcript: string): { wer: num
   if (reference === undefined) return { wer: undefined, werRefWords: 0 };
   const w = wordErrorRate(reference, transcript);
   return { wer: w.wer, werRefWords: w.referenceWords };
+}
+
+function scoreDer(rttm: string | undefined, segments: Segment[] | undefined): { der: number | undefined; derScoredSec: number } {
+  if (rttm === undefined || segments === undefined) return { der: undefined, derScoredSec: 0 };
+  const hypothesis = segments.filter((s) => s.speaker !== '').map((s) => ({ startSec: s.startSec, endSec: s.endSec, speaker: s.speaker }));
+  const d = diarizationErrorRate(parseRttm(rttm), hypothesis, 0.25);
+  return { der: d.der, derScoredSec: d.scoredSec };
 }
 
 const statusName = (code: number): string => Object.entries(Status).find(([, v]) => v === code)?.[0] ?? String(code);
@@ -41,7 +50,7 @@ export async function sendRecording(rec: Recording, audio: Buffer, intendedStart
     startMs,
   };
   if (o.pace === 'realtime' && info.bytesPerSec === undefined) {
-    return { ...base, audioSec: undefined, endMs: startMs, latencyMs: startMs - intendedStartMs, uncorrectedMs: 0, ttfsMs: undefined, afterAudioMs: undefined, rtf: undefined, status: 'CLIENT_ERROR', error: '--pace realtime needs WAV input (its header gives the byte rate)', final: undefined, segments: 0, wer: undefined, werRefWords: 0, gpuMean: undefined, gpuMax: undefined };
+    return { ...base, audioSec: undefined, endMs: startMs, latencyMs: startMs - intendedStartMs, uncorrectedMs: 0, ttfsMs: undefined, afterAudioMs: undefined, rtf: undefined, status: 'CLIENT_ERROR', error: '--pace realtime needs WAV input (its header gives the byte rate)', final: undefined, segments: 0, wer: undefined, werRefWords: 0, der: undefined, derScoredSec: 0, gpuMean: undefined, gpuMax: undefined };
   }
   try {
     const r = await streamAudio((opts) => o.client.streamTranscribe(opts), audio, {
@@ -71,6 +80,7 @@ export async function sendRecording(rec: Recording, audio: Buffer, intendedStart
       final: r.final,
       segments: r.segments.length,
       ...scoreWer(rec.reference, r.final.transcript),
+      ...scoreDer(rec.rttm, r.final.speakers.length > 0 ? r.segments : undefined),
       gpuMean: undefined,
       gpuMax: undefined,
     };
@@ -92,6 +102,8 @@ export async function sendRecording(rec: Recording, audio: Buffer, intendedStart
       segments: 0,
       wer: undefined,
       werRefWords: 0,
+      der: undefined,
+      derScoredSec: 0,
       gpuMean: undefined,
       gpuMax: undefined,
     };

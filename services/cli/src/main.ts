@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { AudioEncoding } from '../../../gen/callscribe/v1/audio.js';
+import { AudioEncoding, DiarizationMode } from '../../../gen/callscribe/v1/audio.js';
+import { toRttmLines } from '../../../loadgen/src/metrics/der.js';
 import { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
 import { formatHelp, option, OptionError, parseOptions, parsers } from '../../common/src/options.js';
 import { streamAudio } from '../../common/src/transcribe-client.js';
@@ -15,10 +17,16 @@ const options = {
   channels: option({ flag: 'channels', defaultValue: 1, help: 'channels of raw audio', parse: parsers.int(1, 8) }),
   language: option({ flag: 'language', defaultValue: '', help: 'language code, e.g. en', parse: parsers.string }),
   words: option({ flag: 'words', defaultValue: false, help: 'ask for word timestamps', parse: parsers.boolean }),
+  diarization: option({ flag: 'diarization', defaultValue: 'none' as 'none' | 'channels' | 'cluster' | 'auto', help: 'who spoke when: channels (stereo), cluster (mono), auto', parse: parsers.choice(['none', 'channels', 'cluster', 'auto'] as const) }),
+  minSpeakers: option({ flag: 'min-speakers', defaultValue: 0, help: 'lower bound on speakers (0 = estimate)', parse: parsers.int(0, 32) }),
+  maxSpeakers: option({ flag: 'max-speakers', defaultValue: 0, help: 'upper bound on speakers (0 = estimate)', parse: parsers.int(0, 32) }),
+  channelLabels: option({ flag: 'channel-labels', defaultValue: [] as string[], help: 'speaker names of the channels, e.g. agent,customer', parse: parsers.list }),
+  rttm: option({ flag: 'rttm', defaultValue: '', help: 'write the speaker turns to this RTTM file', parse: parsers.string }),
   chunkBytes: option({ flag: 'chunk-bytes', defaultValue: 32 * 1024, help: 'bytes per streamed message', parse: parsers.int(256, 16 * 1024 * 1024) }),
   deadlineMs: option({ flag: 'deadline-ms', defaultValue: 600_000, help: 'deadline for the whole call', parse: parsers.int(1, 86_400_000) }),
 };
 
+const DIARIZATION = { none: DiarizationMode.NONE, channels: DiarizationMode.CHANNELS, cluster: DiarizationMode.CLUSTER, auto: DiarizationMode.AUTO };
 const ENCODINGS = { auto: AudioEncoding.AUTO, pcm_s16le: AudioEncoding.PCM_S16LE, mulaw: AudioEncoding.MULAW, alaw: AudioEncoding.ALAW, f32le: AudioEncoding.F32LE };
 const usage = 'usage: callscribe transcribe FILE [options]\n       callscribe stats [--target host:port]';
 
@@ -48,11 +56,21 @@ async function main(argv: string[]): Promise<number> {
         format: { encoding: ENCODINGS[o.encoding], sampleRateHz: o.sampleRate, channels: o.channels },
         language: o.language,
         wordTimestamps: o.words,
+        diarization: DIARIZATION[o.diarization],
+        minSpeakers: o.minSpeakers,
+        maxSpeakers: o.maxSpeakers,
+        channelLabels: o.channelLabels,
       },
       onSegment: (s) => {
         if (!o.json) process.stdout.write(formatSegment(s) + '\n');
       },
     });
+    if (o.rttm !== '') {
+      // A turn per labelled segment; written aside and renamed, so a failed run leaves no half file.
+      const turns = result.segments.filter((s) => s.speaker !== '').map((s) => ({ startSec: s.startSec, endSec: s.endSec, speaker: s.speaker }));
+      await writeFile(`${o.rttm}.tmp`, toRttmLines(basename(file).replace(/\.[^.]+$/, ''), turns));
+      await rename(`${o.rttm}.tmp`, o.rttm);
+    }
     if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else process.stdout.write((result.segments.length === 0 ? '(no speech found)\n' : '') + formatFinal(result.final) + '\n');
     return 0;

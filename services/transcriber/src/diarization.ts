@@ -5,6 +5,7 @@ import { unavailable } from '../../common/src/service-error.js';
 import { audioOf, expectConfig } from '../../common/src/validate-config.js';
 import { AudioIntake } from './audio-intake.js';
 import { TARGET_RATE_HZ } from './resampler.js';
+import { bridgeTurns } from './speaker-turns.js';
 import { SpeechRegionTracker, type SpeechRegion, type SpeechRegionOptions } from './speech-regions.js';
 import type { VadScheduler, VadStream } from './vad-scheduler.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -84,9 +85,7 @@ export async function diarize(requests: AsyncIterable<AudioStreamRequest>, deps:
       vadMs: tracks.reduce((n, t) => n + t.vad.busyMs, 0),
     };
     if (tracks.length > 1) {
-      const turns: SpeakerTurn[] = tracks
-        .flatMap((t, c) => t.regions.map((r) => ({ startSec: sec(r.start), endSec: sec(r.end), speaker: channelLabel(config, c) })))
-        .sort((a, b) => a.startSec - b.startSec);
+      const turns: SpeakerTurn[] = bridgeTurns(tracks.flatMap((t, c) => t.regions.map((r) => ({ startSec: sec(r.start), endSec: sec(r.end), speaker: channelLabel(config, c) }))));
       const speakers = tracks.map((_, c) => channelLabel(config, c)).filter((s) => turns.some((t) => t.speaker === s));
       return { ...base, turns, speakers, numSpeakers: speakers.length, mode: 'CHANNELS', backend: 'channels', diarizeMs: 0, totalMs: performance.now() - startedAt };
     }
@@ -104,7 +103,7 @@ export async function diarize(requests: AsyncIterable<AudioStreamRequest>, deps:
     const result = await pool.use(slot, (proc) =>
       proc.diarize(audio, track.regions.map((r) => [sec(r.start), sec(r.end)]), config.minSpeakers, config.maxSpeakers),
     );
-    const turns = result.turns.map((t) => ({ startSec: t.start, endSec: t.end, speaker: t.speaker }));
+    const turns = bridgeTurns(result.turns.map((t) => ({ startSec: t.start, endSec: t.end, speaker: t.speaker })));
     const speakers = [...new Set(turns.map((t) => t.speaker))];
     return { ...base, turns, speakers, numSpeakers: speakers.length, mode: 'CLUSTER', backend: pool.engine?.backend ?? '', diarizeMs: result.elapsedMs, totalMs: performance.now() - startedAt };
   } finally {

@@ -1,0 +1,98 @@
+/** A speaker turn in seconds. */
+export interface Turn {
+  startSec: number;
+  endSec: number;
+  speaker: string;
+}
+
+export function parseRttm(text: string): Turn[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[0] === 'SPEAKER' && f.length >= 8)
+    .map((f) => ({ startSec: Number(f[3]), endSec: Number(f[3]) + Number(f[4]), speaker: f[7] as string }));
+}
+
+export function toRttmLines(fileId: string, turns: Turn[]): string {
+  return turns.map((t) => `SPEAKER ${fileId} 1 ${t.startSec.toFixed(3)} ${(t.endSec - t.startSec).toFixed(3)} <NA> <NA> ${t.speaker} <NA> <NA>\n`).join('');
+}
+
+export interface DerResult {
+  der: number;
+  missSec: number;
+  falseAlarmSec: number;
+  confusionSec: number;
+  scoredSec: number;
+}
+
+const STEP = 0.01;
+
+function speakersAt(turns: Turn[], frames: number): Array<Set<string>> {
+  const out = Array.from({ length: frames }, () => new Set<string>());
+  for (const t of turns) for (let i = Math.max(0, Math.round(t.startSec / STEP)); i < Math.min(frames, Math.round(t.endSec / STEP)); i++) out[i]?.add(t.speaker);
+  return out;
+}
+
+function permutations<T>(items: T[], k: number): T[][] {
+  if (k === 0) return [[]];
+  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)], k - 1).map((p) => [x, ...p]));
+}
+
+/**
+ * Diarization error rate as NIST md-eval scores it: (missed + false alarm + speaker confusion) /
+ * reference speech, on 10 ms frames, with `collarSec` around every reference boundary not scored,
+ * under the speaker mapping that maximises agreement (exhaustive for small speaker counts).
+ */
+export function diarizationErrorRate(reference: Turn[], hypothesis: Turn[], collarSec = 0.25): DerResult {
+  const end = Math.max(0, ...reference.map((t) => t.endSec), ...hypothesis.map((t) => t.endSec));
+  const frames = Math.ceil(end / STEP) + 1;
+  const ref = speakersAt(reference, frames);
+  const hyp = speakersAt(hypothesis, frames);
+  const scored = new Array<boolean>(frames).fill(true);
+  const collar = Math.round(collarSec / STEP);
+  for (const t of reference) {
+    for (const edge of [Math.round(t.startSec / STEP), Math.round(t.endSec / STEP)]) {
+      for (let i = Math.max(0, edge - collar); i < Math.min(frames, edge + collar); i++) scored[i] = false;
+    }
+  }
+  const refSpeakers = [...new Set(reference.map((t) => t.speaker))];
+  const hypSpeakers = [...new Set(hypothesis.map((t) => t.speaker))];
+  const overlap = new Map<string, number>();
+  for (let i = 0; i < frames; i++) {
+    if (!scored[i]) continue;
+    for (const r of ref[i] as Set<string>) for (const h of hyp[i] as Set<string>) overlap.set(`${r}\u0000${h}`, (overlap.get(`${r}\u0000${h}`) ?? 0) + 1);
+  }
+  // Best one-to-one mapping hypothesis → reference: permute the larger side over the smaller.
+  const score = (pairs: Array<[string, string]>) => pairs.reduce((n, [h, r]) => n + (overlap.get(`${r}\u0000${h}`) ?? 0), 0);
+  let mapping = new Map<string, string>();
+  let best = -1;
+  const exhaustive = Math.max(refSpeakers.length, hypSpeakers.length) <= 8;
+  if (hypSpeakers.length <= refSpeakers.length) {
+    for (const refs of exhaustive ? permutations(refSpeakers, hypSpeakers.length) : [refSpeakers]) {
+      const pairs = hypSpeakers.map((h, i) => [h, refs[i] as string] as [string, string]);
+      if (score(pairs) > best) [best, mapping] = [score(pairs), new Map(pairs)];
+    }
+  } else {
+    for (const hyps of exhaustive ? permutations(hypSpeakers, refSpeakers.length) : [hypSpeakers]) {
+      const pairs = refSpeakers.map((r, i) => [hyps[i] as string, r] as [string, string]);
+      if (score(pairs) > best) [best, mapping] = [score(pairs), new Map(pairs)];
+    }
+  }
+  let miss = 0;
+  let fa = 0;
+  let confusion = 0;
+  let total = 0;
+  for (let i = 0; i < frames; i++) {
+    if (!scored[i]) continue;
+    const r = ref[i] as Set<string>;
+    const h = hyp[i] as Set<string>;
+    total += r.size;
+    miss += Math.max(0, r.size - h.size);
+    fa += Math.max(0, h.size - r.size);
+    let correct = 0;
+    for (const x of h) if (r.has(mapping.get(x) ?? '')) correct++;
+    confusion += Math.min(r.size, h.size) - correct;
+  }
+  const sec = (n: number) => n * STEP;
+  return { der: total === 0 ? 0 : (miss + fa + confusion) / total, missSec: sec(miss), falseAlarmSec: sec(fa), confusionSec: sec(confusion), scoredSec: sec(total) };
+}
