@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node --test --test-concurrency=1 dist/test/
+node --test --test-concurrency=1 dist/test/*.test.js

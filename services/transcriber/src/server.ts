@@ -38,8 +38,17 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     config.diarizer === 'none'
       ? undefined
       : new WorkerPool(config.diarizerWorkers, { pythonPath: config.pythonPath, workerDir: config.workerDir, backend: config.diarizer, startTimeoutMs: config.workerStartTimeoutMs });
-  // A diarizer that cannot load (pyannote without its package or HF_TOKEN) stops start-up with its reason.
-  const [engineDescription, vadModel] = await Promise.all([pool.start(), loadVadModel(), diarizers?.start()]);
+  // A diarizer that cannot load (pyannote without its package or HF_TOKEN) stops start-up with its
+  // reason, and whatever did start is stopped again.
+  const started = await Promise.allSettled([pool.start(), loadVadModel(), diarizers?.start()] as const);
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure !== undefined) {
+    await Promise.all([pool.stop(1000), diarizers?.stop(1000)]);
+    if (started[1].status === 'fulfilled') await started[1].value.release();
+    throw failure.reason;
+  }
+  const engineDescription = (started[0] as PromiseFulfilledResult<Awaited<ReturnType<WorkerPool['start']>>>).value;
+  const vadModel = (started[1] as PromiseFulfilledResult<Awaited<ReturnType<typeof loadVadModel>>>).value;
   const engine: EngineInfo = {
     backend: engineDescription.backend,
     model: engineDescription.model,

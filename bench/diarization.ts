@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { credentials } from '@grpc/grpc-js';
+import { DiarizationMode } from '../gen/callscribe/v1/audio.js';
+import { GatewayClient } from '../gen/callscribe/v1/gateway.js';
+import { run } from '../loadgen/src/corpus/espeak.js';
+import { ensureCorpus } from '../loadgen/src/demo/corpus-cache.js';
+import { BIN, startBinary, startLocalStack, stopBinary } from '../loadgen/src/local-stack.js';
+import { streamAudio } from '../services/common/src/transcribe-client.js';
+import { waitUntilServing } from '../services/common/src/health-check.js';
+import { machine, table } from './support.js';
+
+/**
+ * bench:diarization — (1) the cost of asking for speakers: each sample call with diarization off
+ * and on, alternating, through the gateway; (2) ASR and diarization side by side vs one after the
+ * other (a second gateway with --sequential-diarization on the same transcriber); (3) the spectral
+ * diarizer alone on 10 minutes of audio.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PASSES = Number(process.env['PASSES'] ?? 2);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+
+const dir = join(tmpdir(), 'callscribe-bench-corpus');
+const names = await ensureCorpus(dir, (m) => process.stderr.write(m + '\n'));
+const audios = await Promise.all(names.map(async (n) => ({ name: n, stereo: n.includes('stereo'), bytes: await readFile(join(dir, n)) })));
+
+const stack = await startLocalStack(['--workers', '2']);
+const sequentialGateway = await startBinary(BIN.gateway, ['--listen', '127.0.0.1:0', '--transcriber', stack.transcriberAddress, '--sequential-diarization']);
+await waitUntilServing(sequentialGateway.address, 30_000);
+const concurrent = new GatewayClient(stack.gatewayAddress, credentials.createInsecure());
+const sequential = new GatewayClient(sequentialGateway.address, credentials.createInsecure());
+const timings: Record<string, number[]> = {};
+const record = (key: string, ms: number) => (timings[key] ??= []).push(ms);
+const time = async (client: GatewayClient, bytes: Buffer, diarization: DiarizationMode) => {
+  const t = performance.now();
+  await streamAudio((o) => client.streamTranscribe(o), bytes, { config: { diarization }, deadlineMs: 600_000 });
+  return performance.now() - t;
+};
+try {
+  for (const a of audios.slice(0, 2)) await time(concurrent, a.bytes, DiarizationMode.AUTO); // warm-up
+  for (let p = 0; p < PASSES; p++) {
+    for (const a of audios) {
+      const kind = a.stereo ? 'stereo' : 'mono';
+      record(`${kind} off`, await time(concurrent, a.bytes, DiarizationMode.NONE));
+      record(`${kind} on`, await time(concurrent, a.bytes, DiarizationMode.AUTO));
+      if (!a.stereo) record('mono sequential', await time(sequential, a.bytes, DiarizationMode.AUTO));
+    }
+  }
+} finally {
+  concurrent.close();
+  sequential.close();
+  await stopBinary(sequentialGateway);
+  await stack.stop();
+}
+const speed = JSON.parse(
+  (await run('/usr/bin/python3', [join(ROOT, 'bench', 'spectral_speed.py'), join(ROOT, 'services', 'transcriber', 'worker'), '600', ...names.filter((n) => n.includes('mono')).map((n) => join(dir, n))])).toString(),
+) as { audioSec: number; wallSec: number; cpuSec: number; speakers: number };
+
+const m = (k: string) => median(timings[k] ?? []);
+process.stdout.write(`bench:diarization on ${machine()}: ${audios.length} sample calls x ${PASSES} passes, one request at a time, 2 ASR workers, 1 spectral diarizer worker\n\n`);
+process.stdout.write(
+  table(
+    ['recordings', 'diarization off: median ms', 'on (AUTO): median ms', 'on / off'],
+    [
+      ['mono 16 kHz (CLUSTER: spectral beside ASR)', m('mono off').toFixed(0), m('mono on').toFixed(0), (m('mono on') / m('mono off')).toFixed(3)],
+      ['stereo 8 kHz mu-law (CHANNELS: each channel transcribed)', m('stereo off').toFixed(0), m('stereo on').toFixed(0), (m('stereo on') / m('stereo off')).toFixed(3)],
+    ],
+  ) + '\n\n',
+);
+process.stdout.write(
+  table(
+    ['mono, diarized', 'median ms', 'vs no diarization'],
+    [
+      ['ASR and diarization side by side (default)', m('mono on').toFixed(0), (m('mono on') / m('mono off')).toFixed(3)],
+      ['diarization after ASR (--sequential-diarization)', m('mono sequential').toFixed(0), (m('mono sequential') / m('mono off')).toFixed(3)],
+    ],
+  ) + '\n\n',
+);
+process.stdout.write(
+  `spectral diarizer alone: ${speed.audioSec.toFixed(0)} s of audio in ${speed.wallSec.toFixed(2)} s wall, ${speed.cpuSec.toFixed(2)} s CPU = ${(speed.audioSec / speed.cpuSec).toFixed(0)}x real time per core (${speed.speakers} speakers found across the concatenated calls)\n`,
+);
