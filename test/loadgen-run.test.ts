@@ -101,6 +101,35 @@ describe('loadgen run against the real stack', () => {
   });
 });
 
+describe('loadgen with diarization', () => {
+  it('records the speaker count and DER where an .rttm sits beside the audio', async () => {
+    const { twoSpeakerDialogue } = await import('./support/dialogue.js');
+    const { toRttm } = await import('../loadgen/src/corpus/build-call.js');
+    const stack = await startStack({ workers: 2 });
+    try {
+      const call = await twoSpeakerDialogue();
+      const dir = mkdtempSync(join(tmpdir(), 'callscribe-lg-diar-'));
+      for (const [name, audio] of [['stereo', call.stereo], ['mono', call.mono]] as const) {
+        await writeFile(join(dir, `${name}.wav`), audio);
+        await writeFile(join(dir, `${name}.rttm`), toRttm(name, call.turns));
+      }
+      const out = mkdtempSync(join(tmpdir(), 'callscribe-lg-out-'));
+      const result = await runLoadTest(validateRunConfig({ ...defaults, source: dir, target: stack.gateway.address, concurrency: 2, diarization: 'auto', out, runId: 'diar' }), quiet);
+      const rows = await rowsOf(result.runDir);
+      assert.equal(rows.length, 2);
+      for (const r of rows) {
+        assert.equal(r['status'], 'OK', r['error']);
+        assert.equal(r['diarization'], 'auto');
+        assert.equal(r['speakers'], '2');
+        assert.ok(r['der'] !== '' && Number(r['der']) <= 0.25, `${r['file']}: DER ${r['der']}`);
+      }
+      assert.ok(result.summaries[0]?.der !== undefined);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
 describe('HdrHistogram interval logs', () => {
   it('merging two .hlog files gives the histogram of all samples', async () => {
     const a = mkdtempSync(join(tmpdir(), 'callscribe-hlog-a-'));

@@ -3,17 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCall, mixDown, type SpeakerTurn } from '../../loadgen/src/corpus/build-call.js';
-import type { Turn } from '../../loadgen/src/corpus/dialogues.js';
+import { DIALOGUES, type Turn } from '../../loadgen/src/corpus/dialogues.js';
 import { speak, writeAudio } from '../../loadgen/src/corpus/espeak.js';
 
-export const TWO_SPEAKERS: Turn[] = [
-  { speaker: 'agent', text: 'Thank you for calling customer support. My name is Alice. How can I help you today?' },
-  { speaker: 'customer', text: 'Hello. I would like to check the balance of my account please.' },
-  { speaker: 'agent', text: 'Of course. Can you confirm your date of birth for me?' },
-  { speaker: 'customer', text: 'Yes, it is the fourth of July nineteen eighty.' },
-  { speaker: 'agent', text: 'Thank you. Your balance is two hundred dollars. Is there anything else?' },
-  { speaker: 'customer', text: 'No, that is all. Thank you very much. Goodbye.' },
-];
+/** The corpus's first call: agent and customer, six turns. */
+export const TWO_SPEAKERS: Turn[] = DIALOGUES[0] as Turn[];
 
 export interface Dialogue {
   stereo: Buffer;
