@@ -18,11 +18,15 @@ const tailX = (p: number) => Math.log10(1 / (1 - Math.min(p, 99.999) / 100));
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
 
+// Completions per second over a sliding 5 s window (timeline points are 250 ms apart): per-second
+// counts of slow requests are a comb of zeros and ones.
+const WINDOW_POINTS = 20;
+
 function throughputSeries(level: ReportLevel): { rps: Series; inFlight: Series } {
   const rps: Array<[number, number]> = [];
   const tl = level.timeline;
   for (let i = 4; i < tl.length; i += 4) {
-    const a = tl[i - 4] as TimelinePoint;
+    const a = tl[Math.max(0, i - WINDOW_POINTS)] as TimelinePoint;
     const b = tl[i] as TimelinePoint;
     rps.push([(b.atMs - level.startMs) / 1000, ((b.completed - a.completed) * 1000) / Math.max(1, b.atMs - a.atMs)]);
   }
@@ -43,16 +47,14 @@ export function renderReport(title: string, config: unknown, levels: ReportLevel
     series: levels.map((l) => ({ name: l.summary.level, points: l.percentiles.map(([p, v]) => [tailX(p), v] as [number, number]) })),
   });
   const tp = levels.map(throughputSeries);
-  const throughput = lineChart({ title: 'Throughput over time', xLabel: 'seconds since level start', yLabel: 'completed req/s', series: tp.map((t) => t.rps) });
+  const throughput = lineChart({ title: 'Throughput over time (5 s window)', xLabel: 'seconds since level start', yLabel: 'completed req/s', series: tp.map((t) => t.rps) });
   const inFlight = lineChart({ title: 'Requests in flight over time', xLabel: 'seconds since level start', yLabel: 'in flight', series: tp.map((t) => t.inFlight) });
   const gpuPoints = stats.filter((s) => s.gpuUtilPct !== undefined).map((s) => [(s.atMs - first) / 1000, s.gpuUtilPct as number] as [number, number]);
-  const gpu = lineChart({
-    title: 'GPU utilisation over time',
-    xLabel: 'seconds since run start',
-    yLabel: 'GPU %',
-    series: [{ name: 'GPU util', points: gpuPoints }, { name: 'queue depth', points: stats.map((s) => [(s.atMs - first) / 1000, s.queueDepth]) }],
-    emptyNote: gpuNote || 'no GPU',
-  });
+  const queue: Series = { name: 'queue depth (chunks)', points: stats.map((s) => [(s.atMs - first) / 1000, s.queueDepth]) };
+  const gpu =
+    gpuPoints.length > 0
+      ? lineChart({ title: 'GPU utilisation over time', xLabel: 'seconds since run start', yLabel: 'GPU % / queued chunks', series: [{ name: 'GPU util %', points: gpuPoints }, queue] })
+      : lineChart({ title: `Transcriber queue over time (${gpuNote || 'no GPU'})`, xLabel: 'seconds since run start', yLabel: 'queued chunks', series: [queue] });
   const sweep = lineChart({
     title: 'Saturation curve: throughput vs p99 latency',
     xLabel: 'throughput (completed req/s)',
