@@ -43,8 +43,3 @@ export function createCallSignal(call: ServerSurfaceCall, shutdown: AbortSignal)
     },
   };
 }
-
-/** Rejects with the signal's reason once aborted; for racing long awaits against a call's life. */
-export function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw signal.reason;
-}

@@ -40,7 +40,8 @@ export class VadStream {
   private ready = new Uint8Array(1024);
   emitted = 0;
   lanesOpened = 0;
-  activeLanes = 0;
+  /** This stream's running lanes, so its watermark never scans every stream's lanes. */
+  readonly lanes = new Set<Lane>();
   /** Wall-clock ms of inference attributed to this stream (its share of each batch). */
   busyMs = 0;
 
@@ -71,9 +72,8 @@ export class VadStream {
     return (w + 1) * VAD_WINDOW <= this.audio.length || (this.ended && w * VAD_WINDOW < this.audio.length);
   }
 
-  /** Lowest sample any lane still needs: audio before it can be forgotten. */
-  lowWatermark(laneStarts: number): number {
-    return Math.max(0, laneStarts * VAD_WINDOW - VAD_CONTEXT);
+  get activeLanes(): number {
+    return this.lanes.size;
   }
 
   record(w: number, p: number): void {
@@ -126,11 +126,17 @@ export class VadScheduler {
     return stream;
   }
 
-  /** Lowest sample index the stream's lanes still read. */
+  /** Lowest sample index the stream's lanes still read: audio before it can be forgotten. */
   lowWatermark(stream: VadStream): number {
     let low = Math.max(0, stream.lanesOpened * this.options.laneWindows - this.options.warmupWindows);
-    for (const lane of this.lanes) if (lane.stream === stream) low = Math.min(low, lane.next);
-    return stream.lowWatermark(low);
+    for (const lane of stream.lanes) low = Math.min(low, lane.next);
+    return Math.max(0, low * VAD_WINDOW - VAD_CONTEXT);
+  }
+
+  private removeLane(lane: Lane): void {
+    const i = this.lanes.indexOf(lane);
+    if (i !== -1) this.lanes.splice(i, 1);
+    lane.stream.lanes.delete(lane);
   }
 
   wake(stream: VadStream): void {
@@ -138,13 +144,7 @@ export class VadScheduler {
     this.openLanes(stream);
     if (stream.ended) {
       // The end of input can retire lanes that were waiting for a window that will never come.
-      for (let i = this.lanes.length - 1; i >= 0; i--) {
-        const lane = this.lanes[i] as Lane;
-        if (lane.stream === stream && lane.next >= stream.totalWindows) {
-          this.lanes.splice(i, 1);
-          stream.activeLanes--;
-        }
-      }
+      for (const lane of [...stream.lanes]) if (lane.next >= stream.totalWindows) this.removeLane(lane);
       if (stream.activeLanes === 0 && stream.flush()) this.finish(stream);
     }
     if (!this.running) {
@@ -162,8 +162,9 @@ export class VadScheduler {
       const start = Math.max(0, reportFrom - warmupWindows);
       if (!stream.windowReady(start)) return;
       stream.lanesOpened++;
-      stream.activeLanes++;
-      this.lanes.push({ stream, next: start, reportFrom, endWindow: reportFrom + laneWindows, state: new Float32Array(2 * VAD_STATE), fresh: true });
+      const lane: Lane = { stream, next: start, reportFrom, endWindow: reportFrom + laneWindows, state: new Float32Array(2 * VAD_STATE), fresh: true };
+      this.lanes.push(lane);
+      stream.lanes.add(lane);
     }
   }
 
@@ -217,10 +218,7 @@ export class VadScheduler {
       lane.fresh = false;
       if (lane.next >= lane.reportFrom) stream.record(lane.next, result.probs[i] as number);
       lane.next++;
-      if (lane.next >= lane.endWindow || (stream.ended && lane.next >= stream.totalWindows)) {
-        this.lanes.splice(this.lanes.indexOf(lane), 1);
-        stream.activeLanes--;
-      }
+      if (lane.next >= lane.endWindow || (stream.ended && lane.next >= stream.totalWindows)) this.removeLane(lane);
       touched.add(stream);
     });
     for (const stream of touched) {
@@ -236,15 +234,15 @@ export class VadScheduler {
   }
 
   private fail(stream: VadStream, err: unknown): void {
-    stream.closed = true;
-    for (let i = this.lanes.length - 1; i >= 0; i--) if (this.lanes[i]?.stream === stream) this.lanes.splice(i, 1);
-    if (this.streams.delete(stream)) stream.events.onError(err);
+    const known = this.streams.has(stream);
+    this.drop(stream);
+    if (known) stream.events.onError(err);
   }
 
   /** Stops tracking a stream whose request ended early. */
   drop(stream: VadStream): void {
     stream.close();
-    for (let i = this.lanes.length - 1; i >= 0; i--) if (this.lanes[i]?.stream === stream) this.lanes.splice(i, 1);
+    for (const lane of [...stream.lanes]) this.removeLane(lane);
     this.streams.delete(stream);
   }
 }
