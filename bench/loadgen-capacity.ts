@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeAudio } from '../loadgen/src/corpus/espeak.js';
-import { runOptions, validateRunConfig, type RunConfig } from '../loadgen/src/config.js';
+import { defaultRunConfig } from '../loadgen/src/config.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
 import { startLocalStack } from '../loadgen/src/local-stack.js';
 import { machine, measure, percentile, table } from './support.js';
@@ -18,7 +18,6 @@ const RATE = Number(process.env['RATE'] ?? 30);
 const CHUNK_BYTES = Number(process.env['CHUNK_BYTES'] ?? 8000);
 const CALL_SEC = Number(process.env['CALL_SEC'] ?? 10);
 const SECONDS = Number(process.env['SECONDS'] ?? 20);
-const defaults = Object.fromEntries(Object.entries(runOptions).map(([k, o]) => [k, o.defaultValue])) as RunConfig;
 
 async function silenceFolder(seconds: number, format: string[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'callscribe-lgbench-'));
@@ -41,7 +40,7 @@ try {
   let result!: Awaited<ReturnType<typeof runLoadTest>>;
   const m = await measure(async () => {
     result = await runLoadTest(
-      validateRunConfig({ ...defaults, source: live, target: stack.gatewayAddress, rate: RATE, arrival: 'constant', durationSec: SECONDS, pace: 'realtime', chunkBytes: CHUNK_BYTES, out, runId: 'capacity', statsIntervalMs: 1000 }),
+      defaultRunConfig({ source: live, target: stack.gatewayAddress, rate: RATE, arrival: 'constant', durationSec: SECONDS, pace: 'realtime', chunkBytes: CHUNK_BYTES, out, runId: 'capacity', statsIntervalMs: 1000 }),
       () => {},
     );
   });
@@ -57,7 +56,7 @@ try {
   const short = await silenceFolder(1, ['-t', 'wav', '-r', '8000', '-e', 'mu-law', '-c', '1']);
   let timing!: Awaited<ReturnType<typeof runLoadTest>>;
   const m2 = await measure(async () => {
-    timing = await runLoadTest(validateRunConfig({ ...defaults, source: short, target: stack.gatewayAddress, rate: 100, arrival: 'poisson', durationSec: SECONDS, out, runId: 'timing' }), () => {});
+    timing = await runLoadTest(defaultRunConfig({ source: short, target: stack.gatewayAddress, rate: 100, arrival: 'poisson', durationSec: SECONDS, out, runId: 'timing' }), () => {});
   });
   const t = timing.summaries[0];
   const l2 = stats(timing.latenessMs[0] ?? []);

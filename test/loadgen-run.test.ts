@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { runOptions, validateRunConfig, type RunConfig } from '../loadgen/src/config.js';
+import { defaultRunConfig } from '../loadgen/src/config.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
 import { MetricRecorder, newHistogram, toUnits } from '../loadgen/src/metrics/histograms.js';
 import { mergeHlogs } from '../loadgen/src/metrics/merge-hlog.js';
@@ -13,7 +13,6 @@ import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import { BIN, runBinary } from './support/processes.js';
 import { startStack, type Stack } from './support/stack.js';
 
-const defaults = Object.fromEntries(Object.entries(runOptions).map(([k, o]) => [k, o.defaultValue])) as RunConfig;
 const quiet = () => {};
 
 async function corpus(): Promise<string> {
@@ -39,7 +38,7 @@ describe('loadgen run against the real stack', () => {
   it('writes one CSV row per request issued, even when the target dies mid-run', async () => {
     const doomed = await startStack({ workers: 1 });
     const out = mkdtempSync(join(tmpdir(), 'callscribe-lg-out-'));
-    const config = validateRunConfig({ ...defaults, source, target: doomed.gateway.address, concurrency: 2, count: 14, out, runId: 'killed' });
+    const config = defaultRunConfig({ source, target: doomed.gateway.address, concurrency: 2, count: 14, out, runId: 'killed' });
     const killer = setTimeout(() => void doomed.gateway.stop(0), 2500);
     try {
       const result = await runLoadTest(config, quiet);
@@ -65,7 +64,7 @@ describe('loadgen run against the real stack', () => {
   it('measures open-loop latency from the intended start: queueing shows, uncorrected latency hides it', async () => {
     const out = mkdtempSync(join(tmpdir(), 'callscribe-lg-out-'));
     // 8 requests due at 8/s, at most one in flight: each waits for the one before it.
-    const config = validateRunConfig({ ...defaults, source, target: stack.gateway.address, rate: 8, arrival: 'constant', count: 8, maxInFlight: 1, out, runId: 'co' });
+    const config = defaultRunConfig({ source, target: stack.gateway.address, rate: 8, arrival: 'constant', count: 8, maxInFlight: 1, out, runId: 'co' });
     const result = await runLoadTest(config, quiet);
     const rows = (await rowsOf(result.runDir)).sort((a, b) => Number(a['index']) - Number(b['index']));
     assert.equal(rows.length, 8);
@@ -114,7 +113,7 @@ describe('loadgen with diarization', () => {
         await writeFile(join(dir, `${name}.rttm`), toRttm(name, call.turns));
       }
       const out = mkdtempSync(join(tmpdir(), 'callscribe-lg-out-'));
-      const result = await runLoadTest(validateRunConfig({ ...defaults, source: dir, target: stack.gateway.address, concurrency: 2, diarization: 'auto', out, runId: 'diar' }), quiet);
+      const result = await runLoadTest(defaultRunConfig({ source: dir, target: stack.gateway.address, concurrency: 2, diarization: 'auto', out, runId: 'diar' }), quiet);
       const rows = await rowsOf(result.runDir);
       assert.equal(rows.length, 2);
       for (const r of rows) {

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatHelp, option, OptionError, parsers, type ParsedArgs } from '../../services/common/src/options.js';
+import { formatHelp, option, optionDefaults, OptionError, parsers, type ParsedArgs } from '../../services/common/src/options.js';
 import { AUDIO_EXTENSIONS } from './source/recording.js';
 
 export const runOptions = {
@@ -40,6 +40,11 @@ export const runHelp = () =>
     'usage: callscribe-loadgen run --source s3://bucket/prefix|./folder [--target host:port] [options]\n       callscribe-loadgen merge a.hlog b.hlog ... [--out merged.hlog]',
     runOptions,
   );
+
+/** A validated run config: defaults with `overrides` laid on, for callers that are not the CLI. */
+export function defaultRunConfig(overrides: Partial<RunConfig>): RunConfig {
+  return validateRunConfig({ ...optionDefaults(runOptions), ...overrides });
+}
 
 /** Cross-field checks, with the flag names a person would fix. */
 export function validateRunConfig(c: RunConfig): RunConfig {

@@ -7,7 +7,7 @@ import { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
 import { formatFinal, formatSegment } from '../../../services/cli/src/format.js';
 import { configureLog } from '../../../services/common/src/log.js';
 import { streamAudio } from '../../../services/common/src/transcribe-client.js';
-import { validateRunConfig, runOptions, type RunConfig } from '../config.js';
+import { defaultRunConfig } from '../config.js';
 import { runLoadTest, terminalTable } from '../load-test.js';
 import { startLocalStack } from '../local-stack.js';
 import { ensureCorpus } from './corpus-cache.js';
@@ -47,9 +47,7 @@ async function main(): Promise<void> {
     say(`reference: ${(await readFile(join(corpusDir, sample.replace(/\.wav$/, '.txt')), 'utf8')).trim()}`);
     say('(sphinx is the embedded CPU engine: real, fast and weak on accuracy; the GPU backends are whisperx and hf)');
 
-    const defaults = Object.fromEntries(Object.entries(runOptions).map(([k, o]) => [k, o.defaultValue])) as RunConfig;
-    const config = validateRunConfig({
-      ...defaults,
+    const config = defaultRunConfig({
       source: `s3://${BUCKET}/${PREFIX}`,
       target: stack.gatewayAddress,
       s3Endpoint: s3.endpoint,

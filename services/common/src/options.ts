@@ -116,6 +116,11 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
   return { values: values as Values<S>, positionals, help };
 }
 
+/** Every option at its default: the base that overrides are laid on. */
+export function optionDefaults<S extends Record<string, OptionSpec<unknown>>>(specs: S): Values<S> {
+  return Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, s.defaultValue])) as Values<S>;
+}
+
 export function formatHelp(usage: string, specs: Record<string, OptionSpec<unknown>>): string {
   const rows = Object.values(specs).map((s) => {
     const def = s.defaultValue === undefined || s.defaultValue === '' ? '' : ` (default: ${JSON.stringify(s.defaultValue)})`;

@@ -1,4 +1,4 @@
-import { formatHelp, option, parsers, type ParsedArgs } from '../../common/src/options.js';
+import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '../../common/src/options.js';
 
 export const gatewayOptions = {
   listen: option({ flag: 'listen', env: 'GATEWAY_LISTEN', defaultValue: '0.0.0.0:50051', help: 'gRPC listen address (port 0 = ephemeral)', parse: parsers.hostPort }),
@@ -15,6 +15,5 @@ export type GatewayConfig = ParsedArgs<typeof gatewayOptions>['values'];
 export const gatewayHelp = () => formatHelp('callscribe-gateway: public gRPC API (callscribe.v1.Gateway), proxying streams to transcribers', gatewayOptions);
 
 export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
-  const defaults = Object.fromEntries(Object.entries(gatewayOptions).map(([k, s]) => [k, s.defaultValue])) as GatewayConfig;
-  return { ...defaults, ...overrides };
+  return { ...optionDefaults(gatewayOptions), ...overrides };
 }

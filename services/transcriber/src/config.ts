@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { formatHelp, option, parsers, type ParsedArgs } from '../../common/src/options.js';
+import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '../../common/src/options.js';
 
 const GPU_BACKENDS = new Set(['whisperx', 'hf']);
 
@@ -45,6 +45,5 @@ export function resolveTranscriberConfig(values: ParsedArgs<typeof transcriberOp
 }
 
 export function defaultTranscriberConfig(overrides: Partial<TranscriberConfig> = {}): TranscriberConfig {
-  const defaults = Object.fromEntries(Object.entries(transcriberOptions).map(([k, s]) => [k, s.defaultValue])) as ParsedArgs<typeof transcriberOptions>['values'];
-  return { ...resolveTranscriberConfig(defaults), ...overrides };
+  return { ...resolveTranscriberConfig(optionDefaults(transcriberOptions)), ...overrides };
 }

@@ -30,12 +30,6 @@ export class SampleBuffer {
     }
   }
 
-  read(from: number, to: number): Float32Array {
-    const out = new Float32Array(Math.max(0, to - from));
-    this.copyInto(out, 0, from, to);
-    return out;
-  }
-
   /** Drops whole blocks that end before `index`. */
   discardBefore(index: number): void {
     while (this.blocks.length > 0) {

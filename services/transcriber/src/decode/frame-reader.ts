@@ -18,9 +18,4 @@ export class FrameReader {
     this.remainder = Buffer.from(all.subarray(whole));
     return decodeFrames(all.subarray(0, whole), this.codec, this.channels);
   }
-
-  /** Bytes of an incomplete trailing frame (a truncated stream when non-zero at the end). */
-  get pendingBytes(): number {
-    return this.remainder.length;
-  }
 }
