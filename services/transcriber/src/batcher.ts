@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { log } from '../../common/src/log.js';
 import { ServiceError, resourceExhausted, unavailable } from '../../common/src/service-error.js';
 import type { WorkerPool } from './worker-pool.js';
-import { WorkerCrashedError, type WorkerSegment } from './worker-process.js';
+import { WorkerCrashedError, type WorkerBatchResult, type WorkerItemResult, type WorkerSegment } from './worker-process.js';
 
 export interface BatcherOptions {
   batchSize: number;
@@ -12,6 +12,8 @@ export interface BatcherOptions {
 
 export interface ChunkOutcome {
   segments: WorkerSegment[];
+  /** The language the engine used (detected when none was asked for). */
+  language: string;
   queueMs: number;
   /** This chunk's share of its batch's inference time, by audio length. */
   asrMs: number;
@@ -104,13 +106,16 @@ export class Batcher {
     while (this.retries.length > 0 || this.queued > 0) {
       const retry = this.retries[0];
       if (retry === undefined && !this.batchDue()) return;
-      const slot = this.pool.takeIdle();
-      if (slot === undefined) {
-        if (!this.pool.serving && this.pool.slots.every((s) => s.state === 'stopped')) this.failAll(unavailable('no transcription worker is running'));
+      if (this.pool.down) {
+        this.failAll(unavailable(`no transcription worker is running${this.pool.fatalReason === undefined ? '' : ': the engine cannot load'}`));
         return;
       }
+      if (!this.pool.hasIdle) return;
       const batch = retry === undefined ? this.take() : (this.retries.shift() as Job[]);
-      void this.runBatch(slot, batch);
+      const live = batch.filter((j) => !j.settled);
+      if (live.length === 0) continue;
+      const running = this.pool.run({ wordTimestamps: live.some((j) => j.wordTimestamps), items: live.map((j) => ({ audio: j.audio, language: j.language })) });
+      void this.settleBatch(live, running);
     }
   }
 
@@ -131,59 +136,40 @@ export class Batcher {
     return false;
   }
 
+  /** Up to `batchSize` chunks, one per request in turn (round-robin), so no request starves. */
   private take(): Job[] {
     const batch: Job[] = [];
-    let language: string | undefined;
-    let progressed = true;
-    while (batch.length < this.options.batchSize && progressed && this.order.length > 0) {
-      progressed = false;
-      for (let visited = 0; visited < this.order.length && batch.length < this.options.batchSize; visited++) {
-        this.cursor %= this.order.length;
-        const id = this.order[this.cursor] as number;
-        const queue = this.queues.get(id) as Job[];
-        this.cursor++;
-        const head = queue[0];
-        // One batch, one language: the engine decodes a batch with a single prompt.
-        if (head === undefined || (language !== undefined && head.language !== language)) continue;
-        language ??= head.language;
-        batch.push(queue.shift() as Job);
-        progressed = true;
-        if (queue.length === 0) {
-          this.queues.delete(id);
-          this.order = this.order.filter((x) => x !== id);
-          this.cursor--;
-        }
-      }
+    while (batch.length < this.options.batchSize && this.order.length > 0) {
+      this.cursor %= this.order.length;
+      const id = this.order[this.cursor] as number;
+      const queue = this.queues.get(id) as Job[];
+      batch.push(queue.shift() as Job);
+      if (queue.length === 0) {
+        this.queues.delete(id);
+        this.order.splice(this.cursor, 1);
+      } else this.cursor++;
     }
     this.queued -= batch.length;
     this.stats.queueDepth = this.queued;
     return batch;
   }
 
-  private async runBatch(slot: Parameters<WorkerPool['run']>[0], batch: Job[]): Promise<void> {
-    const live = batch.filter((j) => !j.settled);
-    if (live.length === 0) {
-      slot.state = 'idle';
-      this.dispatch();
-      return;
-    }
+  /** Settles each chunk of a batch on its own: one chunk's failure is not its neighbours'. */
+  private async settleBatch(live: Job[], running: Promise<WorkerBatchResult>): Promise<void> {
     const dispatchedAt = performance.now();
     this.stats.batchesDispatched++;
     this.stats.chunksDispatched += live.length;
     this.stats.batchSizes.set(live.length, (this.stats.batchSizes.get(live.length) ?? 0) + 1);
     for (const j of live) j.attempts++;
-    const first = live[0] as Job;
     try {
-      const result = await this.pool.run(slot, { language: first.language, wordTimestamps: first.wordTimestamps, chunks: live.map((j) => j.audio) });
+      const result = await running;
       const totalSamples = live.reduce((n, j) => n + j.audio.length, 0);
       live.forEach((job, i) => {
-        settle(job, () =>
-          job.resolve({
-            segments: result.segments[i] ?? [],
-            queueMs: dispatchedAt - job.enqueuedAt,
-            asrMs: (result.elapsedMs * job.audio.length) / Math.max(1, totalSamples),
-          }),
-        );
+        const item = result.items[i];
+        if (item?.ok === true) {
+          const asrMs = (result.elapsedMs * job.audio.length) / Math.max(1, totalSamples);
+          settle(job, () => job.resolve({ segments: item.segments, language: item.language, queueMs: dispatchedAt - job.enqueuedAt, asrMs }));
+        } else settle(job, () => job.reject(itemFailure(item)));
       });
     } catch (err: unknown) {
       if (err instanceof WorkerCrashedError && live.every((j) => j.attempts < 2)) {
@@ -192,10 +178,11 @@ export class Batcher {
         this.stats.batchesRetried++;
         this.retries.push(live);
       } else {
+        log.error('transcription batch failed', { chunks: live.length, error: err instanceof Error ? err.message : String(err) });
         const failure =
           err instanceof WorkerCrashedError
-            ? new ServiceError(status.UNAVAILABLE, `transcription worker crashed twice on this audio: ${err.message}`)
-            : new ServiceError(status.INTERNAL, `transcription failed: ${err instanceof Error ? err.message : String(err)}`);
+            ? new ServiceError(status.UNAVAILABLE, 'the transcription worker crashed twice on this audio; retry later')
+            : new ServiceError(status.INTERNAL, 'transcription failed (the transcriber logged the cause)');
         for (const job of live) settle(job, () => job.reject(failure));
       }
     } finally {
@@ -205,6 +192,7 @@ export class Batcher {
 
   private failAll(err: unknown): void {
     for (const id of [...this.queues.keys()]) this.cancel(id, err);
+    for (const batch of this.retries.splice(0)) for (const job of batch) settle(job, () => job.reject(err));
   }
 }
 
@@ -212,4 +200,10 @@ function settle(job: Job, action: () => void): void {
   if (job.settled) return;
   job.settled = true;
   action();
+}
+
+function itemFailure(item: WorkerItemResult | undefined): ServiceError {
+  if (item?.ok === false && item.code === 'invalid_argument') return new ServiceError(status.INVALID_ARGUMENT, item.error);
+  log.error('transcription failed for one chunk', { error: item?.ok === false ? item.error : 'no result' });
+  return new ServiceError(status.INTERNAL, 'transcription failed for part of this audio (the transcriber logged the cause)');
 }

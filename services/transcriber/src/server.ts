@@ -103,7 +103,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
         chunksCancelled: s.chunksCancelled,
         batchesRetried: s.batchesRetried,
         batchSizes: [...s.batchSizes].sort((a, b) => a[0] - b[0]).map(([batchSize, count]) => ({ batchSize, count })),
-        workers: pool.slots.map((w) => ({ id: w.id, pid: w.process?.pid ?? 0, state: w.state, batches: w.batches, restarts: w.restarts })),
+        workers: pool.workers(),
         gpu: await readGpu(),
         requestsCompleted: counters.completed,
         requestsFailed: counters.failed,

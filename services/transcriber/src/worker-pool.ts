@@ -1,6 +1,7 @@
 import { log } from '../../common/src/log.js';
 import {
   WorkerCrashedError,
+  WorkerLoadError,
   WorkerProcess,
   type EngineDescription,
   type WorkerBatch,
@@ -8,12 +9,22 @@ import {
   type WorkerSpawnOptions,
 } from './worker-process.js';
 
-export type WorkerState = 'starting' | 'idle' | 'busy' | 'restarting' | 'stopped';
+/** failed: the backend refused to load (a `fatal` answer); restarting it cannot help. */
+export type WorkerState = 'starting' | 'idle' | 'busy' | 'restarting' | 'failed' | 'stopped';
 
-export interface WorkerSlot {
+interface WorkerSlot {
   id: number;
   state: WorkerState;
   process: WorkerProcess | undefined;
+  batches: number;
+  restarts: number;
+}
+
+/** A worker as GetStats shows it. */
+export interface WorkerSummary {
+  id: number;
+  pid: number;
+  state: WorkerState;
   batches: number;
   restarts: number;
 }
@@ -22,15 +33,18 @@ const MAX_RESTART_DELAY_MS = 10_000;
 
 /**
  * Python workers, one per device (or per core for CPU engines), supervised: a worker that dies is
- * restarted with backoff while the others keep serving. Callers take an idle slot, run one batch.
+ * restarted with backoff while the others keep serving. Work runs on an idle worker, one request at
+ * a time per worker: `run` for the batcher (which never waits), `withWorker` for callers that queue.
  */
 export class WorkerPool {
-  readonly slots: WorkerSlot[];
+  private readonly slots: WorkerSlot[];
   private readonly availableListeners: Array<() => void> = [];
-  /** One-shot callers of acquire(), woken on the next free slot. */
+  /** One-shot callers of withWorker(), woken on the next free worker. */
   private waiters: Array<() => void> = [];
   private stopping = false;
   engine: EngineDescription | undefined;
+  /** Why the backend cannot load, once a worker answered `fatal`. */
+  fatalReason: string | undefined;
 
   constructor(
     size: number,
@@ -50,7 +64,16 @@ export class WorkerPool {
   }
 
   private async spawn(slot: WorkerSlot): Promise<void> {
-    const proc = await WorkerProcess.start(this.spawnOptions);
+    let proc: WorkerProcess;
+    try {
+      proc = await WorkerProcess.start(this.spawnOptions);
+    } catch (err: unknown) {
+      if (err instanceof WorkerLoadError) {
+        slot.state = 'failed';
+        this.fatalReason = err.message;
+      }
+      throw err;
+    }
     if (this.stopping) {
       proc.kill();
       return;
@@ -76,6 +99,11 @@ export class WorkerPool {
     const retry = () => {
       if (this.stopping) return;
       this.spawn(slot).catch((err: unknown) => {
+        if (err instanceof WorkerLoadError) {
+          log.error('worker cannot load its backend; not restarting it', { worker: slot.id, reason: err.message });
+          this.notifyAvailable();
+          return;
+        }
         log.error('worker restart failed', { worker: slot.id, error: String(err) });
         setTimeout(retry, MAX_RESTART_DELAY_MS).unref();
       });
@@ -83,6 +111,7 @@ export class WorkerPool {
     setTimeout(retry, delay).unref();
   }
 
+  /** Called whenever a worker may have become free (or the pool's state changed). */
   onAvailable(listener: () => void): void {
     this.availableListeners.push(listener);
   }
@@ -99,11 +128,37 @@ export class WorkerPool {
     return this.slots.some((s) => s.state === 'idle' || s.state === 'busy');
   }
 
-  /** Waits for an idle slot (FIFO), failing once the signal aborts. */
-  async acquire(signal: AbortSignal): Promise<WorkerSlot> {
+  /** No worker runs and none will again (shut down, or every backend load failed). */
+  get down(): boolean {
+    return this.slots.every((s) => s.state === 'stopped' || s.state === 'failed');
+  }
+
+  workers(): WorkerSummary[] {
+    return this.slots.map((w) => ({ id: w.id, pid: w.process?.pid ?? 0, state: w.state, batches: w.batches, restarts: w.restarts }));
+  }
+
+  private takeIdle(): WorkerSlot | undefined {
+    const slot = this.slots.find((s) => s.state === 'idle' && s.process !== undefined);
+    if (slot !== undefined) slot.state = 'busy';
+    return slot;
+  }
+
+  get hasIdle(): boolean {
+    return this.slots.some((s) => s.state === 'idle' && s.process !== undefined);
+  }
+
+  /** Runs a batch on an idle worker; check `hasIdle` first (the batcher never waits for one). */
+  run(batch: WorkerBatch): Promise<WorkerBatchResult> {
+    const slot = this.takeIdle();
+    if (slot === undefined) return Promise.reject(new WorkerCrashedError('no idle worker'));
+    return this.use(slot, (proc) => proc.run(batch));
+  }
+
+  /** Waits for an idle worker (FIFO), failing once the signal aborts, and runs `work` on it. */
+  async withWorker<T>(signal: AbortSignal, work: (proc: WorkerProcess) => Promise<T>): Promise<T> {
     for (;;) {
       const slot = this.takeIdle();
-      if (slot !== undefined) return slot;
+      if (slot !== undefined) return this.use(slot, work);
       if (signal.aborted) throw signal.reason;
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -116,18 +171,7 @@ export class WorkerPool {
     }
   }
 
-  takeIdle(): WorkerSlot | undefined {
-    const slot = this.slots.find((s) => s.state === 'idle' && s.process !== undefined);
-    if (slot !== undefined) slot.state = 'busy';
-    return slot;
-  }
-
-  run(slot: WorkerSlot, batch: WorkerBatch): Promise<WorkerBatchResult> {
-    return this.use(slot, (proc) => proc.run(batch));
-  }
-
-  /** Runs one request on a slot taken with takeIdle(), then frees it. */
-  async use<T>(slot: WorkerSlot, work: (proc: WorkerProcess) => Promise<T>): Promise<T> {
+  private async use<T>(slot: WorkerSlot, work: (proc: WorkerProcess) => Promise<T>): Promise<T> {
     const proc = slot.process;
     if (proc === undefined) throw new WorkerCrashedError('worker is not running');
     try {
@@ -142,9 +186,11 @@ export class WorkerPool {
 
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.slots.map(async (slot) => {
-      await slot.process?.stop(graceMs);
-      slot.state = 'stopped';
-    }));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        await slot.process?.stop(graceMs);
+        slot.state = 'stopped';
+      }),
+    );
   }
 }

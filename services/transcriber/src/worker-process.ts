@@ -25,15 +25,39 @@ export interface WorkerSegment {
   words: WorkerWord[];
 }
 
-export interface WorkerBatch {
+export interface WorkerItem {
+  audio: Float32Array;
+  /** A Whisper language code, or "" to let the engine detect it. */
   language: string;
-  wordTimestamps: boolean;
-  chunks: Float32Array[];
 }
 
+export interface WorkerBatch {
+  wordTimestamps: boolean;
+  items: WorkerItem[];
+}
+
+/** One item's answer: its segments, or why that item alone failed. */
+export type WorkerItemResult =
+  | { ok: true; segments: WorkerSegment[]; language: string; aligned: boolean }
+  | { ok: false; error: string; code: 'invalid_argument' | 'internal' };
+
 export interface WorkerBatchResult {
-  segments: WorkerSegment[][];
+  items: WorkerItemResult[];
   elapsedMs: number;
+}
+
+interface WireItem {
+  segments?: WorkerSegment[];
+  language?: string;
+  aligned?: boolean;
+  error?: string;
+  code?: string;
+}
+
+function itemResult(wire: WireItem | undefined): WorkerItemResult {
+  if (wire === undefined) return { ok: false, error: 'the worker returned no result for this chunk', code: 'internal' };
+  if (wire.error !== undefined) return { ok: false, error: wire.error, code: wire.code === 'invalid_argument' ? 'invalid_argument' : 'internal' };
+  return { ok: true, segments: wire.segments ?? [], language: wire.language ?? '', aligned: wire.aligned ?? false };
 }
 
 export interface WorkerSpawnOptions {
@@ -49,7 +73,7 @@ export class WorkerCrashedError extends Error {
   override name = 'WorkerCrashedError';
 }
 
-/** The backend refused to start (missing library, weights, token): restarting will not help. */
+/** The backend answered `fatal` (missing library, weights, token): restarting will not help. */
 export class WorkerLoadError extends Error {
   override name = 'WorkerLoadError';
 }
@@ -93,7 +117,7 @@ export class WorkerProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new WorkerLoadError(`worker did not become ready within ${options.startTimeoutMs} ms`));
+        reject(new WorkerCrashedError(`worker did not become ready within ${options.startTimeoutMs} ms`));
       }, options.startTimeoutMs);
       worker.onFrame = (frame) => {
         clearTimeout(timer);
@@ -114,7 +138,7 @@ export class WorkerProcess {
       };
       worker.onEarlyExit = (reason) => {
         clearTimeout(timer);
-        reject(new WorkerLoadError(reason));
+        reject(new WorkerCrashedError(reason));
       };
       child.on('error', (err) => worker.handleExit(`cannot start ${options.pythonPath}: ${err.message}`));
       child.stdout.on('data', (b: Buffer) => {
@@ -189,11 +213,11 @@ export class WorkerProcess {
 
   async run(batch: WorkerBatch): Promise<WorkerBatchResult> {
     const reply = await this.request(
-      { type: 'transcribe', language: batch.language, wordTimestamps: batch.wordTimestamps, items: batch.chunks.map((c) => ({ samples: c.length })) },
-      batch.chunks,
+      { type: 'transcribe', wordTimestamps: batch.wordTimestamps, items: batch.items.map((i) => ({ samples: i.audio.length, language: i.language })) },
+      batch.items.map((i) => i.audio),
     );
-    const items = reply['items'] as Array<{ segments: WorkerSegment[] }>;
-    return { segments: items.map((i) => i.segments), elapsedMs: Number(reply['elapsedMs'] ?? 0) };
+    const items = (reply['items'] as WireItem[] | undefined) ?? [];
+    return { items: batch.items.map((_, i) => itemResult(items[i])), elapsedMs: Number(reply['elapsedMs'] ?? 0) };
   }
 
   async diarize(audio: Float32Array, regions: Array<[number, number]>, minSpeakers: number, maxSpeakers: number): Promise<WorkerDiarizeResult> {
