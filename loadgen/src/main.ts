@@ -2,7 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import * as hdr from 'hdr-histogram-js';
 import { configureLog } from '../../services/common/src/log.js';
-import { OptionError, parseOptions } from '../../services/common/src/options.js';
+import { OptionError, parseOptions, unknownCommand } from '../../services/common/src/options.js';
+import { packageVersion } from '../../services/common/src/version.js';
 import { runHelp, runOptions, validateRunConfig } from './config.js';
 import { runLoadTest, terminalTable } from './load-test.js';
 import { mergeHlogs } from './metrics/merge-hlog.js';
@@ -35,15 +36,21 @@ async function main(argv: string[]): Promise<number> {
     await merge(rest);
     return 0;
   }
-  if (command !== 'run') {
-    process.stdout.write(runHelp());
-    return command === undefined || command === '--help' ? 0 : 2;
+  if (command === '--version') {
+    process.stdout.write(`callscribe-loadgen ${packageVersion()}\n`);
+    return 0;
   }
+  if (command === undefined || command === '--help' || command === '-h') {
+    process.stdout.write(runHelp());
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'run') throw unknownCommand('callscribe-loadgen', command, ['run', 'merge']);
   const args = parseOptions(runOptions, rest);
   if (args.help) {
     process.stdout.write(runHelp());
     return 0;
   }
+  if (args.positionals.length > 0) throw new OptionError(`unexpected argument "${args.positionals[0]}" (see callscribe-loadgen run --help)`);
   const config = validateRunConfig(args.values);
   const controller = new AbortController();
   process.once('SIGINT', () => {

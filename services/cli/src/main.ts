@@ -5,7 +5,8 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { AudioEncoding, DiarizationMode } from '../../../gen/callscribe/v1/audio.js';
 import { toRttmLines } from '../../../loadgen/src/metrics/der.js';
 import { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
-import { formatHelp, option, OptionError, parseOptions, parsers } from '../../common/src/options.js';
+import { formatHelp, option, OptionError, parseOptions, parsers, unknownCommand } from '../../common/src/options.js';
+import { packageVersion } from '../../common/src/version.js';
 import { streamAudio } from '../../common/src/transcribe-client.js';
 import { formatFinal, formatSegment } from './format.js';
 
@@ -28,15 +29,22 @@ const options = {
 
 const DIARIZATION = { none: DiarizationMode.NONE, channels: DiarizationMode.CHANNELS, cluster: DiarizationMode.CLUSTER, auto: DiarizationMode.AUTO };
 const ENCODINGS = { auto: AudioEncoding.AUTO, pcm_s16le: AudioEncoding.PCM_S16LE, mulaw: AudioEncoding.MULAW, alaw: AudioEncoding.ALAW, f32le: AudioEncoding.F32LE };
+const COMMANDS = ['transcribe', 'stats'];
 const usage = 'usage: callscribe transcribe FILE [options]\n       callscribe stats [--target host:port]';
 
 async function main(argv: string[]): Promise<number> {
   const args = parseOptions(options, argv);
-  const [command, file] = args.positionals;
+  const [command, file, ...extra] = args.positionals;
+  if (args.version) {
+    process.stdout.write(`callscribe ${packageVersion()}\n`);
+    return 0;
+  }
   if (args.help || command === undefined) {
     process.stdout.write(formatHelp(usage, options));
     return command === undefined && !args.help ? 2 : 0;
   }
+  if (!COMMANDS.includes(command)) throw unknownCommand('callscribe', command, COMMANDS);
+  if (extra.length > 0) throw new OptionError(`unexpected argument "${extra[0]}"; ${usage}`);
   const o = args.values;
   const client = new GatewayClient(o.target, credentials.createInsecure());
   try {
@@ -47,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
       return 0;
     }
-    if (command !== 'transcribe' || file === undefined) throw new OptionError(usage);
+    if (file === undefined) throw new OptionError(`transcribe needs a FILE; ${usage}`);
     const audio = await readFile(file);
     const result = await streamAudio((opts) => client.streamTranscribe(opts), audio, {
       chunkBytes: o.chunkBytes,

@@ -1,9 +1,12 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 /**
  * Flags, environment and defaults for a binary, declared once: parsed into a validated object and
  * listed by --help. Precedence: flag, then environment, then default.
  */
 export interface OptionSpec<T> {
   flag: string;
+  /** The flag may repeat; `parse` returns an array for each occurrence and the arrays are joined. */
+  multiple?: boolean;
   env?: string;
   defaultValue: T;
   help: string;
@@ -50,14 +53,16 @@ export const parsers = {
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s.length > 0),
-  choice:
-    <C extends string>(choices: readonly C[]) =>
-    (raw: string, name: string): C => {
-      if (!(choices as readonly string[]).includes(raw)) {
-        throw new OptionError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
-      }
-      return raw as C;
-    },
+  choice: <C extends string>(choices: readonly C[]) =>
+    Object.assign(
+      (raw: string, name: string): C => {
+        if (!(choices as readonly string[]).includes(raw)) {
+          throw new OptionError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+        }
+        return raw as C;
+      },
+      { choices },
+    ),
   hostPort: (raw: string, name: string): string => {
     const m = /^(.+):(\d{1,5})$/.exec(raw);
     if (m === null || Number(m[2]) > 65535) throw new OptionError(`${name} must be host:port, got "${raw}"`);
@@ -69,51 +74,47 @@ export interface ParsedArgs<S> {
   values: Values<S>;
   positionals: string[];
   help: boolean;
+  version: boolean;
 }
 
+/**
+ * Tokenises with node:util's parseArgs (strict: an unknown flag, a missing value or a value that
+ * looks like another flag is an error, `--` ends the flags), then applies precedence and validation
+ * from the one spec table.
+ */
 export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
   specs: S,
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): ParsedArgs<S> {
-  const byFlag = new Map<string, [string, OptionSpec<unknown>]>();
-  for (const [key, spec] of Object.entries(specs)) byFlag.set(spec.flag, [key, spec]);
-  const raw = new Map<string, string>();
-  const positionals: string[] = [];
-  let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--help' || arg === '-h') {
-      help = true;
-      continue;
-    }
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const entry = byFlag.get(flag);
-    if (entry === undefined) throw new OptionError(`unknown flag --${flag} (see --help)`);
-    const [key, spec] = entry;
-    if (eq !== -1) raw.set(key, arg.slice(eq + 1));
-    else if (typeof spec.defaultValue === 'boolean' && !(argv[i + 1] ?? '').match(/^(true|false)$/)) raw.set(key, 'true');
-    else {
-      const next = argv[i + 1];
-      if (next === undefined) throw new OptionError(`--${flag} needs a value`);
-      raw.set(key, next);
-      i++;
-    }
+  const tokens: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+  for (const spec of Object.values(specs)) {
+    tokens[spec.flag] = { type: typeof spec.defaultValue === 'boolean' ? 'boolean' : 'string', multiple: spec.multiple === true };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: tokens, allowPositionals: true, strict: true });
+  } catch (err: unknown) {
+    throw new OptionError(`${err instanceof Error ? err.message.replace(/^Unknown option/, 'unknown flag') : String(err)} (see --help)`);
   }
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {
-    const fromFlag = raw.get(key);
+    const name = `--${spec.flag}`;
+    const fromFlag = parsed.values[spec.flag];
     const fromEnv = spec.env === undefined ? undefined : env[spec.env];
-    if (fromFlag !== undefined) values[key] = spec.parse(fromFlag, `--${spec.flag}`);
+    if (Array.isArray(fromFlag)) values[key] = fromFlag.flatMap((raw) => spec.parse(String(raw), name) as unknown[]);
+    else if (typeof fromFlag === 'boolean') values[key] = fromFlag;
+    else if (fromFlag !== undefined) values[key] = spec.parse(fromFlag, name);
     else if (fromEnv !== undefined && fromEnv !== '') values[key] = spec.parse(fromEnv, spec.env ?? key);
     else values[key] = spec.defaultValue;
   }
-  return { values: values as Values<S>, positionals, help };
+  return { values: values as Values<S>, positionals: parsed.positionals, help: parsed.values['help'] === true, version: parsed.values['version'] === true };
+}
+
+/** A mistyped command, named with the closest known one. */
+export function unknownCommand(program: string, command: string, commands: readonly string[]): OptionError {
+  const close = commands.find((c) => c.startsWith(command.slice(0, 3)) || command.startsWith(c));
+  return new OptionError(`unknown command "${command}"${close === undefined ? '' : ` (did you mean "${close}"?)`}; commands: ${commands.join(', ')}; see ${program} --help`);
 }
 
 /** Every option at its default: the base that overrides are laid on. */
@@ -123,9 +124,12 @@ export function optionDefaults<S extends Record<string, OptionSpec<unknown>>>(sp
 
 export function formatHelp(usage: string, specs: Record<string, OptionSpec<unknown>>): string {
   const rows = Object.values(specs).map((s) => {
+    const choices = (s.parse as { choices?: readonly string[] }).choices;
+    const one = choices === undefined ? '' : ` {${choices.join('|')}}`;
     const def = s.defaultValue === undefined || s.defaultValue === '' ? '' : ` (default: ${JSON.stringify(s.defaultValue)})`;
     const env = s.env === undefined ? '' : ` [env ${s.env}]`;
-    return `  --${s.flag.padEnd(24)} ${s.help}${def}${env}`;
+    const many = s.multiple === true ? ' (repeatable)' : '';
+    return `  --${s.flag.padEnd(24)} ${s.help}${one}${def}${many}${env}`;
   });
-  return `${usage}\n\nOptions:\n${rows.join('\n')}\n  --help                     show this help\n`;
+  return `${usage}\n\nOptions:\n${rows.join('\n')}\n  --help, -h                 show this help\n  --version                  print the version\n`;
 }

@@ -1,6 +1,7 @@
 import { configureLog, log } from './log.js';
 import { OptionError, parseOptions, type OptionSpec, type ParsedArgs } from './options.js';
 import { onTerminationSignal } from './server-lifecycle.js';
+import { packageVersion } from './version.js';
 
 /**
  * The life of a service binary: parse flags (exit 2 with the reason on a bad one), print --help,
@@ -16,10 +17,11 @@ export async function runService<S extends Record<string, OptionSpec<unknown>>>(
   configureLog({ name });
   try {
     const args = parseOptions(specs, process.argv.slice(2));
-    if (args.help) {
-      process.stdout.write(help());
+    if (args.help || args.version) {
+      process.stdout.write(args.help ? help() : `callscribe-${name} ${packageVersion()}\n`);
       process.exit(0);
     }
+    if (args.positionals.length > 0) throw new OptionError(`unexpected argument "${args.positionals[0]}" (flags only; see --help)`);
     const started = start(args.values);
     onTerminationSignal(async () => (await started).stop());
     await started;
