@@ -7,15 +7,15 @@ import { DiarizationMode } from '../gen/callscribe/v1/audio.js';
 import { GatewayClient } from '../gen/callscribe/v1/gateway.js';
 import { run } from '../loadgen/src/corpus/espeak.js';
 import { ensureCorpus } from '../loadgen/src/demo/corpus-cache.js';
-import { BIN, startBinary, startLocalStack, stopBinary } from '../loadgen/src/local-stack.js';
-import { streamAudio } from '../services/common/src/transcribe-client.js';
-import { waitUntilServing } from '../services/common/src/health-check.js';
+import { startLocalStack } from '../loadgen/src/local-stack.js';
+import { streamAudio } from '../services/common/src/stream-audio.js';
+import { diarizeInOrder } from './diarize-orders.js';
 import { machine, table } from './support.js';
 
 /**
  * bench:diarization — (1) the cost of asking for speakers: each sample call with diarization off
  * and on, alternating, through the gateway; (2) ASR and diarization side by side vs one after the
- * other (a second gateway with --sequential-diarization on the same transcriber); (3) the spectral
+ * other, both driven against the transcriber (bench/diarize-orders.ts); (3) the spectral
  * diarizer alone on 10 minutes of audio.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,10 +30,8 @@ const names = await ensureCorpus(dir, (m) => process.stderr.write(m + '\n'));
 const audios = await Promise.all(names.map(async (n) => ({ name: n, stereo: n.includes('stereo'), bytes: await readFile(join(dir, n)) })));
 
 const stack = await startLocalStack(['--workers', '2']);
-const sequentialGateway = await startBinary(BIN.gateway, ['--listen', '127.0.0.1:0', '--transcriber', stack.transcriberAddress, '--sequential-diarization']);
-await waitUntilServing(sequentialGateway.address, 30_000);
 const concurrent = new GatewayClient(stack.gatewayAddress, credentials.createInsecure());
-const sequential = new GatewayClient(sequentialGateway.address, credentials.createInsecure());
+const orders = diarizeInOrder(stack.transcriberAddress);
 const timings: Record<string, number[]> = {};
 const record = (key: string, ms: number) => (timings[key] ??= []).push(ms);
 const time = async (client: GatewayClient, bytes: Buffer, diarization: DiarizationMode) => {
@@ -48,13 +46,15 @@ try {
       const kind = a.stereo ? 'stereo' : 'mono';
       record(`${kind} off`, await time(concurrent, a.bytes, DiarizationMode.NONE));
       record(`${kind} on`, await time(concurrent, a.bytes, DiarizationMode.AUTO));
-      if (!a.stereo) record('mono sequential', await time(sequential, a.bytes, DiarizationMode.AUTO));
+      if (!a.stereo) {
+        record('mono beside', await orders.run(a.bytes, 'beside'));
+        record('mono after', await orders.run(a.bytes, 'after'));
+      }
     }
   }
 } finally {
   concurrent.close();
-  sequential.close();
-  await stopBinary(sequentialGateway);
+  orders.close();
   await stack.stop();
 }
 const speed = JSON.parse(
@@ -76,8 +76,9 @@ process.stdout.write(
   table(
     ['mono, diarized', 'median ms', 'vs no diarization'],
     [
-      ['ASR and diarization side by side (default)', m('mono on').toFixed(0), (m('mono on') / m('mono off')).toFixed(3)],
-      ['diarization after ASR (--sequential-diarization)', m('mono sequential').toFixed(0), (m('mono sequential') / m('mono off')).toFixed(3)],
+      ['through the gateway (side by side)', m('mono on').toFixed(0), (m('mono on') / m('mono off')).toFixed(3)],
+      ['direct to the transcriber, side by side', m('mono beside').toFixed(0), (m('mono beside') / m('mono off')).toFixed(3)],
+      ['direct to the transcriber, diarization after ASR', m('mono after').toFixed(0), (m('mono after') / m('mono off')).toFixed(3)],
     ],
   ) + '\n\n',
 );

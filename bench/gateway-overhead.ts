@@ -5,7 +5,7 @@ import { GatewayClient } from '../gen/callscribe/v1/gateway.js';
 import { TranscriberClient } from '../gen/callscribe/v1/transcriber.js';
 import { writeAudio } from '../loadgen/src/corpus/espeak.js';
 import { startLocalStack } from '../loadgen/src/local-stack.js';
-import { streamAudio, type OpenStream } from '../services/common/src/transcribe-client.js';
+import { streamAudio, type OpenStream } from '../services/common/src/stream-audio.js';
 import { machine, percentile, table } from './support.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

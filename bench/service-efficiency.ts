@@ -7,7 +7,7 @@ import { GatewayClient } from '../gen/callscribe/v1/gateway.js';
 import { run } from '../loadgen/src/corpus/espeak.js';
 import { ensureCorpus } from '../loadgen/src/demo/corpus-cache.js';
 import { startLocalStack } from '../loadgen/src/local-stack.js';
-import { streamAudio } from '../services/common/src/transcribe-client.js';
+import { streamAudio } from '../services/common/src/stream-audio.js';
 import { machine, table } from './support.js';
 
 /**

@@ -3,7 +3,7 @@ import { GatewayClient } from '../../gen/callscribe/v1/gateway.js';
 import type { TranscriberStats } from '../../gen/callscribe/v1/stats.js';
 import { TranscriberClient } from '../../gen/callscribe/v1/transcriber.js';
 import { configureLog } from '../../services/common/src/log.js';
-import { streamAudio, type StreamAudioOptions, type StreamAudioResult } from '../../services/common/src/transcribe-client.js';
+import { streamAudio, type StreamAudioOptions, type StreamAudioResult } from '../../services/common/src/stream-audio.js';
 import { defaultGatewayConfig } from '../../services/gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/src/server.js';
 import { defaultTranscriberConfig, type TranscriberConfig } from '../../services/transcriber/src/config.js';

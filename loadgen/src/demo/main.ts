@@ -6,7 +6,7 @@ import { credentials } from '@grpc/grpc-js';
 import { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
 import { formatFinal, formatSegment } from '../../../services/cli/src/format.js';
 import { configureLog } from '../../../services/common/src/log.js';
-import { streamAudio } from '../../../services/common/src/transcribe-client.js';
+import { streamAudio } from '../../../services/common/src/stream-audio.js';
 import { defaultRunConfig } from '../config.js';
 import { runLoadTest, terminalTable } from '../load-test.js';
 import { startLocalStack } from '../local-stack.js';

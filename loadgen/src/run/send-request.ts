@@ -2,7 +2,7 @@ import { status as Status } from '@grpc/grpc-js';
 import type { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
 import type { TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
 import type { Segment } from '../../../gen/callscribe/v1/transcript.js';
-import { streamAudio } from '../../../services/common/src/transcribe-client.js';
+import { streamAudio } from '../../../services/common/src/stream-audio.js';
 import { diarizationErrorRate, parseRttm } from '../metrics/der.js';
 import { wordErrorRate } from '../metrics/wer.js';
 import type { Recording } from '../source/recording.js';

@@ -7,7 +7,7 @@ import { toRttmLines } from '../../../loadgen/src/metrics/der.js';
 import { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
 import { formatHelp, option, OptionError, parseOptions, parsers, unknownCommand } from '../../common/src/options.js';
 import { packageVersion } from '../../common/src/version.js';
-import { streamAudio } from '../../common/src/transcribe-client.js';
+import { streamAudio } from '../../common/src/stream-audio.js';
 import { formatFinal, formatSegment } from './format.js';
 
 const options = {

@@ -23,7 +23,7 @@ const NODE_ERROR_CODES: Record<string, status> = {
  * an abort keeps the code of its reason (cancel, deadline, shutdown); anything else is logged with
  * its stack and answered as INTERNAL without leaking internals.
  */
-export function toErrorStatus(err: unknown): ErrorStatus {
+function toErrorStatus(err: unknown): ErrorStatus {
   if (err instanceof ServiceError) return { code: err.code, details: err.message };
   if (isGrpcCallError(err)) return { code: err.code, details: err.details };
   if (err instanceof Error && err.name === 'AbortError') {

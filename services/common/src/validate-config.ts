@@ -4,7 +4,7 @@ import { invalidArgument } from './service-error.js';
 const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /** Checks a request's config field by field; the message names the field and the allowed values. */
-export function validateConfig(config: TranscriptionConfig): TranscriptionConfig {
+function validateConfig(config: TranscriptionConfig): TranscriptionConfig {
   const format = config.format;
   if (format !== undefined) {
     if (!(format.encoding in AudioEncoding)) throw invalidArgument(`config.format.encoding ${format.encoding} is not a known encoding`);

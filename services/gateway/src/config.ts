@@ -4,7 +4,6 @@ export const gatewayOptions = {
   listen: option({ flag: 'listen', env: 'GATEWAY_LISTEN', defaultValue: '0.0.0.0:50051', help: 'gRPC listen address (port 0 = ephemeral)', parse: parsers.hostPort }),
   httpListen: option({ flag: 'http-listen', env: 'GATEWAY_HTTP_LISTEN', defaultValue: '', help: 'HTTP upload endpoint address (POST /asr/upload_file); empty = off (not served yet)', parse: parsers.string }),
   transcribers: option({ flag: 'transcriber', env: 'TRANSCRIBER_ADDRS', defaultValue: ['127.0.0.1:50052'], help: 'transcriber host:port list, balanced round-robin', parse: parsers.list }),
-  sequentialDiarization: option({ flag: 'sequential-diarization', env: 'SEQUENTIAL_DIARIZATION', defaultValue: false, help: 'benchmark switch: run Diarize after Transcribe instead of beside it', parse: parsers.boolean }),
   statsTimeoutMs: option({ flag: 'stats-timeout-ms', env: 'STATS_TIMEOUT_MS', defaultValue: 2000, help: 'deadline for each transcriber GetStats call', parse: parsers.int(10, 60_000) }),
   maxMessageBytes: option({ flag: 'max-message-bytes', env: 'MAX_MESSAGE_BYTES', defaultValue: 16 * 1024 * 1024, help: 'largest gRPC message accepted (one audio chunk)', parse: parsers.int(1024, 1024 ** 3) }),
   shutdownGraceMs: option({ flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', defaultValue: 10_000, help: 'time in-flight calls get to finish on SIGTERM', parse: parsers.int(0, 600_000) }),

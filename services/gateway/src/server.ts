@@ -2,13 +2,13 @@ import { Metadata, Server, type Deadline, type handleBidiStreamingCall } from '@
 import { HealthImplementation } from 'grpc-health-check';
 import type { GatewayServer } from '../../../gen/callscribe/v1/gateway.js';
 import type { ServerStats, TranscriberStats } from '../../../gen/callscribe/v1/stats.js';
-import { bidiHandler, unaryHandler } from '../../common/src/handlers.js';
+import { bidiHandler, unaryHandler } from '../../common/src/call-adapters.js';
 import { log } from '../../common/src/log.js';
 import { listen, stopServer } from '../../common/src/server-lifecycle.js';
 import type { GatewayConfig } from './config.js';
-import { proxyTranscribe } from './proxy-stream.js';
-import { rawGatewayService } from './raw-methods.js';
-import { TranscriberPool, type TranscriberTarget } from './transcriber-pool.js';
+import { proxyTranscribe } from './stream-transcribe.js';
+import { rawGatewayService } from './passthrough-methods.js';
+import { TranscriberClients, type TranscriberTarget } from './transcriber-clients.js';
 
 export interface RunningGateway {
   address: string;
@@ -23,7 +23,7 @@ function getStats(target: TranscriberTarget, deadline: Deadline): Promise<Transc
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const shutdown = new AbortController();
-  const pool = new TranscriberPool(config.transcribers, config.maxMessageBytes);
+  const pool = new TranscriberClients(config.transcribers, config.maxMessageBytes);
   let inFlight = 0;
 
   // The streaming method moves bytes (see raw-methods.ts); the rest is typed by the generated interface.
@@ -31,7 +31,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     streamTranscribe: bidiHandler(shutdown.signal, async function* (requests, { signal, deadline }) {
       inFlight++;
       try {
-        yield* proxyTranscribe(requests, pool.next().raw, signal, deadline, { sequential: config.sequentialDiarization });
+        yield* proxyTranscribe(requests, pool.next().raw, signal, deadline);
       } finally {
         inFlight--;
       }

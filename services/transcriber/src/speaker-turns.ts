@@ -2,7 +2,7 @@ import type { SpeakerTurn } from '../../../gen/callscribe/v1/diarization.js';
 
 // A pause shorter than this inside one speaker's talk is still their turn (pyannote calls it
 // min_duration_off); the sentence pauses of the VAD would otherwise fragment every turn.
-export const BRIDGE_GAP_SEC = 1.0;
+const BRIDGE_GAP_SEC = 1.0;
 
 /**
  * Sorts turns and joins a speaker's consecutive turns across a short pause, unless another speaker

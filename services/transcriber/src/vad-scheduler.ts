@@ -11,7 +11,7 @@ export interface VadSchedulerOptions {
 
 // 256 windows = 8.2 s per lane; 16 windows (0.5 s) of warm-up costs 6% extra inference.
 // Batches past 64 rows gain nothing on CPU (measured: 1,060x realtime at 32, 1,100x at 64-256).
-export const DEFAULT_VAD_OPTIONS: VadSchedulerOptions = { laneWindows: 256, warmupWindows: 16, maxBatch: 128 };
+const DEFAULT_VAD_OPTIONS: VadSchedulerOptions = { laneWindows: 256, warmupWindows: 16, maxBatch: 128 };
 
 export interface VadStreamEvents {
   /** Speech probabilities for windows [first, first + probs.length), always in order. */

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { log } from '../../common/src/log.js';
-import { encodeFrame, FrameDecoder, type Frame } from './frame-codec.js';
+import { encodeFrame, FrameDecoder, type Frame } from './worker-frames.js';
 
 export interface EngineDescription {
   backend: string;

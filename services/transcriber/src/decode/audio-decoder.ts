@@ -1,7 +1,7 @@
 import { AudioEncoding, type AudioFormat } from '../../../../gen/callscribe/v1/audio.js';
 import { invalidArgument } from '../../../common/src/service-error.js';
 import { FfmpegDecoder } from './ffmpeg-decoder.js';
-import { FrameReader } from './frame-reader.js';
+import { PcmReader } from './pcm-reader.js';
 import type { SampleCodec } from './sample-codec.js';
 import { WavStream } from './wav-stream.js';
 
@@ -48,7 +48,7 @@ export class AudioDecoder {
   private sniffed: Buffer[] = [];
   private sniffedLength = 0;
   private wav: WavStream | undefined;
-  private raw: FrameReader | undefined;
+  private raw: PcmReader | undefined;
   private ffmpeg: FfmpegDecoder | undefined;
   private totalBytes = 0;
   private frames = 0;
@@ -69,7 +69,7 @@ export class AudioDecoder {
       }
       if (channels > 8) throw invalidArgument(`config.format.channels must be 1..8, got ${channels}`);
       this.mode = 'raw';
-      this.raw = new FrameReader(codec, channels);
+      this.raw = new PcmReader(codec, channels);
       this.info = { sourceFormat: `raw/${codec}`, sampleRateHz: rate, channels };
     } else if (encoding !== AudioEncoding.AUTO) {
       throw invalidArgument(`config.format.encoding ${String(encoding)} is not a known encoding`);
@@ -83,7 +83,7 @@ export class AudioDecoder {
     }
     switch (this.mode) {
       case 'raw':
-        this.emit((this.raw as FrameReader).push(bytes));
+        this.emit((this.raw as PcmReader).push(bytes));
         return;
       case 'wav':
         return this.writeWav(bytes);

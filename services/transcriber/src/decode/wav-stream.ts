@@ -1,5 +1,5 @@
 import { invalidArgument } from '../../../common/src/service-error.js';
-import { FrameReader } from './frame-reader.js';
+import { PcmReader } from './pcm-reader.js';
 import { parseWavHeader, type WavFormat } from './wav-header.js';
 
 export type WavPush =
@@ -11,7 +11,7 @@ export type WavPush =
 export class WavStream {
   private headerBytes: Buffer[] = [];
   private headerLength = 0;
-  private reader: FrameReader | undefined;
+  private reader: PcmReader | undefined;
   private dataSeen = 0;
   format: WavFormat | undefined;
 
@@ -25,7 +25,7 @@ export class WavStream {
       if (header.kind === 'incomplete') return { kind: 'pending' };
       if (header.kind === 'foreign') return { kind: 'foreign', codecName: header.codecName, buffered };
       this.format = header.format;
-      this.reader = new FrameReader(header.format.codec, header.format.channels);
+      this.reader = new PcmReader(header.format.codec, header.format.channels);
       this.headerBytes = [];
       return this.pushData(buffered.subarray(header.dataOffset));
     }
@@ -33,7 +33,7 @@ export class WavStream {
   }
 
   private pushData(bytes: Buffer): WavPush {
-    const reader = this.reader as FrameReader;
+    const reader = this.reader as PcmReader;
     const declared = this.format?.dataBytes;
     // Bytes past the declared data size are trailing chunks (LIST, id3), not audio.
     const take = declared === undefined ? bytes.length : Math.max(0, Math.min(bytes.length, declared - this.dataSeen));

@@ -5,12 +5,7 @@ import { TranscriptEvent, type FinalResult, type Segment } from '../../../gen/ca
 import { readMessages, writeMessage } from '../../common/src/message-stream.js';
 import { internal } from '../../common/src/service-error.js';
 import { assignSpeakers } from './assign-speakers.js';
-import type { RawTranscribeCall, RawTranscriberClient } from './raw-methods.js';
-
-export interface DiarizedOptions {
-  /** Benchmark switch: diarize after ASR finished (replaying the buffered audio), as servers built on WhisperX do. */
-  sequential: boolean;
-}
+import type { RawTranscribeCall, RawTranscriberClient } from './passthrough-methods.js';
 
 /**
  * A request with diarization: the same audio messages go to Transcribe and Diarize at the same time,
@@ -23,37 +18,30 @@ export async function* diarizedTranscribe(
   client: RawTranscriberClient,
   signal: AbortSignal,
   deadline: Deadline,
-  options: DiarizedOptions,
 ): AsyncGenerator<Buffer> {
   const startedAt = performance.now();
   // Words are needed to place speakers, whatever the client asked for; they are dropped again below.
   const first = Buffer.from(AudioStreamRequest.encode({ payload: { $case: 'config', config: { ...config, wordTimestamps: true } } }).finish());
   const transcribeCall = client.transcribe({ deadline });
-  let diarizeCall: ClientWritableStream<Buffer> | undefined;
-  let diarizeDone!: Promise<Diarization>;
-  const startDiarize = () => {
-    diarizeDone = new Promise<Diarization>((resolve, reject) => {
-      diarizeCall = client.diarize({ deadline }, (err, result) => (err !== null ? reject(err) : result === undefined ? reject(internal('Diarize returned nothing')) : resolve(result)));
-    });
-    diarizeDone.catch(() => {});
-  };
+  let diarizeCall!: ClientWritableStream<Buffer>;
+  const diarizeDone = new Promise<Diarization>((resolve, reject) => {
+    diarizeCall = client.diarize({ deadline }, (err, result) => (err !== null ? reject(err) : result === undefined ? reject(internal('Diarize returned nothing')) : resolve(result)));
+  });
+  diarizeDone.catch(() => {});
   const cancelAll = () => {
     transcribeCall.cancel();
-    diarizeCall?.cancel();
+    diarizeCall.cancel();
   };
   signal.addEventListener('abort', cancelAll, { once: true });
-  const buffered: Buffer[] = [];
-  const targets = (): Array<RawTranscribeCall | ClientWritableStream<Buffer>> => (options.sequential ? [transcribeCall] : [transcribeCall, diarizeCall as ClientWritableStream<Buffer>]);
-  if (!options.sequential) startDiarize();
+  const targets: Array<RawTranscribeCall | ClientWritableStream<Buffer>> = [transcribeCall, diarizeCall];
 
   let pumpFailure: unknown;
   const pump = (async () => {
-    for (const call of targets()) await writeMessage(call, first, signal);
+    for (const call of targets) await writeMessage(call, first, signal);
     for (let m = await rest.next(); m.done !== true; m = await rest.next()) {
-      if (options.sequential) buffered.push(m.value);
-      await Promise.all(targets().map((call) => writeMessage(call, m.value, signal)));
+      await Promise.all(targets.map((call) => writeMessage(call, m.value, signal)));
     }
-    for (const call of targets()) call.end();
+    for (const call of targets) call.end();
   })().catch((err: unknown) => {
     pumpFailure = err;
     cancelAll();
@@ -70,13 +58,6 @@ export async function* diarizedTranscribe(
     await pump;
     if (pumpFailure !== undefined) throw pumpFailure;
     if (final === undefined) throw internal('the transcriber ended the stream without a final event');
-    if (options.sequential) {
-      startDiarize();
-      const call = diarizeCall as ClientWritableStream<Buffer>;
-      await writeMessage(call, first, signal);
-      for (const m of buffered) await writeMessage(call, m, signal);
-      call.end();
-    }
     const diarization = await diarizeDone;
     const assignStarted = performance.now();
     // Channels already name their speakers in the transcript; otherwise turns are assigned to words.

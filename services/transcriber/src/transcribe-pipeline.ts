@@ -31,10 +31,10 @@ export interface TranscriptionDeps {
 let nextRequestId = 1;
 
 /** CHANNELS and AUTO transcribe each distinct channel on its own; CLUSTER and NONE, the mix. */
-export const layoutFor = (mode: DiarizationMode): TrackLayout =>
+const layoutFor = (mode: DiarizationMode): TrackLayout =>
   mode === DiarizationMode.CHANNELS || mode === DiarizationMode.AUTO ? 'channels' : 'mix';
 
-export function checkLanguage(config: TranscriptionConfig, deps: Pick<TranscriptionDeps, 'languages' | 'engine'>): void {
+function checkLanguage(config: TranscriptionConfig, deps: Pick<TranscriptionDeps, 'languages' | 'engine'>): void {
   const languages = deps.languages();
   const base = config.language.split('-')[0] as string;
   if (config.language !== '' && !languages.includes('*') && !languages.includes(base)) {

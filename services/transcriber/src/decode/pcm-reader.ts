@@ -1,7 +1,7 @@
 import { BYTES_PER_SAMPLE, decodeFrames, type SampleCodec } from './sample-codec.js';
 
 /** Turns a byte stream into planar frames, carrying a partial frame over to the next push. */
-export class FrameReader {
+export class PcmReader {
   private remainder: Buffer = Buffer.alloc(0);
   readonly frameBytes: number;
 

@@ -3,8 +3,8 @@ import { AudioStreamRequest, DiarizationMode } from '../../../gen/callscribe/v1/
 import { readMessages, writeMessage } from '../../common/src/message-stream.js';
 import { invalidArgument } from '../../common/src/service-error.js';
 import { expectConfig } from '../../common/src/validate-config.js';
-import { diarizedTranscribe, type DiarizedOptions } from './diarized-stream.js';
-import type { RawTranscriberClient } from './raw-methods.js';
+import { diarizedTranscribe } from './diarized-transcribe.js';
+import type { RawTranscriberClient } from './passthrough-methods.js';
 
 function decodeFirst(first: IteratorResult<Buffer>): IteratorResult<AudioStreamRequest> {
   if (first.done === true) return first;
@@ -27,13 +27,12 @@ export async function* proxyTranscribe(
   client: RawTranscriberClient,
   signal: AbortSignal,
   deadline: Deadline,
-  diarizedOptions: DiarizedOptions = { sequential: false },
 ): AsyncGenerator<Buffer> {
   const iterator = requests[Symbol.asyncIterator]();
   const first = await iterator.next();
   const config = expectConfig(decodeFirst(first));
   if (config.diarization !== DiarizationMode.NONE) {
-    yield* diarizedTranscribe(config, iterator, client, signal, deadline, diarizedOptions);
+    yield* diarizedTranscribe(config, iterator, client, signal, deadline);
     return;
   }
   const upstream = client.transcribe({ deadline });

@@ -1,6 +1,6 @@
 import { connectivityState, credentials } from '@grpc/grpc-js';
 import { TranscriberClient } from '../../../gen/callscribe/v1/transcriber.js';
-import { RawTranscriberClient } from './raw-methods.js';
+import { RawTranscriberClient } from './passthrough-methods.js';
 import { unavailable } from '../../common/src/service-error.js';
 
 export interface TranscriberTarget {
@@ -14,7 +14,7 @@ export interface TranscriberTarget {
  * Round-robin over transcriber addresses, skipping one whose channel is in TRANSIENT_FAILURE while
  * another is not: a stream cannot move once audio has gone to a transcriber, so choose well up front.
  */
-export class TranscriberPool {
+export class TranscriberClients {
   readonly targets: TranscriberTarget[];
   private cursor = 0;
 
