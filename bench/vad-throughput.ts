@@ -31,7 +31,7 @@ async function naive(audio: Float32Array): Promise<number> {
     input.set(audio.subarray(i, i + VAD_WINDOW), VAD_CONTEXT);
     const out = await session.run({ input: new ort.Tensor('float32', input, [1, VAD_INPUT]), state, sr });
     state = out['stateN'] as typeof state;
-    if (((out['output']?.data as Float32Array)[0] ?? 0) > 0.5) speechWindows++;
+    if ((((out['output']?.data ?? new Float32Array(1)) as Float32Array)[0] ?? 0) > 0.5) speechWindows++;
     context = input.slice(VAD_INPUT - VAD_CONTEXT);
   }
   await session.release();

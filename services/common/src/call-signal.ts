@@ -1,11 +1,11 @@
 import { status, type Deadline } from '@grpc/grpc-js';
+import { ServiceError } from './service-error.js';
 
 interface ServerSurfaceCall {
   on(event: 'cancelled', listener: () => void): unknown;
   off(event: 'cancelled', listener: () => void): unknown;
   getDeadline(): Deadline;
 }
-import { ServiceError } from './service-error.js';
 
 export interface CallSignal {
   signal: AbortSignal;
@@ -13,33 +13,29 @@ export interface CallSignal {
 }
 
 /**
- * One AbortSignal per call that joins client cancel, the call's deadline and server shutdown. The
- * abort reason is a ServiceError with the status the client should see.
+ * One AbortSignal per call, joined with AbortSignal.any from client cancel, the call's deadline and
+ * server shutdown. Every abort reason is a ServiceError carrying the status the client should see.
  */
 export function createCallSignal(call: ServerSurfaceCall, shutdown: AbortSignal): CallSignal {
-  const controller = new AbortController();
-  const abort = (code: status, message: string) => {
-    if (!controller.signal.aborted) controller.abort(new ServiceError(code, message));
-  };
-  const onCancelled = () => abort(status.CANCELLED, 'cancelled by the client');
-  const onShutdown = () => abort(status.UNAVAILABLE, 'server is shutting down; retry on another instance');
+  const cancelled = new AbortController();
+  const onCancelled = () => cancelled.abort(new ServiceError(status.CANCELLED, 'cancelled by the client'));
   call.on('cancelled', onCancelled);
-  if (shutdown.aborted) onShutdown();
-  shutdown.addEventListener('abort', onShutdown, { once: true });
-
-  let timer: NodeJS.Timeout | undefined;
+  const sources = [cancelled.signal, shutdown];
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const expired = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
   if (Number.isFinite(deadlineMs)) {
-    timer = setTimeout(() => abort(status.DEADLINE_EXCEEDED, 'deadline exceeded'), Math.max(0, deadlineMs - Date.now()));
+    // Not AbortSignal.timeout: its reason is a bare TimeoutError, and its timer cannot be cleared.
+    timer = setTimeout(() => expired.abort(new ServiceError(status.DEADLINE_EXCEEDED, 'deadline exceeded')), Math.max(0, deadlineMs - Date.now()));
     timer.unref();
+    sources.push(expired.signal);
   }
   return {
-    signal: controller.signal,
+    signal: AbortSignal.any(sources),
     dispose() {
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       call.off('cancelled', onCancelled);
-      shutdown.removeEventListener('abort', onShutdown);
     },
   };
 }

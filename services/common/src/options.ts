@@ -95,7 +95,10 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
   try {
     parsed = parseArgs({ args: [...argv], options: tokens, allowPositionals: true, strict: true });
   } catch (err: unknown) {
-    throw new OptionError(`${err instanceof Error ? err.message.replace(/^Unknown option/, 'unknown flag') : String(err)} (see --help)`);
+    const message = err instanceof Error ? err.message : String(err);
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    // parseArgs's own hint about `--` would mislead here: a misspelt flag is the likely cause.
+    throw new OptionError(unknown !== null ? `unknown flag ${unknown[1]} (see --help)` : `${message} (see --help)`);
   }
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {

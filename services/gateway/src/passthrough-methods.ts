@@ -9,7 +9,7 @@ import { TranscriberService } from '../../../gen/callscribe/v1/transcriber.js';
  */
 const identity = (b: Buffer): Buffer => b;
 
-export const rawGatewayService = {
+export const passthroughGatewayService = {
   ...GatewayService,
   streamTranscribe: { ...GatewayService.streamTranscribe, requestDeserialize: identity, responseSerialize: identity },
 } as const;

@@ -2,12 +2,12 @@ import { Metadata, Server, type Deadline, type handleBidiStreamingCall } from '@
 import { HealthImplementation } from 'grpc-health-check';
 import type { GatewayServer } from '../../../gen/callscribe/v1/gateway.js';
 import type { ServerStats, TranscriberStats } from '../../../gen/callscribe/v1/stats.js';
-import { bidiHandler, unaryHandler } from '../../common/src/call-adapters.js';
+import { createCallAdapters } from '../../common/src/call-adapters.js';
 import { log } from '../../common/src/log.js';
-import { listen, stopServer } from '../../common/src/server-lifecycle.js';
+import { createServerLifecycle } from '../../common/src/server-lifecycle.js';
 import type { GatewayConfig } from './config.js';
-import { proxyTranscribe } from './stream-transcribe.js';
-import { rawGatewayService } from './passthrough-methods.js';
+import { streamTranscribe } from './stream-transcribe.js';
+import { passthroughGatewayService } from './passthrough-methods.js';
 import { TranscriberClients, type TranscriberTarget } from './transcriber-clients.js';
 
 export interface RunningGateway {
@@ -22,50 +22,33 @@ function getStats(target: TranscriberTarget, deadline: Deadline): Promise<Transc
 }
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const shutdown = new AbortController();
-  const pool = new TranscriberClients(config.transcribers, config.maxMessageBytes);
-  let inFlight = 0;
+  const clients = new TranscriberClients(config.transcribers, config.maxMessageBytes);
+  const server = new Server({ 'grpc.max_receive_message_length': config.maxMessageBytes });
+  const health = new HealthImplementation();
+  health.addToServer(server);
+  const lifecycle = createServerLifecycle({ server, health, services: ['callscribe.v1.Gateway'], defaultGraceMs: config.shutdownGraceMs });
+  const calls = createCallAdapters(lifecycle.shutdown);
 
-  // The streaming method moves bytes (see raw-methods.ts); the rest is typed by the generated interface.
+  // The streaming method moves bytes (see passthrough-methods.ts); the rest is typed by the generated interface.
   const service: Omit<GatewayServer, 'streamTranscribe'> & { streamTranscribe: handleBidiStreamingCall<Buffer, Buffer> } = {
-    streamTranscribe: bidiHandler(shutdown.signal, async function* (requests, { signal, deadline }) {
-      inFlight++;
-      try {
-        yield* proxyTranscribe(requests, pool.next().raw, signal, deadline);
-      } finally {
-        inFlight--;
-      }
-    }),
-    getServerStats: unaryHandler(shutdown.signal, async (): Promise<ServerStats> => {
-      const results = await Promise.allSettled(pool.targets.map((t) => getStats(t, Date.now() + config.statsTimeoutMs)));
+    streamTranscribe: calls.bidi('streamTranscribe', (requests: AsyncIterable<Buffer>, { signal, deadline }) =>
+      streamTranscribe(requests, clients.next().raw, signal, deadline),
+    ),
+    getServerStats: calls.unary('getServerStats', async (): Promise<ServerStats> => {
+      const results = await Promise.allSettled(clients.targets.map((t) => getStats(t, Date.now() + config.statsTimeoutMs)));
       const transcribers: TranscriberStats[] = [];
       const errors: string[] = [];
       results.forEach((r, i) => {
-        const address = pool.targets[i]?.address ?? '';
+        const address = clients.targets[i]?.address ?? '';
         if (r.status === 'fulfilled') transcribers.push({ ...r.value, address });
         else errors.push(`${address}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
       });
-      return { transcribers, gatewayInFlightRequests: inFlight, errors };
+      return { transcribers, gatewayInFlightRequests: calls.counts('streamTranscribe').inFlight, errors };
     }),
   };
-
-  const server = new Server({ 'grpc.max_receive_message_length': config.maxMessageBytes });
-  server.addService(rawGatewayService, service);
-  const health = new HealthImplementation({ '': 'SERVING', 'callscribe.v1.Gateway': 'SERVING' });
-  health.addToServer(server);
-  const address = await listen(server, config.listen);
+  server.addService(passthroughGatewayService, service);
+  const address = await lifecycle.listen(config.listen, async () => clients.close());
   if (config.httpListen !== '') log.warn('--http-listen is accepted but the HTTP upload endpoint is not served by this version');
   log.info('gateway ready', { transcribers: config.transcribers });
-  return {
-    address,
-    async stop(graceMs = config.shutdownGraceMs) {
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus('callscribe.v1.Gateway', 'NOT_SERVING');
-      const timer = setTimeout(() => shutdown.abort(), Math.max(0, graceMs - 100));
-      await stopServer(server, graceMs);
-      clearTimeout(timer);
-      shutdown.abort();
-      pool.close();
-    },
-  };
+  return { address, stop: (graceMs?: number) => lifecycle.stop(graceMs) };
 }

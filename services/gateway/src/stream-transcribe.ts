@@ -22,7 +22,7 @@ function decodeFirst(first: IteratorResult<Buffer>): IteratorResult<AudioStreamR
  * The client's deadline goes downstream; the client's cancel cancels downstream, which frees the
  * transcriber's queued work for this request.
  */
-export async function* proxyTranscribe(
+export async function* streamTranscribe(
   requests: AsyncIterable<Buffer>,
   client: RawTranscriberClient,
   signal: AbortSignal,

@@ -3,9 +3,9 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { EngineInfo } from '../../../gen/callscribe/v1/transcript.js';
 import { TranscriberService, type TranscriberServer } from '../../../gen/callscribe/v1/transcriber.js';
 import type { TranscriberStats } from '../../../gen/callscribe/v1/stats.js';
-import { bidiHandler, clientStreamHandler, unaryHandler } from '../../common/src/call-adapters.js';
+import { createCallAdapters } from '../../common/src/call-adapters.js';
 import { log } from '../../common/src/log.js';
-import { listen, stopServer } from '../../common/src/server-lifecycle.js';
+import { createServerLifecycle } from '../../common/src/server-lifecycle.js';
 import { Batcher } from './batcher.js';
 import type { TranscriberConfig } from './config.js';
 import { ffmpegAvailable } from './decode/ffmpeg-decoder.js';
@@ -27,7 +27,6 @@ export interface RunningTranscriber {
 const SERVICE_NAME = 'callscribe.v1.Transcriber';
 
 export async function startTranscriber(config: TranscriberConfig): Promise<RunningTranscriber> {
-  const shutdown = new AbortController();
   const pool = new WorkerPool(config.workers, {
     pythonPath: config.pythonPath,
     workerDir: config.workerDir,
@@ -71,32 +70,29 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     options: { audioChunkSec: config.audioChunkSec, speechPadMs: config.speechPadMs, regions, ffmpegPath, maxAudioBytes: config.maxAudioBytes },
   };
   const diarizeDeps = { vad, diarizers, regions, ffmpegPath, maxAudioBytes: config.maxAudioBytes };
-  const counters = { inFlight: 0, completed: 0, failed: 0, audioSec: 0 };
+  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const health = new HealthImplementation();
+  health.addToServer(server);
+  const lifecycle = createServerLifecycle({ server, health, services: [SERVICE_NAME], defaultGraceMs: config.shutdownGraceMs });
+  const calls = createCallAdapters(lifecycle.shutdown);
+  let audioSecTranscribed = 0;
   let address = '';
 
   const service: TranscriberServer = {
-    transcribe: bidiHandler(shutdown.signal, async function* (requests, { signal }) {
-      counters.inFlight++;
-      let ok = false;
-      try {
-        for await (const event of transcribe(requests, deps, signal)) {
-          if (event.event?.$case === 'final') counters.audioSec += event.event.final.audioDurationSec;
-          yield event;
-        }
-        ok = true;
-      } finally {
-        counters.inFlight--;
-        if (ok) counters.completed++;
-        else counters.failed++;
+    transcribe: calls.bidi('transcribe', async function* (requests, { signal }) {
+      for await (const event of transcribe(requests, deps, signal)) {
+        if (event.event?.$case === 'final') audioSecTranscribed += event.event.final.audioDurationSec;
+        yield event;
       }
     }),
-    diarize: clientStreamHandler(shutdown.signal, (requests, { signal }) => diarize(requests, diarizeDeps, signal)),
-    getStats: unaryHandler(shutdown.signal, async (): Promise<TranscriberStats> => {
+    diarize: calls.clientStream('diarize', (requests, { signal }) => diarize(requests, diarizeDeps, signal)),
+    getStats: calls.unary('getStats', async (): Promise<TranscriberStats> => {
       const s = batcher.stats;
+      const transcribeCalls = calls.counts('transcribe');
       return {
         address,
         engine,
-        inFlightRequests: counters.inFlight,
+        inFlightRequests: transcribeCalls.inFlight,
         queueDepth: s.queueDepth,
         batchesDispatched: s.batchesDispatched,
         chunksDispatched: s.chunksDispatched,
@@ -105,42 +101,21 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
         batchSizes: [...s.batchSizes].sort((a, b) => a[0] - b[0]).map(([batchSize, count]) => ({ batchSize, count })),
         workers: pool.workers(),
         gpu: await readGpu(),
-        requestsCompleted: counters.completed,
-        requestsFailed: counters.failed,
-        audioSecTranscribed: counters.audioSec,
+        requestsCompleted: transcribeCalls.succeeded,
+        requestsFailed: transcribeCalls.failed,
+        audioSecTranscribed,
       };
     }),
   };
-
-  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   server.addService(TranscriberService, service);
-  const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
-  health.addToServer(server);
-  const healthTimer = setInterval(() => {
-    const state = pool.serving ? 'SERVING' : 'NOT_SERVING';
-    health.setStatus('', state);
-    health.setStatus(SERVICE_NAME, state);
-  }, 1000);
+  // Health follows the workers: a transcriber whose every worker is down cannot serve.
+  const healthTimer = setInterval(() => lifecycle.setReady(pool.serving), 1000);
   healthTimer.unref();
-  address = await listen(server, config.listen);
+  address = await lifecycle.listen(config.listen, async () => {
+    clearInterval(healthTimer);
+    await Promise.all([pool.stop(2000), diarizers?.stop(2000)]);
+    await vadModel.release();
+  });
   log.info('transcriber ready', { engine, workers: config.workers, batchSize: config.batchSize, diarizer: config.diarizer, ffmpeg: ffmpegPath !== undefined });
-
-  return {
-    address,
-    pool,
-    batcher,
-    async stop(graceMs = config.shutdownGraceMs) {
-      clearInterval(healthTimer);
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus(SERVICE_NAME, 'NOT_SERVING');
-      const stopped = stopServer(server, graceMs);
-      // Calls still running when the grace time ends are told UNAVAILABLE rather than cut.
-      const timer = setTimeout(() => shutdown.abort(), Math.max(0, graceMs - 100));
-      await stopped;
-      clearTimeout(timer);
-      shutdown.abort();
-      await Promise.all([pool.stop(2000), diarizers?.stop(2000)]);
-      await vadModel.release();
-    },
-  };
+  return { address, pool, batcher, stop: (graceMs?: number) => lifecycle.stop(graceMs) };
 }

@@ -114,7 +114,7 @@ export class TrackDecoder {
     const t = performance.now();
     for (const planar of this.pending.splice(0)) {
       if (resamplers.length === 1) out.push({ kind: 'samples', track: 0, samples: (resamplers[0] as Resampler).push(downmix(planar)) });
-      else resamplers.forEach((r, c) => out.push({ kind: 'samples', track: c, samples: r.push(planar[c] as Float32Array) }));
+      else for (const [c, r] of resamplers.entries()) out.push({ kind: 'samples', track: c, samples: r.push(planar[c] as Float32Array) });
     }
     this.decodeMs += performance.now() - t;
     return out;

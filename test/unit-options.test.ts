@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatHelp, option, OptionError, optionDefaults, parseOptions, parsers, unknownCommand } from '../services/common/src/options.js';
+
+const specs = {
+  language: option({ flag: 'language', defaultValue: '', help: 'language', parse: parsers.string }),
+  words: option({ flag: 'words', defaultValue: false, help: 'word times', parse: parsers.boolean }),
+  workers: option({ flag: 'workers', env: 'TEST_WORKERS', defaultValue: 2, help: 'workers', parse: parsers.int(1, 64) }),
+  mode: option({ flag: 'mode', defaultValue: 'fast' as 'fast' | 'exact', help: 'mode', parse: parsers.choice(['fast', 'exact'] as const) }),
+  tag: option({ flag: 'tag', defaultValue: [] as string[], multiple: true, help: 'tags', parse: (raw: string) => [raw] }),
+};
+
+describe('options', () => {
+  it('applies flag, then environment, then default', () => {
+    assert.equal(parseOptions(specs, [], {}).values.workers, 2);
+    assert.equal(parseOptions(specs, [], { TEST_WORKERS: '8' }).values.workers, 8);
+    assert.equal(parseOptions(specs, ['--workers', '4'], { TEST_WORKERS: '8' }).values.workers, 4);
+    assert.equal(parseOptions(specs, ['--workers=5'], {}).values.workers, 5);
+    assert.deepEqual(optionDefaults(specs).mode, 'fast');
+  });
+
+  it('refuses a flag whose value looks like another flag', () => {
+    assert.throws(() => parseOptions(specs, ['--language', '--words'], {}), OptionError);
+  });
+
+  it('refuses unknown short and long flags, naming them', () => {
+    assert.throws(() => parseOptions(specs, ['-w'], {}), /-w/);
+    assert.throws(() => parseOptions(specs, ['--wrods'], {}), /unknown flag.*--wrods/);
+  });
+
+  it('ends flags at -- and keeps what follows as positionals', () => {
+    const args = parseOptions(specs, ['--words', '--', '--not-a-flag.wav'], {});
+    assert.equal(args.values.words, true);
+    assert.deepEqual(args.positionals, ['--not-a-flag.wav']);
+  });
+
+  it('validates values and collects repeated flags', () => {
+    assert.throws(() => parseOptions(specs, ['--workers', '0'], {}), /--workers must be an integer in \[1, 64\]/);
+    assert.throws(() => parseOptions(specs, ['--mode', 'slow'], {}), /--mode must be one of fast, exact/);
+    assert.deepEqual(parseOptions(specs, ['--tag', 'a', '--tag', 'b'], {}).values.tag, ['a', 'b']);
+  });
+
+  it('reports --help and --version, and lists every choice in the help', () => {
+    assert.equal(parseOptions(specs, ['-h'], {}).help, true);
+    assert.equal(parseOptions(specs, ['--version'], {}).version, true);
+    assert.match(formatHelp('usage', specs), /--mode .*\{fast\|exact\}/);
+  });
+
+  it('names the closest command when one is mistyped', () => {
+    assert.match(unknownCommand('callscribe', 'transcrib', ['transcribe', 'stats']).message, /did you mean "transcribe"/);
+  });
+});
