@@ -8,6 +8,8 @@ export interface OptionSpec<T> {
   defaultValue: T;
   help: string;
   parse(raw: string, name: string): T;
+  /** The flag may be given more than once; the value is then the array of every parsed value. */
+  multiple?: boolean;
 }
 
 export class OptionError extends Error {
@@ -78,7 +80,8 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
 ): ParsedArgs<S> {
   const byFlag = new Map<string, [string, OptionSpec<unknown>]>();
   for (const [key, spec] of Object.entries(specs)) byFlag.set(spec.flag, [key, spec]);
-  const raw = new Map<string, string>();
+  const raw = new Map<string, string[]>();
+  const take = (key: string, value: string) => raw.set(key, [...(raw.get(key) ?? []), value]);
   const positionals: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -96,20 +99,22 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
     const entry = byFlag.get(flag);
     if (entry === undefined) throw new OptionError(`unknown flag --${flag} (see --help)`);
     const [key, spec] = entry;
-    if (eq !== -1) raw.set(key, arg.slice(eq + 1));
-    else if (typeof spec.defaultValue === 'boolean' && !(argv[i + 1] ?? '').match(/^(true|false)$/)) raw.set(key, 'true');
+    if (eq !== -1) take(key, arg.slice(eq + 1));
+    else if (typeof spec.defaultValue === 'boolean' && !(argv[i + 1] ?? '').match(/^(true|false)$/)) take(key, 'true');
     else {
       const next = argv[i + 1];
       if (next === undefined) throw new OptionError(`--${flag} needs a value`);
-      raw.set(key, next);
+      take(key, next);
       i++;
     }
   }
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {
-    const fromFlag = raw.get(key);
+    const given = raw.get(key);
+    const fromFlag = given?.[given.length - 1];
     const fromEnv = spec.env === undefined ? undefined : env[spec.env];
-    if (fromFlag !== undefined) values[key] = spec.parse(fromFlag, `--${spec.flag}`);
+    if (spec.multiple === true && given !== undefined) values[key] = given.map((v) => spec.parse(v, `--${spec.flag}`));
+    else if (fromFlag !== undefined) values[key] = spec.parse(fromFlag, `--${spec.flag}`);
     else if (fromEnv !== undefined && fromEnv !== '') values[key] = spec.parse(fromEnv, spec.env ?? key);
     else values[key] = spec.defaultValue;
   }
