@@ -26,8 +26,9 @@ export class FailureBackoff {
     return full / 2 + (this.random() * full) / 2;
   }
 
-  wait(signal: AbortSignal): Promise<void> {
-    const ms = this.delayMs();
+  /** Waits out the delay, but never past `untilMs` (the level's end) or an abort. */
+  wait(signal: AbortSignal, untilMs = Infinity): Promise<void> {
+    const ms = Math.min(this.delayMs(), Math.max(0, untilMs - Date.now()));
     if (ms === 0 || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {

@@ -27,7 +27,7 @@ export interface LevelOptions {
   signal: AbortSignal;
   launch: Launch;
   /** Awaited before each request is issued: the back-off after target failures lives here. */
-  beforeLaunch?: () => Promise<void>;
+  beforeLaunch?: (untilMs: number) => Promise<void>;
   /** True once no more requests should be issued (the abort rule). */
   stopIssuing?: () => boolean;
 }
@@ -69,7 +69,7 @@ export async function runLevel(o: LevelOptions): Promise<LevelRun> {
     await Promise.all(
       Array.from({ length: o.schedule.concurrency }, async () => {
         for (;;) {
-          await o.beforeLaunch?.();
+          await o.beforeLaunch?.(deadline);
           const i = claim();
           if (i === undefined) break;
           await fire(i, Date.now());
@@ -85,7 +85,7 @@ export async function runLevel(o: LevelOptions): Promise<LevelRun> {
       await sleep(offset - (performance.now() - t0));
       // Past the in-flight cap a request waits, and its wait counts: it is measured from `offset`.
       while (running.size >= maxInFlight) await Promise.race(running);
-      await o.beforeLaunch?.();
+      await o.beforeLaunch?.(deadline);
       const index = claim();
       if (index === undefined) break;
       latenessMs.push(performance.now() - t0 - offset);

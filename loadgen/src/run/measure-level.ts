@@ -82,7 +82,7 @@ export async function measureLevel(name: string, schedule: Schedule, c: LevelCon
     warmup: c.warmup,
     seed: c.seed,
     signal: c.signal,
-    beforeLaunch: () => backoff.wait(c.signal),
+    beforeLaunch: (untilMs) => backoff.wait(c.signal, untilMs),
     stopIssuing: () => aborted !== undefined,
     launch: async (rec, intendedStartMs, index, warmup) => {
       let r: RequestResult;
