@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # espeak-ng + sox: speech for tests and the demo corpus. pocketsphinx*: the embedded CPU engine and
 # its English model, used through Debian's own /usr/bin/python3. numpy/scipy: the worker and the
-# CPU diarizer. protobuf-compiler: protoc for code generation. ffmpeg: MP3/FLAC/OGG decoding.
-APT_PACKAGES=(python3 python3-numpy python3-scipy python3-pocketsphinx pocketsphinx pocketsphinx-en-us espeak-ng sox protobuf-compiler ffmpeg)
+# CPU diarizer. protobuf-compiler: protoc for code generation. ffmpeg: MP3/FLAC/OGG/M4A/WebM decoding.
+# chromium: the test that opens the loadgen's HTML report in a headless browser (playwright-core drives it).
+APT_PACKAGES=(python3 python3-numpy python3-scipy python3-pocketsphinx pocketsphinx pocketsphinx-en-us espeak-ng sox protobuf-compiler ffmpeg chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

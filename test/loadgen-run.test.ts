@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { defaultRunConfig } from '../loadgen/src/config.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
+import { REPORT_CHARTS } from '../loadgen/src/output/html-report.js';
 import { MetricRecorder, newHistogram, toUnits } from '../loadgen/src/metrics/histograms.js';
 import { mergeHlogs } from '../loadgen/src/metrics/merge-hlog.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
@@ -38,7 +39,8 @@ describe('loadgen run against the real stack', () => {
   it('writes one CSV row per request issued, even when the target dies mid-run', async () => {
     const doomed = await startStack({ workers: 1 });
     const out = mkdtempSync(join(tmpdir(), 'callscribe-lg-out-'));
-    const config = defaultRunConfig({ source, target: doomed.gateway.address, concurrency: 2, count: 14, out, runId: 'killed' });
+    // No preflight probe: the kill is timed from the first request, and this test is about rows.
+    const config = defaultRunConfig({ source, target: doomed.gateway.address, concurrency: 2, count: 14, out, runId: 'killed', preflight: false });
     const killer = setTimeout(() => void doomed.gateway.stop(0), 2500);
     try {
       const result = await runLoadTest(config, quiet);
@@ -83,7 +85,7 @@ describe('loadgen run against the real stack', () => {
     assert.match(r.stdout, /level\s+reqs\s+err\s+req\/s/);
     assert.match(r.stdout, /report: .*report\.html/);
     const files = await readdir(join(out, 'cli'));
-    for (const f of ['requests.csv', 'summary.csv', 'config.json', 'report.html', 'server-stats.csv', 'c1-latency.hlog', 'c2-latency_uncorrected.hlog', 'c2-rtf.hlog']) assert.ok(files.includes(f), `${f} missing`);
+    for (const f of ['requests.csv', 'summary.csv', 'summary.json', 'metrics.prom', 'config.json', 'report.html', 'server-stats.csv', 'c1-latency.hlog', 'c2-latency_uncorrected.hlog', 'c2-rtf.hlog']) assert.ok(files.includes(f), `${f} missing`);
     const rows = await rowsOf(join(out, 'cli'));
     assert.equal(rows.length, 6, '2 levels x (1 warm-up + 2 measured)');
     assert.equal(rows.filter((x) => x['phase'] === 'warmup').length, 2);
@@ -92,7 +94,7 @@ describe('loadgen run against the real stack', () => {
     assert.deepEqual(summary.map((x) => [x['level'], x['requests']]), [['c1', '2'], ['c2', '2']]);
     assert.match(summary[0]?.['gpu_note'] ?? '', /no GPU/);
     const html = await readFile(join(out, 'cli', 'report.html'), 'utf8');
-    assert.equal((html.match(/<svg /g) ?? []).length, 5);
+    assert.equal((html.match(/<svg /g) ?? []).length, REPORT_CHARTS.length);
     assert.ok(!/<script|https?:\/\/(?!www\.w3\.org)/.test(html), 'self-contained: no scripts, no external assets');
     const bad = await runBinary(BIN.loadgen, ['run', '--source', source, '--sweep', '1,x']);
     assert.equal(bad.code, 2);

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatHelp, option, OptionError, optionDefaults, parseOptions, parsers, unknownCommand } from '../services/common/src/options.js';
+import { formatHelp, option, OptionError, optionDefaults, parseOptions, parsers, repeatable, unknownCommand } from '../services/common/src/options.js';
 
 const specs = {
   language: option({ flag: 'language', defaultValue: '', help: 'language', parse: parsers.string }),
   words: option({ flag: 'words', defaultValue: false, help: 'word times', parse: parsers.boolean }),
   workers: option({ flag: 'workers', env: 'TEST_WORKERS', defaultValue: 2, help: 'workers', parse: parsers.int(1, 64) }),
   mode: option({ flag: 'mode', defaultValue: 'fast' as 'fast' | 'exact', help: 'mode', parse: parsers.choice(['fast', 'exact'] as const) }),
-  tag: option({ flag: 'tag', defaultValue: [] as string[], multiple: true, help: 'tags', parse: (raw: string) => [raw] }),
+  tag: repeatable({ flag: 'tag', defaultValue: [] as string[], help: 'tags', parse: (raw: string) => raw }),
+  probe: option({ flag: 'probe', defaultValue: true, help: 'probe first', parse: parsers.boolean }),
 };
 
 describe('options', () => {
@@ -38,6 +39,7 @@ describe('options', () => {
     assert.throws(() => parseOptions(specs, ['--workers', '0'], {}), /--workers must be an integer in \[1, 64\]/);
     assert.throws(() => parseOptions(specs, ['--mode', 'slow'], {}), /--mode must be one of fast, exact/);
     assert.deepEqual(parseOptions(specs, ['--tag', 'a', '--tag', 'b'], {}).values.tag, ['a', 'b']);
+    assert.equal(parseOptions(specs, ['--no-probe'], {}).values.probe, false);
   });
 
   it('reports --help and --version, and lists every choice in the help', () => {

@@ -1,6 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatHelp, option, optionDefaults, OptionError, parsers, type ParsedArgs } from '../../services/common/src/options.js';
+import { formatHelp, option, optionDefaults, OptionError, parsers, repeatable, type ParsedArgs } from '../../services/common/src/options.js';
+import { EXIT_CODES_HELP } from './gate/exit-codes.js';
+import { parseThreshold, type Threshold } from './gate/thresholds.js';
 import { AUDIO_EXTENSIONS } from './source/recording.js';
 
 export const runOptions = {
@@ -30,6 +32,14 @@ export const runOptions = {
   deadlineMs: option({ flag: 'deadline-ms', defaultValue: 600_000, help: 'deadline per request', parse: parsers.int(1, 86_400_000) }),
   statsIntervalMs: option({ flag: 'stats-interval-ms', defaultValue: 1000, help: 'how often server/GPU stats are sampled', parse: parsers.int(50, 60_000) }),
   maxInFlight: option({ flag: 'max-in-flight', defaultValue: 10_000, help: 'open loop: cap on requests in flight (waiting past it counts in latency)', parse: parsers.int(1, 1_000_000) }),
+  thresholds: repeatable<Threshold>({ flag: 'threshold', defaultValue: [], help: "pass/fail per level, repeatable: 'latency.p99<30000' (ms), 'rtf.p50<0.1', 'ttfs.p90<2000', 'errors.rate<0.01', 'wer<0.25', 'der<0.2', 'throughput>2'; exit 99 when one fails", parse: parseThreshold }),
+  abortErrorRate: option({ flag: 'abort-error-rate', defaultValue: 0.5, help: 'stop the run when more than this share of a level\'s requests failed (1 = never)', parse: parsers.number(0, 1) }),
+  abortMinRequests: option({ flag: 'abort-min-requests', defaultValue: 20, help: 'finished requests in a level before --abort-error-rate applies', parse: parsers.int(1, 1_000_000) }),
+  backoffMaxMs: option({ flag: 'backoff-max-ms', defaultValue: 10_000, help: 'longest pause after consecutive UNAVAILABLE/RESOURCE_EXHAUSTED/INTERNAL answers (exponential from 100 ms, jittered; 0 = no back-off)', parse: parsers.int(0, 600_000) }),
+  preflight: option({ flag: 'preflight', defaultValue: true, help: 'before the first level: health check, source listing and one probe request with the smallest recording', parse: parsers.boolean }),
+  preflightTimeoutMs: option({ flag: 'preflight-timeout-ms', defaultValue: 5000, help: 'how long the preflight health check waits for the target', parse: parsers.int(100, 600_000) }),
+  pushgateway: option({ flag: 'pushgateway', env: 'CALLSCRIBE_PUSHGATEWAY', defaultValue: '', help: 'Prometheus Pushgateway URL: the per-level results (metrics.prom) are pushed there as job callscribe_loadgen', parse: parsers.string }),
+  progress: option({ flag: 'progress', defaultValue: 'auto' as 'auto' | 'plain' | 'off', help: 'auto: one updating line on a TTY, plain lines otherwise; plain; off', parse: parsers.choice(['auto', 'plain', 'off'] as const) }),
   seed: option({ flag: 'seed', defaultValue: 1, help: 'seed for Poisson arrivals', parse: parsers.int(0, 2 ** 31) }),
 };
 
@@ -39,7 +49,7 @@ export const runHelp = () =>
   formatHelp(
     'usage: callscribe-loadgen run --source s3://bucket/prefix|./folder [--target host:port] [options]\n       callscribe-loadgen merge a.hlog b.hlog ... [--out merged.hlog]',
     runOptions,
-  );
+  ) + '\n' + EXIT_CODES_HELP;
 
 /** A validated run config: defaults with `overrides` laid on, for callers that are not the CLI. */
 export function defaultRunConfig(overrides: Partial<RunConfig>): RunConfig {
@@ -52,6 +62,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   const levels = c.sweep.map(Number);
   if (levels.some((n) => !Number.isFinite(n) || n <= 0)) throw new OptionError(`--sweep takes positive numbers, got "${c.sweep.join(',')}"`);
   if (c.rate === 0 && levels.some((n) => !Number.isInteger(n))) throw new OptionError('--sweep concurrencies must be whole numbers');
+  if (c.pushgateway !== '' && !/^https?:\/\/[^/]+/.test(c.pushgateway)) throw new OptionError(`--pushgateway must be an http(s) URL, got "${c.pushgateway}"`);
   const endpoint = c.s3Endpoint !== '';
   return { ...c, s3PathStyle: c.s3PathStyle || endpoint, runId: c.runId || new Date().toISOString().replace(/[:.]/g, '-') };
 }

@@ -1,16 +1,23 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { DiarizationMode } from '../../gen/callscribe/v1/audio.js';
 import { GatewayClient } from '../../gen/callscribe/v1/gateway.js';
+import type { EngineInfo } from '../../gen/callscribe/v1/transcript.js';
 import type { RunConfig } from './config.js';
-import { MetricRecorder } from './metrics/histograms.js';
-import { renderReport, REPORT_PERCENTILES, type ReportLevel } from './output/html-report.js';
+import { EXIT } from './gate/exit-codes.js';
+import { levelMeasures } from './gate/level-measures.js';
+import { evaluateThresholds, formatThresholdResult, type ThresholdResult } from './gate/thresholds.js';
+import { renderReport } from './output/html-report.js';
+import { createLiveProgress } from './output/live-progress.js';
+import { prometheusText, pushMetrics } from './output/prometheus-text.js';
 import { RequestCsv } from './output/request-csv.js';
-import { summarize, summaryCsv, terminalTable, type LevelSummary } from './output/summary.js';
-import { runLevel } from './run/level-runner.js';
-import type { RequestResult } from './run/request-result.js';
-import { describeSchedule, type Schedule } from './run/schedule.js';
+import { runIdentity } from './output/run-identity.js';
+import { summaryCsv, terminalTable, type LevelSummary } from './output/summary.js';
+import { summaryJson, type RunDescription } from './output/summary-json.js';
+import { measureLevel, type MeasuredLevel } from './run/measure-level.js';
+import { checkProbe, checkTarget, PreflightError } from './run/preflight.js';
+import type { Schedule } from './run/schedule.js';
 import { sendRecording } from './run/send-request.js';
 import { StatsSampler } from './run/stats-sampler.js';
 import { readFolder } from './source/local-source.js';
@@ -30,28 +37,47 @@ export interface LoadTestResult {
   peakInFlight: number[];
   csvRows: number;
   sourceFailures: string[];
+  thresholds: ThresholdResult[];
+  /** Why the abort rule stopped the run, when it did. */
+  aborted: string | undefined;
+  exitCode: number;
 }
 
 async function loadRecordings(c: RunConfig, log: (m: string) => void): Promise<{ recordings: Recording[]; failures: string[] }> {
-  if (c.source.startsWith('s3://')) {
-    const { bucket, prefix } = parseS3Url(c.source);
-    const s3 = createS3Client({ endpoint: c.s3Endpoint, region: c.s3Region, forcePathStyle: c.s3PathStyle, maxAttempts: 4 });
-    try {
-      const r = await syncS3(s3, { bucket, prefix, extensions: c.extensions, cacheDir: c.cacheDir, downloadConcurrency: c.downloadConcurrency, pageSize: c.s3PageSize });
-      const failures = r.outcomes.filter((o) => o.state === 'failed').map((o) => `${o.key}: ${o.error}`);
-      for (const f of failures) log(`skipped ${f}`);
-      return { recordings: r.recordings, failures };
-    } finally {
-      s3.destroy();
+  try {
+    if (c.source.startsWith('s3://')) {
+      const { bucket, prefix } = parseS3Url(c.source);
+      const s3 = createS3Client({ endpoint: c.s3Endpoint, region: c.s3Region, forcePathStyle: c.s3PathStyle, maxAttempts: 4 });
+      try {
+        const r = await syncS3(s3, { bucket, prefix, extensions: c.extensions, cacheDir: c.cacheDir, downloadConcurrency: c.downloadConcurrency, pageSize: c.s3PageSize });
+        const failures = r.outcomes.filter((o) => o.state === 'failed').map((o) => `${o.key}: ${o.error}`);
+        for (const f of failures) log(`skipped ${f}`);
+        return { recordings: r.recordings, failures };
+      } finally {
+        s3.destroy();
+      }
     }
+    return { recordings: await readFolder(c.source, c.extensions), failures: [] };
+  } catch (err: unknown) {
+    const hint = c.source.startsWith('s3://') ? 'check --source, --s3-endpoint, --s3-region and the AWS credentials' : 'check --source';
+    throw new PreflightError(`preflight: cannot list ${c.source}: ${err instanceof Error ? err.message : String(err)}; ${hint}`);
   }
-  return { recordings: await readFolder(c.source, c.extensions), failures: [] };
 }
 
-/** Source → levels → measurements → results/<run-id>/ (CSV, .hlog, config, HTML report). */
+const smallest = (recordings: Recording[]) => recordings.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+
+const describeSweep = (c: RunConfig, levels: number[]): string =>
+  c.rate > 0
+    ? `open loop, ${c.arrival} arrivals at ${levels.map((l) => `${l}/s`).join(' → ')}${levels.length > 1 ? ' (rate sweep)' : ''}`
+    : `closed loop, concurrency ${levels.join(' → ')}${levels.length > 1 ? ' (concurrency sweep)' : ''}`;
+
+/** Preflight → source → levels → measurements → results/<run-id>/ (CSV, JSON, .hlog, metrics.prom, HTML). */
 export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) => process.stderr.write(m + '\n'), signal = new AbortController().signal): Promise<LoadTestResult> {
+  const startedAt = new Date();
+  // The target first: a dead address should fail in seconds, before any S3 download.
+  if (c.preflight) await checkTarget(c.target, c.preflightTimeoutMs);
   const { recordings, failures } = await loadRecordings(c, log);
-  if (recordings.length === 0) throw new Error(`no audio files (${c.extensions.join(', ')}) found in ${c.source}`);
+  if (recordings.length === 0) throw new PreflightError(`preflight: no audio files (${c.extensions.join(', ')}) found in ${c.source}; check --source and --ext`);
   const runDir = resolve(c.out, c.runId);
   await mkdir(runDir, { recursive: true });
   await writeFile(join(runDir, 'config.json'), JSON.stringify({ ...c, recordings: recordings.length, sourceFailures: failures }, null, 2) + '\n');
@@ -66,79 +92,46 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
   };
 
   const client = new GatewayClient(c.target, credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+  const requestConfig = { language: c.language, diarization: DIARIZATION[c.diarization] };
+  let engine: EngineInfo | undefined;
+  if (c.preflight) {
+    const probeRec = smallest(recordings);
+    log(`preflight: ${c.target} is SERVING; ${recordings.length} recordings; probing with ${probeRec.name} (${(await stat(probeRec.path)).size} bytes)`);
+    const probe = await sendRecording(probeRec, await load(probeRec), Date.now(), 'preflight', -1, true, { client, config: requestConfig, chunkBytes: c.chunkBytes, deadlineMs: c.deadlineMs, pace: 'max' });
+    try {
+      checkProbe(c.target, probe);
+    } catch (err: unknown) {
+      client.close();
+      throw err;
+    }
+    engine = probe.final?.engine;
+  }
   const sampler = new StatsSampler(client, join(runDir, 'server-stats.csv'), c.statsIntervalMs);
   const csv = new RequestCsv(join(runDir, 'requests.csv'), c.diarization);
+  const progress = createLiveProgress(c.progress);
   const levels = c.sweep.length > 0 ? c.sweep.map(Number) : [c.rate > 0 ? c.rate : c.concurrency];
-  const summaries: LevelSummary[] = [];
-  const reportLevels: ReportLevel[] = [];
-  let issued = 0;
-  const latenessMs: number[][] = [];
-  const peakInFlight: number[] = [];
+  const measured: MeasuredLevel[] = [];
+  const thresholds: ThresholdResult[] = [];
+  let aborted: string | undefined;
   sampler.start();
   try {
     for (const value of levels) {
       const schedule: Schedule = c.rate > 0 ? { kind: 'open', ratePerSec: value, arrival: c.arrival, maxInFlight: c.maxInFlight } : { kind: 'closed', concurrency: value };
-      const name = c.rate > 0 ? `rate${value}` : `c${value}`;
-      const metrics = new MetricRecorder(runDir, `${name}-`);
-      const results: RequestResult[] = [];
-      const tty = process.stderr.isTTY === true;
-      let lastProgress = 0;
-      const progress = (final = false) => {
-        const done = results.length;
-        const errors = results.filter((r) => r.status !== 'OK').length;
-        const line = `${name} (${describeSchedule(schedule)}): ${done} done, ${errors} errors, p50 ${metrics.percentile('latency', 50).toFixed(0)} ms, p99 ${metrics.percentile('latency', 99).toFixed(0)} ms`;
-        if (tty) process.stderr.write(`\r${line}\x1b[K${final ? '\n' : ''}`);
-        else if (final || Date.now() - lastProgress > 5000) {
-          lastProgress = Date.now();
-          log(line);
-        }
-      };
-      const run = await runLevel({
-        recordings,
-        schedule,
+      const m = await measureLevel(c.rate > 0 ? `rate${value}` : `c${value}`, schedule, {
+        client, requestConfig, chunkBytes: c.chunkBytes, deadlineMs: c.deadlineMs, pace: c.pace, recordings, load,
         stop: { ...(c.count > 0 ? { count: c.count } : {}), ...(c.durationSec > 0 ? { durationMs: c.durationSec * 1000 } : {}), passes: c.passes },
-        warmup: c.warmup,
-        seed: c.seed,
-        signal,
-        launch: async (rec, intendedStartMs, index, warmup) => {
-          let r: RequestResult;
-          try {
-            r = await sendRecording(rec, await load(rec), intendedStartMs, name, index, warmup, {
-              client,
-              config: { language: c.language, diarization: DIARIZATION[c.diarization] },
-              chunkBytes: c.chunkBytes,
-              deadlineMs: c.deadlineMs,
-              pace: c.pace,
-            });
-          } catch (err: unknown) {
-            // A file that cannot even be read is still a row: nothing is dropped silently.
-            r = { level: name, index, warmup, file: rec.name, bytes: 0, audioSec: undefined, channels: undefined, intendedStartMs, startMs: Date.now(), endMs: Date.now(), latencyMs: 0, uncorrectedMs: 0, ttfsMs: undefined, afterAudioMs: undefined, rtf: undefined, status: 'CLIENT_ERROR', error: String(err), final: undefined, segments: 0, wer: undefined, werRefWords: 0, der: undefined, derScoredSec: 0, gpuMean: undefined, gpuMax: undefined };
-          }
-          const gpu = sampler.gpuOver(r.startMs, r.endMs);
-          if (gpu !== undefined) {
-            r.gpuMean = gpu.mean;
-            r.gpuMax = gpu.max;
-          }
-          if (!r.warmup && r.status === 'OK') {
-            metrics.record('latency', r.latencyMs);
-            metrics.record('latency_uncorrected', r.uncorrectedMs);
-            if (r.ttfsMs !== undefined) metrics.record('ttfs', r.ttfsMs);
-            if (r.afterAudioMs !== undefined) metrics.record('after_audio_ms', r.afterAudioMs);
-            if (r.rtf !== undefined) metrics.record('rtf', r.rtf);
-          }
-          csv.write(r);
-          results.push(r);
-          progress();
-        },
+        warmup: c.warmup, seed: c.seed, abortRule: { maxErrorRate: c.abortErrorRate, minRequests: c.abortMinRequests }, backoffMaxMs: c.backoffMaxMs,
+        sampler, csv, progress, runDir, signal,
       });
-      issued += run.issued;
-      latenessMs.push(run.latenessMs);
-      peakInFlight.push(Math.max(0, ...run.timeline.map((t) => t.inFlight)));
-      progress(true);
-      await metrics.close();
-      const summary = summarize(name, describeSchedule(schedule), run, results, metrics, sampler.gpuNote);
-      summaries.push(summary);
-      reportLevels.push({ summary, percentiles: REPORT_PERCENTILES.map((p) => [p, metrics.percentile('latency', p)]), timeline: run.timeline, startMs: run.startMs });
+      m.summary.thresholds = evaluateThresholds(c.thresholds, levelMeasures(m));
+      for (const t of m.summary.thresholds) log(formatThresholdResult(t));
+      thresholds.push(...m.summary.thresholds);
+      measured.push(m);
+      if (m.summary.aborted !== undefined) {
+        aborted = `${m.name}: ${m.summary.aborted}`;
+        log(`aborting the run at ${aborted}; the remaining levels are skipped`);
+        break;
+      }
       if (signal.aborted) break;
     }
   } finally {
@@ -146,9 +139,29 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
     await csv.close();
     client.close();
   }
+  const summaries = measured.map((m) => m.summary);
+  engine ??= measured.find((m) => m.engine !== undefined)?.engine;
+  const exitCode = thresholds.some((t) => !t.passed) ? EXIT.thresholdsFailed : aborted !== undefined || summaries.some((s) => s.errors > 0) ? EXIT.requestsFailed : EXIT.ok;
+  const identity = runIdentity(engine);
+  const description: RunDescription = { runId: c.runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), target: c.target, source: c.source, sweep: describeSweep(c, levels), exitCode, aborted, config: c };
+  const prom = prometheusText(c.runId, identity, measured);
   await writeFile(join(runDir, 'summary.csv'), summaryCsv(summaries));
-  await writeFile(join(runDir, 'report.html'), renderReport(`callscribe load test ${c.runId}`, c, reportLevels, sampler.samples, sampler.gpuNote));
-  return { runDir, summaries, requestsIssued: issued, latenessMs, peakInFlight, csvRows: csv.rows, sourceFailures: failures };
+  await writeFile(join(runDir, 'summary.json'), summaryJson(description, identity, measured, thresholds));
+  await writeFile(join(runDir, 'metrics.prom'), prom);
+  await writeFile(join(runDir, 'report.html'), renderReport({ title: `callscribe load test ${c.runId}`, run: description, identity, levels: measured, stats: sampler.samples, gpuNote: sampler.gpuNote, thresholds }));
+  if (c.pushgateway !== '') {
+    try {
+      await pushMetrics(c.pushgateway, c.runId, prom);
+      log(`pushed ${prom.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length} samples to ${c.pushgateway}`);
+    } catch (err: unknown) {
+      // The results are on disk either way; a dashboard that missed one run is not a failed test.
+      log(`warning: could not push to --pushgateway: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return {
+    runDir, summaries, requestsIssued: measured.reduce((n, m) => n + m.run.issued, 0), latenessMs: measured.map((m) => m.run.latenessMs),
+    peakInFlight: measured.map((m) => Math.max(0, ...m.run.timeline.map((t) => t.inFlight))), csvRows: csv.rows, sourceFailures: failures, thresholds, aborted, exitCode,
+  };
 }
 
 export { terminalTable };

@@ -5,8 +5,11 @@ import { configureLog } from '../../services/common/src/log.js';
 import { OptionError, parseOptions, unknownCommand } from '../../services/common/src/options.js';
 import { packageVersion } from '../../services/common/src/version.js';
 import { runHelp, runOptions, validateRunConfig } from './config.js';
+import { EXIT } from './gate/exit-codes.js';
+import { formatThresholdResult } from './gate/thresholds.js';
 import { runLoadTest, terminalTable } from './load-test.js';
 import { mergeHlogs } from './metrics/merge-hlog.js';
+import { PreflightError } from './run/preflight.js';
 
 configureLog({ name: 'loadgen' });
 
@@ -42,13 +45,13 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === undefined || command === '--help' || command === '-h') {
     process.stdout.write(runHelp());
-    return command === undefined ? 2 : 0;
+    return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command !== 'run') throw unknownCommand('callscribe-loadgen', command, ['run', 'merge']);
   const args = parseOptions(runOptions, rest);
   if (args.help) {
     process.stdout.write(runHelp());
-    return 0;
+    return EXIT.ok;
   }
   if (args.positionals.length > 0) throw new OptionError(`unexpected argument "${args.positionals[0]}" (see callscribe-loadgen run --help)`);
   const config = validateRunConfig(args.values);
@@ -56,18 +59,20 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', () => {
     process.stderr.write('\nstopping: no new requests; waiting for those in flight (Ctrl-C again to quit now)\n');
     controller.abort();
-    process.once('SIGINT', () => process.exit(130));
+    process.once('SIGINT', () => process.exit(EXIT.interrupted));
   });
   const result = await runLoadTest(config, undefined, controller.signal);
   process.stdout.write('\n' + terminalTable(result.summaries) + '\n\n');
-  process.stdout.write(`${result.csvRows} requests written to ${result.runDir}/requests.csv\nreport: ${result.runDir}/report.html\n`);
-  return result.summaries.some((s) => s.errors > 0) ? 1 : 0;
+  if (result.thresholds.length > 0) process.stdout.write(`thresholds:\n${result.thresholds.map((t) => `  ${formatThresholdResult(t)}`).join('\n')}\n\n`);
+  if (result.aborted !== undefined) process.stdout.write(`aborted: ${result.aborted}\n`);
+  process.stdout.write(`${result.csvRows} requests written to ${result.runDir}/requests.csv\nsummary: ${result.runDir}/summary.json\nreport: ${result.runDir}/report.html\n`);
+  return result.exitCode;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`callscribe-loadgen: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(err instanceof OptionError ? 2 : 1);
+    process.exit(err instanceof OptionError || err instanceof PreflightError ? EXIT.usage : EXIT.requestsFailed);
   },
 );

@@ -1,3 +1,5 @@
+import { maxWeightAssignment } from './hungarian.js';
+
 /** A speaker turn in seconds. */
 export interface Turn {
   startSec: number;
@@ -33,15 +35,11 @@ function speakersAt(turns: Turn[], frames: number): Array<Set<string>> {
   return out;
 }
 
-function permutations<T>(items: T[], k: number): T[][] {
-  if (k === 0) return [[]];
-  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)], k - 1).map((p) => [x, ...p]));
-}
-
 /**
  * Diarization error rate as NIST md-eval scores it: (missed + false alarm + speaker confusion) /
  * reference speech, on 10 ms frames, with `collarSec` around every reference boundary not scored,
- * under the speaker mapping that maximises agreement (exhaustive for small speaker counts).
+ * under the one-to-one speaker mapping that maximises agreement (Hungarian algorithm, as
+ * pyannote.metrics). md-eval's collar is per side: 0.25 here is pyannote's `collar=0.5`.
  */
 export function diarizationErrorRate(reference: Turn[], hypothesis: Turn[], collarSec = 0.25): DerResult {
   const end = Math.max(0, ...reference.map((t) => t.endSec), ...hypothesis.map((t) => t.endSec));
@@ -62,22 +60,12 @@ export function diarizationErrorRate(reference: Turn[], hypothesis: Turn[], coll
     if (!scored[i]) continue;
     for (const r of ref[i] as Set<string>) for (const h of hyp[i] as Set<string>) overlap.set(`${r}\u0000${h}`, (overlap.get(`${r}\u0000${h}`) ?? 0) + 1);
   }
-  // Best one-to-one mapping hypothesis → reference: permute the larger side over the smaller.
-  const score = (pairs: Array<[string, string]>) => pairs.reduce((n, [h, r]) => n + (overlap.get(`${r}\u0000${h}`) ?? 0), 0);
-  let mapping = new Map<string, string>();
-  let best = -1;
-  const exhaustive = Math.max(refSpeakers.length, hypSpeakers.length) <= 8;
-  if (hypSpeakers.length <= refSpeakers.length) {
-    for (const refs of exhaustive ? permutations(refSpeakers, hypSpeakers.length) : [refSpeakers]) {
-      const pairs = hypSpeakers.map((h, i) => [h, refs[i] as string] as [string, string]);
-      if (score(pairs) > best) [best, mapping] = [score(pairs), new Map(pairs)];
-    }
-  } else {
-    for (const hyps of exhaustive ? permutations(hypSpeakers, refSpeakers.length) : [hypSpeakers]) {
-      const pairs = refSpeakers.map((r, i) => [hyps[i] as string, r] as [string, string]);
-      if (score(pairs) > best) [best, mapping] = [score(pairs), new Map(pairs)];
-    }
-  }
+  // Best one-to-one mapping hypothesis → reference, for any number of speakers.
+  const weights = hypSpeakers.map((h) => refSpeakers.map((r) => overlap.get(`${r}\u0000${h}`) ?? 0));
+  const mapping = new Map<string, string>();
+  maxWeightAssignment(weights).forEach((j, i) => {
+    if (j >= 0) mapping.set(hypSpeakers[i] as string, refSpeakers[j] as string);
+  });
   let miss = 0;
   let fa = 0;
   let confusion = 0;

@@ -76,6 +76,11 @@ export class MetricRecorder {
     return h.totalCount === 0 ? NaN : fromUnits(metric, h.getValueAtPercentile(p));
   }
 
+  mean(metric: MetricName): number {
+    const h = this.totals.get(metric) as hdr.Histogram;
+    return h.totalCount === 0 ? NaN : fromUnits(metric, h.mean);
+  }
+
   count(metric: MetricName): number {
     return this.totals.get(metric)?.totalCount ?? 0;
   }

@@ -1,10 +1,8 @@
-/** Lower-case words without punctuation: how WER is scored everywhere in callscribe. */
+import { normalizeEnglish } from './text-normalizer.js';
+
+/** The words WER is scored on everywhere in callscribe: see text-normalizer.ts for the rules. */
 export function normalizeWords(text: string): string[] {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9' ]+/g, ' ')
-    .split(/\s+/)
-    .filter((w) => w.length > 0);
+  return normalizeEnglish(text);
 }
 
 export interface WerResult {

@@ -1,79 +1,106 @@
+import type { EChartsOption } from 'echarts';
+import type { ThresholdResult } from '../gate/thresholds.js';
+import type { MeasuredLevel } from '../run/measure-level.js';
 import type { StatsSample } from '../run/stats-sampler.js';
-import type { TimelinePoint } from '../run/level-runner.js';
-import type { LevelSummary } from './summary.js';
-import { lineChart, type Series } from './svg-chart.js';
+import { renderSvg } from './report/echarts-svg.js';
+import { errorTimelineChart, inFlightChart, latencyChart, rtfChart, saturationChart, serverChart, stagesChart, throughputChart, timeAxisOf, ttfsChart } from './report/report-charts.js';
+import type { RunIdentity } from './run-identity.js';
+import type { RunDescription } from './summary-json.js';
 
-export interface ReportLevel {
-  summary: LevelSummary;
-  /** [percentile, latency ms] points of the intended-start latency histogram. */
-  percentiles: Array<[number, number]>;
-  timeline: TimelinePoint[];
-  startMs: number;
+export interface ReportInput {
+  title: string;
+  run: RunDescription;
+  identity: RunIdentity;
+  levels: MeasuredLevel[];
+  stats: StatsSample[];
+  gpuNote: string;
+  thresholds: ThresholdResult[];
 }
 
-const PCTS = [0, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
-export const REPORT_PERCENTILES = PCTS;
-// The classic HdrHistogram plot: x = 1/(1-p) on a log scale, so the tail gets the room.
-const tailX = (p: number) => Math.log10(1 / (1 - Math.min(p, 99.999) / 100));
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
+const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
 
-// Completions per second over a sliding 5 s window (timeline points are 250 ms apart): per-second
-// counts of slow requests are a comb of zeros and ones.
-const WINDOW_POINTS = 20;
+/** The charts in page order; their ids are what the browser test looks for. */
+export const REPORT_CHARTS = ['latency', 'rtf', 'ttfs', 'stages', 'saturation', 'throughput', 'in-flight', 'errors', 'server'] as const;
 
-function throughputSeries(level: ReportLevel): { rps: Series; inFlight: Series } {
-  const rps: Array<[number, number]> = [];
-  const tl = level.timeline;
-  for (let i = 4; i < tl.length; i += 4) {
-    const a = tl[Math.max(0, i - WINDOW_POINTS)] as TimelinePoint;
-    const b = tl[i] as TimelinePoint;
-    rps.push([(b.atMs - level.startMs) / 1000, ((b.completed - a.completed) * 1000) / Math.max(1, b.atMs - a.atMs)]);
-  }
-  return {
-    rps: { name: `${level.summary.level} req/s`, points: rps },
-    inFlight: { name: `${level.summary.level} in flight`, points: tl.map((p) => [(p.atMs - level.startMs) / 1000, p.inFlight]) },
-  };
+function charts(r: ReportInput): Array<[(typeof REPORT_CHARTS)[number], EChartsOption]> {
+  const axis = timeAxisOf(r.levels, r.stats);
+  return [
+    ['latency', latencyChart(r.levels)],
+    ['rtf', rtfChart(r.levels)],
+    ['ttfs', ttfsChart(r.levels)],
+    ['stages', stagesChart(r.levels)],
+    ['saturation', saturationChart(r.levels)],
+    ['throughput', throughputChart(axis, r.levels)],
+    ['in-flight', inFlightChart(axis, r.levels)],
+    ['errors', errorTimelineChart(axis, r.levels)],
+    ['server', serverChart(axis, r.levels, r.stats, r.gpuNote)],
+  ];
 }
 
-export function renderReport(title: string, config: unknown, levels: ReportLevel[], stats: StatsSample[], gpuNote: string): string {
-  const first = levels[0]?.startMs ?? Date.now();
-  const latency = lineChart({
-    title: 'Latency by percentile (from intended start)',
-    xLabel: 'percentile',
-    yLabel: 'latency ms',
-    xTicks: [0, 50, 90, 99, 99.9, 99.99].map(tailX),
-    formatX: (x) => `${Number((100 - 100 / 10 ** x).toPrecision(4))}%`,
-    series: levels.map((l) => ({ name: l.summary.level, points: l.percentiles.map(([p, v]) => [tailX(p), v] as [number, number]) })),
+function header(r: ReportInput): string {
+  const e = r.identity.engine;
+  const m = r.identity.machine;
+  const engine = e === undefined ? 'unknown (no request succeeded)' : `${e.backend} · model ${e.model || '-'} · device ${e.device || '-'} · compute ${e.computeType || '-'} · batch size ${e.batchSize}`;
+  const rows: Array<[string, string]> = [
+    ['engine', engine],
+    ['load', r.run.sweep],
+    ['target', r.run.target],
+    ['source', r.run.source],
+    ['started', `${r.run.startedAt} (finished ${r.run.finishedAt})`],
+    ['loadgen machine', `${m.hostname}: ${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.platform} ${m.release}`],
+    ['versions', Object.entries(r.identity.versions).map(([k, v]) => `${k} ${v}`).join(' · ')],
+    ['exit code', String(r.run.exitCode)],
+  ];
+  return `<table class="meta">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
+}
+
+function warnings(r: ReportInput): string {
+  const items = [
+    ...(r.run.aborted === undefined ? [] : [`The run was stopped by the abort rule at ${r.run.aborted}.`]),
+    ...r.levels.flatMap((l) => (l.summary.lowSampleNote === undefined ? [] : [`${l.name}: ${l.summary.lowSampleNote}.`])),
+  ];
+  return items.length === 0 ? '' : `<ul class="warn">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
+}
+
+function thresholdTable(results: ThresholdResult[]): string {
+  if (results.length === 0) return '<p>No thresholds were set (<code>--threshold</code>).</p>';
+  const rows = results.map((t) => `<tr class="${t.passed ? 'pass' : 'fail'}"><td>${t.passed ? 'pass' : 'FAIL'}</td><td>${esc(t.level)}</td><td>${esc(t.expression)}</td><td>${t.actual === undefined ? 'no data' : Number(t.actual.toPrecision(4))}</td></tr>`);
+  return `<table><tr><th>result</th><th>level</th><th>threshold</th><th>measured</th></tr>${rows.join('')}</table>`;
+}
+
+function levelTable(levels: MeasuredLevel[]): string {
+  const rows = levels.map(({ summary: s }) => {
+    const cells = [esc(s.level), esc(s.schedule), String(s.requests), `${s.errors}${s.errorKinds ? ` (${esc(s.errorKinds)})` : ''}`, f(s.throughputRps, 2), f(s.rtfx, 1), f(s.latency.p50, 0), f(s.latency.p90, 0), f(s.latency.p99, 0), f(s.latency.p999, 0), f(s.latency.max, 0), f(s.uncorrected.p99, 0), f(s.ttfs.p50, 0), f(s.ttfs.p99, 0), f(s.rtf.p50, 3), f(s.rtf.p99, 3), pct(s.wer), pct(s.der), s.gpuUtilMean === undefined ? esc(s.gpuNote || 'no GPU') : f(s.gpuUtilMean, 0)];
+    return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
-  const tp = levels.map(throughputSeries);
-  const throughput = lineChart({ title: 'Throughput over time (5 s window)', xLabel: 'seconds since level start', yLabel: 'completed req/s', series: tp.map((t) => t.rps) });
-  const inFlight = lineChart({ title: 'Requests in flight over time', xLabel: 'seconds since level start', yLabel: 'in flight', series: tp.map((t) => t.inFlight) });
-  const gpuPoints = stats.filter((s) => s.gpuUtilPct !== undefined).map((s) => [(s.atMs - first) / 1000, s.gpuUtilPct as number] as [number, number]);
-  const queue: Series = { name: 'queue depth (chunks)', points: stats.map((s) => [(s.atMs - first) / 1000, s.queueDepth]) };
-  const gpu =
-    gpuPoints.length > 0
-      ? lineChart({ title: 'GPU utilisation over time', xLabel: 'seconds since run start', yLabel: 'GPU % / queued chunks', series: [{ name: 'GPU util %', points: gpuPoints }, queue] })
-      : lineChart({ title: `Transcriber queue over time (${gpuNote || 'no GPU'})`, xLabel: 'seconds since run start', yLabel: 'queued chunks', series: [queue] });
-  const sweep = lineChart({
-    title: 'Saturation curve: throughput vs p99 latency',
-    xLabel: 'throughput (completed req/s)',
-    yLabel: 'p99 latency ms',
-    series: [{ name: 'levels', points: levels.map((l) => [l.summary.throughputRps, l.summary.latency.p99] as [number, number]) }],
-  });
-  const rows = levels
-    .map(({ summary: s }) => `<tr><td>${esc(s.level)}</td><td>${esc(s.schedule)}</td><td>${s.requests}</td><td>${s.errors}${s.errorKinds ? ` (${esc(s.errorKinds)})` : ''}</td><td>${f(s.throughputRps, 2)}</td><td>${f(s.rtfx, 1)}</td><td>${f(s.latency.p50, 0)}</td><td>${f(s.latency.p90, 0)}</td><td>${f(s.latency.p99, 0)}</td><td>${f(s.latency.p999, 0)}</td><td>${f(s.latency.max, 0)}</td><td>${f(s.uncorrected.p99, 0)}</td><td>${f(s.ttfs.p50, 0)}</td><td>${f(s.rtf.p50, 3)}</td><td>${s.wer === undefined ? '-' : `${(s.wer * 100).toFixed(1)}%`}</td><td>${s.der === undefined ? '-' : `${(s.der * 100).toFixed(1)}%`}</td><td>${s.gpuUtilMean === undefined ? esc(s.gpuNote || 'no GPU') : f(s.gpuUtilMean, 0)}</td></tr>`)
+  const heads = ['level', 'schedule', 'requests', 'errors', 'req/s', 'RTFx', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'uncorr p99', 'TTFS p50', 'TTFS p99', 'RTF p50', 'RTF p99', 'WER', 'DER', 'GPU %'];
+  return `<table><tr>${heads.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.join('\n')}</table>`;
+}
+
+/** One self-contained HTML file: tables and server-rendered SVG charts, no script, no external asset. */
+export function renderReport(r: ReportInput): string {
+  const figures = charts(r)
+    .map(([id, option]) => `<figure data-chart="${id}">${renderSvg(option)}</figure>`)
     .join('\n');
   return `<!doctype html>
-<html><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}</style>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title>
+<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:13px;margin-bottom:12px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.meta td,.meta th{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}.warn{background:#fff6e0;border:1px solid #e8c060;padding:8px 8px 8px 28px}tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#176a17}pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}</style>
 </head><body>
-<h1>${esc(title)}</h1>
-<p>Latency is measured from each request's intended start (coordinated-omission safe); "uncorr" is from the moment it was sent. RTF = latency / audio duration; RTFx = audio seconds per wall second at that level.</p>
-<table><tr><th>level</th><th>schedule</th><th>requests</th><th>errors</th><th>req/s</th><th>RTFx</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>uncorr p99</th><th>TTFS p50</th><th>RTF p50</th><th>WER</th><th>DER</th><th>GPU %</th></tr>
-${rows}</table>
-<div class="charts">${latency}${sweep}${throughput}${inFlight}${gpu}</div>
-<h2>Run configuration</h2><pre>${esc(JSON.stringify(config, null, 2))}</pre>
+<h1>${esc(r.title)}</h1>
+${header(r)}
+${warnings(r)}
+<p>Latency is measured from each request's intended start (coordinated-omission safe); "uncorr" is from the moment it was sent. RTF = latency / audio duration; RTFx = audio seconds per wall second at that level. WER after Whisper-style English normalisation; DER with a 0.25 s collar each side.</p>
+<h2>Levels</h2>
+${levelTable(r.levels)}
+<h2>Thresholds</h2>
+${thresholdTable(r.thresholds)}
+<h2>Charts</h2>
+<div class="charts">
+${figures}
+</div>
+<h2>Run configuration</h2><pre>${esc(JSON.stringify(r.run.config, null, 2))}</pre>
 </body></html>
 `;
 }

@@ -1,3 +1,4 @@
+import type { ThresholdResult } from '../gate/thresholds.js';
 import type { MetricRecorder } from '../metrics/histograms.js';
 import type { LevelRun } from '../run/level-runner.js';
 import type { RequestResult } from '../run/request-result.js';
@@ -22,6 +23,30 @@ export interface LevelSummary {
   gpuUtilMean: number | undefined;
   gpuNote: string;
   schedulingLatenessP99Ms: number | undefined;
+  /** Mean server time per stage over the level's successful requests (from each final event). */
+  stagesMs: Record<Stage, number> | undefined;
+  /** Set when the level has too few requests for its high percentiles to mean much. */
+  lowSampleNote: string | undefined;
+  thresholds: ThresholdResult[];
+  /** Why the abort rule stopped the run at this level. */
+  aborted: string | undefined;
+}
+
+export const STAGES = ['decode', 'vad', 'queue', 'asr', 'align', 'diarize', 'assign'] as const;
+export type Stage = (typeof STAGES)[number];
+
+function meanStages(ok: RequestResult[]): Record<Stage, number> | undefined {
+  const timed = ok.flatMap((r) => (r.final?.timings === undefined ? [] : [r.final.timings]));
+  if (timed.length === 0) return undefined;
+  const mean = (pick: (t: (typeof timed)[number]) => number) => timed.reduce((n, t) => n + pick(t), 0) / timed.length;
+  return { decode: mean((t) => t.decodeMs), vad: mean((t) => t.vadMs), queue: mean((t) => t.queueMs), asr: mean((t) => t.asrMs), align: mean((t) => t.alignMs), diarize: mean((t) => t.diarizeMs), assign: mean((t) => t.assignMs) };
+}
+
+// The p-th percentile of n samples is an observed value only when n >= 1/(1-p): below that it is the max.
+export function lowSampleNote(n: number): string | undefined {
+  if (n < 100) return `${n} successful requests: p99 and above are the max (p99 needs >= 100, p99.9 >= 1,000)`;
+  if (n < 1000) return `${n} successful requests: p99.9 is the max (p99.9 needs >= 1,000)`;
+  return undefined;
 }
 
 export function summarize(level: string, schedule: string, run: LevelRun, results: RequestResult[], m: MetricRecorder, gpuNote: string): LevelSummary {
@@ -60,6 +85,10 @@ export function summarize(level: string, schedule: string, run: LevelRun, result
     gpuUtilMean: gpu.length > 0 ? gpu.reduce((n, r) => n + (r.gpuMean as number), 0) / gpu.length : undefined,
     gpuNote,
     schedulingLatenessP99Ms: lateness.length === 0 ? undefined : lateness[Math.min(lateness.length - 1, Math.ceil(0.99 * lateness.length) - 1)],
+    stagesMs: meanStages(ok),
+    lowSampleNote: lowSampleNote(ok.length),
+    thresholds: [],
+    aborted: undefined,
   };
 }
 
@@ -73,6 +102,10 @@ export function summaryCsv(rows: LevelSummary[]): string {
       latency_p99_ms: f(s.latency.p99), latency_p999_ms: f(s.latency.p999), latency_max_ms: f(s.latency.max), uncorrected_p50_ms: f(s.uncorrected.p50),
       uncorrected_p99_ms: f(s.uncorrected.p99), ttfs_p50_ms: f(s.ttfs.p50), ttfs_p99_ms: f(s.ttfs.p99), rtf_p50: f(s.rtf.p50, 4), rtf_p99: f(s.rtf.p99, 4),
       wer: f(s.wer, 4), der: f(s.der, 4), gpu_util_mean_pct: f(s.gpuUtilMean), gpu_note: s.gpuNote, schedule_lateness_p99_ms: f(s.schedulingLatenessP99Ms, 2),
+      ...Object.fromEntries(STAGES.map((st) => [`server_${st}_mean_ms`, f(s.stagesMs?.[st])])),
+      thresholds_failed: s.thresholds.filter((t) => !t.passed).map((t) => t.expression).join(' '),
+      aborted: s.aborted ?? '',
+      note: s.lowSampleNote ?? '',
     })),
     { header: true },
   );
@@ -86,7 +119,8 @@ export function terminalTable(rows: LevelSummary[]): string {
     s.der === undefined ? '-' : `${(s.der * 100).toFixed(1)}%`,
     s.gpuUtilMean === undefined ? 'no GPU' : f(s.gpuUtilMean, 0),
   ]);
+  const notes = rows.flatMap((s) => [...(s.lowSampleNote === undefined ? [] : [`note: ${s.level}: ${s.lowSampleNote}`]), ...(s.aborted === undefined ? [] : [`aborted at ${s.level}: ${s.aborted}`])]);
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ...notes].join('\n');
 }

@@ -26,6 +26,10 @@ export interface LevelOptions {
   seed: number;
   signal: AbortSignal;
   launch: Launch;
+  /** Awaited before each request is issued: the back-off after target failures lives here. */
+  beforeLaunch?: (untilMs: number) => Promise<void>;
+  /** True once no more requests should be issued (the abort rule). */
+  stopIssuing?: () => boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -47,7 +51,7 @@ export async function runLevel(o: LevelOptions): Promise<LevelRun> {
   const latenessMs: number[] = [];
   const sampler = setInterval(() => timeline.push({ atMs: Date.now(), inFlight, completed }), 250);
   const claim = (): number | undefined => {
-    if (o.signal.aborted || issued >= total + o.warmup) return undefined;
+    if (o.signal.aborted || issued >= total + o.warmup || o.stopIssuing?.() === true) return undefined;
     if (issued >= o.warmup && Date.now() >= deadline) return undefined;
     return issued++;
   };
@@ -64,7 +68,12 @@ export async function runLevel(o: LevelOptions): Promise<LevelRun> {
   if (o.schedule.kind === 'closed') {
     await Promise.all(
       Array.from({ length: o.schedule.concurrency }, async () => {
-        for (let i = claim(); i !== undefined; i = claim()) await fire(i, Date.now());
+        for (;;) {
+          await o.beforeLaunch?.(deadline);
+          const i = claim();
+          if (i === undefined) break;
+          await fire(i, Date.now());
+        }
       }),
     );
   } else {
@@ -76,6 +85,7 @@ export async function runLevel(o: LevelOptions): Promise<LevelRun> {
       await sleep(offset - (performance.now() - t0));
       // Past the in-flight cap a request waits, and its wait counts: it is measured from `offset`.
       while (running.size >= maxInFlight) await Promise.race(running);
+      await o.beforeLaunch?.(deadline);
       const index = claim();
       if (index === undefined) break;
       latenessMs.push(performance.now() - t0 - offset);

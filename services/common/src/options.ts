@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
  */
 export interface OptionSpec<T> {
   flag: string;
-  /** The flag may repeat; `parse` returns an array for each occurrence and the arrays are joined. */
+  /** The flag may repeat (made with `repeatable`); the value is every occurrence, parsed. */
   multiple?: boolean;
   env?: string;
   defaultValue: T;
@@ -21,6 +21,11 @@ type Values<S> = { [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never 
 
 export function option<T>(spec: OptionSpec<T>): OptionSpec<T> {
   return spec;
+}
+
+/** A repeatable flag: `parse` reads one occurrence; the option's value is the array of them all. */
+export function repeatable<T>(spec: Omit<OptionSpec<T[]>, 'parse' | 'multiple'> & { parse(raw: string, name: string): T }): OptionSpec<T[]> {
+  return { ...spec, multiple: true, parse: spec.parse as unknown as OptionSpec<T[]>['parse'] };
 }
 
 export const parsers = {
@@ -89,7 +94,10 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
 ): ParsedArgs<S> {
   const tokens: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
   for (const spec of Object.values(specs)) {
-    tokens[spec.flag] = { type: typeof spec.defaultValue === 'boolean' ? 'boolean' : 'string', multiple: spec.multiple === true };
+    const boolean = typeof spec.defaultValue === 'boolean';
+    tokens[spec.flag] = { type: boolean ? 'boolean' : 'string', multiple: spec.multiple === true };
+    // A switch that defaults on is turned off with --no-<flag>.
+    if (boolean) tokens[`no-${spec.flag}`] = { type: 'boolean' };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -105,8 +113,9 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
     const name = `--${spec.flag}`;
     const fromFlag = parsed.values[spec.flag];
     const fromEnv = spec.env === undefined ? undefined : env[spec.env];
-    if (Array.isArray(fromFlag)) values[key] = fromFlag.flatMap((raw) => spec.parse(String(raw), name) as unknown[]);
+    if (Array.isArray(fromFlag)) values[key] = fromFlag.map((raw) => spec.parse(String(raw), name));
     else if (typeof fromFlag === 'boolean') values[key] = fromFlag;
+    else if (parsed.values[`no-${spec.flag}`] === true) values[key] = false;
     else if (fromFlag !== undefined) values[key] = spec.parse(fromFlag, name);
     else if (fromEnv !== undefined && fromEnv !== '') values[key] = spec.parse(fromEnv, spec.env ?? key);
     else values[key] = spec.defaultValue;
@@ -131,7 +140,7 @@ export function formatHelp(usage: string, specs: Record<string, OptionSpec<unkno
     const one = choices === undefined ? '' : ` {${choices.join('|')}}`;
     const def = s.defaultValue === undefined || s.defaultValue === '' ? '' : ` (default: ${JSON.stringify(s.defaultValue)})`;
     const env = s.env === undefined ? '' : ` [env ${s.env}]`;
-    const many = s.multiple === true ? ' (repeatable)' : '';
+    const many = s.multiple === true ? ' (repeatable)' : s.defaultValue === true ? ` (--no-${s.flag} to turn off)` : '';
     return `  --${s.flag.padEnd(24)} ${s.help}${one}${def}${many}${env}`;
   });
   return `${usage}\n\nOptions:\n${rows.join('\n')}\n  --help, -h                 show this help\n  --version                  print the version\n`;

@@ -30,14 +30,22 @@ const RAW_CODECS: Partial<Record<AudioEncoding, SampleCodec>> = {
 // 12 bytes tell every container we accept apart.
 const SNIFF_BYTES = 12;
 
-function sniffContainer(head: Buffer): 'wav' | 'mp3' | 'flac' | 'ogg' | 'unknown' {
+function sniffContainer(head: Buffer): 'wav' | 'mp3' | 'flac' | 'ogg' | 'mp4' | 'webm' | 'unknown' {
   const ascii = head.toString('latin1', 0, 4);
   if (ascii === 'RIFF' || ascii === 'RIFX') return 'wav';
+  if (head.toString('latin1', 4, 8) === 'ftyp') return 'mp4'; // .m4a, .mp4, .mov
+  if (head.readUInt32BE(0) === 0x1a45dfa3) return 'webm'; // EBML: .webm, .mka
   if (ascii === 'fLaC') return 'flac';
   if (ascii === 'OggS') return 'ogg';
   if (ascii.startsWith('ID3') || (head[0] === 0xff && ((head[1] ?? 0) & 0xe0) === 0xe0)) return 'mp3';
   return 'unknown';
 }
+
+const unrecognised = () =>
+  invalidArgument(
+    'unrecognised audio: the first bytes are not a WAV, MP3, FLAC, OGG, MP4/M4A or WebM header, nor anything ffmpeg knows; ' +
+      'for headerless audio set config.format.encoding (PCM_S16LE, MULAW, ALAW, F32LE) and sample_rate_hz',
+  );
 
 /**
  * Decodes audio bytes as they arrive into planar float samples at the source rate (16 kHz for what
@@ -51,6 +59,8 @@ export class AudioDecoder {
   private raw: PcmReader | undefined;
   private ffmpeg: FfmpegDecoder | undefined;
   private totalBytes = 0;
+  /** ffmpeg is probing bytes no sniffer recognised: its failure means "not audio we know". */
+  private probing = false;
   private frames = 0;
   info: SourceInfo | undefined;
 
@@ -107,10 +117,10 @@ export class AudioDecoder {
       return this.writeWav(head);
     }
     if (container === 'unknown') {
-      throw invalidArgument(
-        'unrecognised audio: the first bytes are not a WAV, MP3, FLAC or OGG header; ' +
-          'for headerless audio set config.format.encoding (PCM_S16LE, MULAW, ALAW, F32LE) and sample_rate_hz',
-      );
+      // Any other container (AIFF, AMR, CAF...) is ffmpeg's to recognise, when it is installed.
+      if (this.options.ffmpegPath === undefined) throw unrecognised();
+      this.probing = true;
+      return this.startFfmpeg('probed', head);
     }
     return this.startFfmpeg(container, head);
   }
@@ -151,7 +161,13 @@ export class AudioDecoder {
       await this.choose();
     }
     if (this.mode === 'wav') (this.wav as WavStream).end();
-    if (this.mode === 'ffmpeg') await (this.ffmpeg as FfmpegDecoder).end();
+    if (this.mode === 'ffmpeg') {
+      try {
+        await (this.ffmpeg as FfmpegDecoder).end();
+      } catch (err: unknown) {
+        throw this.probing ? unrecognised() : err;
+      }
+    }
     if (this.info === undefined) throw invalidArgument('the stream carried no audio bytes after the config');
     if (this.frames === 0) throw invalidArgument(`the ${this.info.sourceFormat} audio holds no samples (an empty data chunk?)`);
     return this.info;

@@ -1,0 +1,31 @@
+import { checkHealth } from '../../../services/common/src/health-check.js';
+import type { RequestResult } from './request-result.js';
+
+/** A run that cannot start: the target or the source is unusable. The message says what to fix. */
+export class PreflightError extends Error {
+  override name = 'PreflightError';
+}
+
+/** Asks the target's grpc.health.v1 once; a dead or wrong address fails here in seconds. */
+export async function checkTarget(target: string, timeoutMs: number): Promise<void> {
+  let state: string;
+  try {
+    state = await checkHealth(target, '', timeoutMs);
+  } catch (err: unknown) {
+    const e = err as { details?: string; message?: string };
+    throw new PreflightError(`preflight: the target ${target} did not answer a health check in ${timeoutMs} ms (${e.details ?? e.message ?? String(err)}): is the gateway running? check --target`);
+  }
+  if (state !== 'SERVING') throw new PreflightError(`preflight: the target ${target} says ${state}: it is up but not ready (no transcriber behind the gateway?)`);
+}
+
+/** Judges the probe request: the one recording sent before any level. */
+export function checkProbe(target: string, probe: RequestResult): void {
+  if (probe.status === 'OK') return;
+  const hint =
+    probe.status === 'UNIMPLEMENTED'
+      ? 'it answers gRPC but not the callscribe Gateway API: is --target the gateway (not the transcriber)?'
+      : probe.status === 'INVALID_ARGUMENT'
+        ? `it cannot decode ${probe.file}: check the audio in --source (or narrow --ext)`
+        : 'check the gateway and transcriber logs';
+  throw new PreflightError(`preflight: a probe request with ${probe.file} to ${target} failed with ${probe.status}: ${probe.error}; ${hint}`);
+}
