@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { DiarizationMode } from '../gen/callscribe/v1/audio.js';
-import { GatewayClient } from '../gen/callscribe/v1/gateway.js';
-import { run } from '../loadgen/src/corpus/espeak.js';
-import { ensureCorpus } from '../loadgen/src/demo/corpus-cache.js';
-import { startLocalStack } from '../loadgen/src/local-stack.js';
-import { streamAudio } from '../services/common/src/stream-audio.js';
+import { DiarizationMode } from '#gen/callscribe/v1/audio.js';
+import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import { run } from '#dev/corpus/espeak.js';
+import { ensureCorpus } from '#dev/demo/corpus-cache.js';
+import { startLocalStack } from '#dev/local-stack.js';
+import { streamAudio } from '#client/stream-audio.js';
 import { diarizeInOrder } from './diarize-orders.js';
 import { machine, table } from './support.js';
 
@@ -22,12 +22,18 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSES = Number(process.env['PASSES'] ?? 2);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  return s.length === 0
+    ? NaN
+    : s.length % 2 === 1
+      ? (s[(s.length - 1) / 2] as number)
+      : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
 const dir = join(tmpdir(), 'callscribe-bench-corpus');
 const names = await ensureCorpus(dir, (m) => process.stderr.write(m + '\n'));
-const audios = await Promise.all(names.map(async (n) => ({ name: n, stereo: n.includes('stereo'), bytes: await readFile(join(dir, n)) })));
+const audios = await Promise.all(
+  names.map(async (n) => ({ name: n, stereo: n.includes('stereo'), bytes: await readFile(join(dir, n)) })),
+);
 
 const stack = await startLocalStack(['--workers', '2']);
 const concurrent = new GatewayClient(stack.gatewayAddress, credentials.createInsecure());
@@ -58,17 +64,36 @@ try {
   await stack.stop();
 }
 const speed = JSON.parse(
-  (await run('/usr/bin/python3', [join(ROOT, 'bench', 'spectral_speed.py'), join(ROOT, 'services', 'transcriber', 'worker'), '600', ...names.filter((n) => n.includes('mono')).map((n) => join(dir, n))])).toString(),
+  (
+    await run('/usr/bin/python3', [
+      join(ROOT, 'bench', 'spectral_speed.py'),
+      join(ROOT, 'services', 'transcriber', 'worker'),
+      '600',
+      ...names.filter((n) => n.includes('mono')).map((n) => join(dir, n)),
+    ])
+  ).toString(),
 ) as { audioSec: number; wallSec: number; cpuSec: number; speakers: number };
 
 const m = (k: string) => median(timings[k] ?? []);
-process.stdout.write(`bench:diarization on ${machine()}: ${audios.length} sample calls x ${PASSES} passes, one request at a time, 2 ASR workers, 1 spectral diarizer worker\n\n`);
+process.stdout.write(
+  `bench:diarization on ${machine()}: ${audios.length} sample calls x ${PASSES} passes, one request at a time, 2 ASR workers, 1 spectral diarizer worker\n\n`,
+);
 process.stdout.write(
   table(
     ['recordings', 'diarization off: median ms', 'on (AUTO): median ms', 'on / off'],
     [
-      ['mono 16 kHz (CLUSTER: spectral beside ASR)', m('mono off').toFixed(0), m('mono on').toFixed(0), (m('mono on') / m('mono off')).toFixed(3)],
-      ['stereo 8 kHz mu-law (CHANNELS: each channel transcribed)', m('stereo off').toFixed(0), m('stereo on').toFixed(0), (m('stereo on') / m('stereo off')).toFixed(3)],
+      [
+        'mono 16 kHz (CLUSTER: spectral beside ASR)',
+        m('mono off').toFixed(0),
+        m('mono on').toFixed(0),
+        (m('mono on') / m('mono off')).toFixed(3),
+      ],
+      [
+        'stereo 8 kHz mu-law (CHANNELS: each channel transcribed)',
+        m('stereo off').toFixed(0),
+        m('stereo on').toFixed(0),
+        (m('stereo on') / m('stereo off')).toFixed(3),
+      ],
     ],
   ) + '\n\n',
 );
@@ -77,8 +102,16 @@ process.stdout.write(
     ['mono, diarized', 'median ms', 'vs no diarization'],
     [
       ['through the gateway (side by side)', m('mono on').toFixed(0), (m('mono on') / m('mono off')).toFixed(3)],
-      ['direct to the transcriber, side by side', m('mono beside').toFixed(0), (m('mono beside') / m('mono off')).toFixed(3)],
-      ['direct to the transcriber, diarization after ASR', m('mono after').toFixed(0), (m('mono after') / m('mono off')).toFixed(3)],
+      [
+        'direct to the transcriber, side by side',
+        m('mono beside').toFixed(0),
+        (m('mono beside') / m('mono off')).toFixed(3),
+      ],
+      [
+        'direct to the transcriber, diarization after ASR',
+        m('mono after').toFixed(0),
+        (m('mono after') / m('mono off')).toFixed(3),
+      ],
     ],
   ) + '\n\n',
 );

@@ -1,9 +1,9 @@
 import { credentials } from '@grpc/grpc-js';
-import { DiarizationMode, TranscriptionConfig } from '../gen/callscribe/v1/audio.js';
-import type { Diarization } from '../gen/callscribe/v1/diarization.js';
-import { TranscriberClient } from '../gen/callscribe/v1/transcriber.js';
+import { DiarizationMode, TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
+import type { Diarization } from '#gen/callscribe/v1/diarization.js';
+import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
 import { assignSpeakers } from '../services/gateway/src/assign-speakers.js';
-import { streamAudio } from '../services/common/src/stream-audio.js';
+import { streamAudio } from '#client/stream-audio.js';
 
 const CHUNK_BYTES = 32 * 1024;
 
@@ -18,12 +18,16 @@ export function diarizeInOrder(address: string) {
   const config = { diarization: DiarizationMode.CLUSTER, wordTimestamps: true };
   const diarize = (bytes: Buffer) =>
     new Promise<Diarization>((resolve, reject) => {
-      const call = client.diarize({ deadline: Date.now() + 600_000 }, (err, result) => (err !== null || result === undefined ? reject(err) : resolve(result)));
+      const call = client.diarize({ deadline: Date.now() + 600_000 }, (err, result) =>
+        err !== null || result === undefined ? reject(err) : resolve(result),
+      );
       call.write({ payload: { $case: 'config', config: TranscriptionConfig.fromPartial(config) } });
-      for (let at = 0; at < bytes.length; at += CHUNK_BYTES) call.write({ payload: { $case: 'audio', audio: bytes.subarray(at, at + CHUNK_BYTES) } });
+      for (let at = 0; at < bytes.length; at += CHUNK_BYTES)
+        call.write({ payload: { $case: 'audio', audio: bytes.subarray(at, at + CHUNK_BYTES) } });
       call.end();
     });
-  const transcribe = (bytes: Buffer) => streamAudio((o) => client.transcribe(o), bytes, { config, deadlineMs: 600_000 });
+  const transcribe = (bytes: Buffer) =>
+    streamAudio((o) => client.transcribe(o), bytes, { config, deadlineMs: 600_000 });
   return {
     async run(bytes: Buffer, order: 'beside' | 'after'): Promise<number> {
       const started = performance.now();

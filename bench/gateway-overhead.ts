@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { GatewayClient } from '../gen/callscribe/v1/gateway.js';
-import { TranscriberClient } from '../gen/callscribe/v1/transcriber.js';
-import { writeAudio } from '../loadgen/src/corpus/espeak.js';
-import { startLocalStack } from '../loadgen/src/local-stack.js';
-import { streamAudio, type OpenStream } from '../services/common/src/stream-audio.js';
+import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
+import { writeAudio } from '#dev/corpus/espeak.js';
+import { startLocalStack } from '#dev/local-stack.js';
+import { streamAudio, type OpenStream } from '#client/stream-audio.js';
 import { machine, percentile, table } from './support.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +48,7 @@ async function round(open: OpenStream, audio: Buffer, latencies: number[]): Prom
 }
 
 async function speechWav(): Promise<Buffer> {
-  const { ensureCorpus } = await import('../loadgen/src/demo/corpus-cache.js');
+  const { ensureCorpus } = await import('#dev/demo/corpus-cache.js');
   const dir = join(tmpdir(), 'callscribe-bench-corpus');
   const files = await ensureCorpus(dir, () => {});
   return readFile(join(dir, files.find((f) => f.includes('mono')) as string));
@@ -73,15 +73,34 @@ try {
 }
 const rows = arms.map((a) => {
   const sorted = [...a.latencies].sort((x, y) => x - y);
-  return { a, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), rps: a.latencies.length / (a.wallMs / 1000) };
+  return {
+    a,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    rps: a.latencies.length / (a.wallMs / 1000),
+  };
 });
 const [d, g] = rows as [(typeof rows)[0], (typeof rows)[0]];
-const workload = SPEECH ? `a ${(audio.length / 32000).toFixed(0)} s call (sphinx ASR)` : '3 s noise WAV (decode + VAD, no ASR)';
-process.stdout.write(`bench:gateway on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, ${workload}\n\n`);
+const workload = SPEECH
+  ? `a ${(audio.length / 32000).toFixed(0)} s call (sphinx ASR)`
+  : '3 s noise WAV (decode + VAD, no ASR)';
+process.stdout.write(
+  `bench:gateway on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, ${workload}\n\n`,
+);
 process.stdout.write(
   table(
     ['path', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s'],
-    rows.map((r) => [r.a.name, r.a.latencies.length, r.p50.toFixed(2), r.p90.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(1)]),
+    rows.map((r) => [
+      r.a.name,
+      r.a.latencies.length,
+      r.p50.toFixed(2),
+      r.p90.toFixed(2),
+      r.p99.toFixed(2),
+      r.rps.toFixed(1),
+    ]),
   ) + '\n\n',
 );
-process.stdout.write(`added p50: ${(g.p50 - d.p50).toFixed(2)} ms · throughput gateway/direct: ${(g.rps / d.rps).toFixed(3)}\n`);
+process.stdout.write(
+  `added p50: ${(g.p50 - d.p50).toFixed(2)} ms · throughput gateway/direct: ${(g.rps / d.rps).toFixed(3)}\n`,
+);

@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeAudio } from '../loadgen/src/corpus/espeak.js';
+import { writeAudio } from '#dev/corpus/espeak.js';
 import { defaultRunConfig } from '../loadgen/src/config.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
-import { startLocalStack } from '../loadgen/src/local-stack.js';
+import { startLocalStack } from '#dev/local-stack.js';
 import { machine, measure, percentile, table } from './support.js';
 
 /**
@@ -40,7 +40,18 @@ try {
   let result!: Awaited<ReturnType<typeof runLoadTest>>;
   const m = await measure(async () => {
     result = await runLoadTest(
-      defaultRunConfig({ source: live, target: stack.gatewayAddress, rate: RATE, arrival: 'constant', durationSec: SECONDS, pace: 'realtime', chunkBytes: CHUNK_BYTES, out, runId: 'capacity', statsIntervalMs: 1000 }),
+      defaultRunConfig({
+        source: live,
+        target: stack.gatewayAddress,
+        rate: RATE,
+        arrival: 'constant',
+        durationSec: SECONDS,
+        pace: 'realtime',
+        chunkBytes: CHUNK_BYTES,
+        out,
+        runId: 'capacity',
+        statsIntervalMs: 1000,
+      }),
       () => {},
     );
   });
@@ -49,24 +60,69 @@ try {
   const messages = requests * Math.ceil((8000 * CALL_SEC) / CHUNK_BYTES);
   const l = stats(result.latenessMs[0] ?? []);
   rows.push([
-    `live calls: ${RATE}/s x ${CALL_SEC} s paced`, requests, s?.errors ?? 0, result.peakInFlight[0] ?? 0, (messages / (m.wallMs / 1000)).toFixed(0),
-    ((m.cpuMs / m.wallMs) * 100).toFixed(0), ((m.cpuMs / Math.max(1, requests)) / CALL_SEC).toFixed(3), l.p50.toFixed(2), l.p99.toFixed(2), l.max.toFixed(2),
+    `live calls: ${RATE}/s x ${CALL_SEC} s paced`,
+    requests,
+    s?.errors ?? 0,
+    result.peakInFlight[0] ?? 0,
+    (messages / (m.wallMs / 1000)).toFixed(0),
+    ((m.cpuMs / m.wallMs) * 100).toFixed(0),
+    (m.cpuMs / Math.max(1, requests) / CALL_SEC).toFixed(3),
+    l.p50.toFixed(2),
+    l.p99.toFixed(2),
+    l.max.toFixed(2),
   ]);
 
   const short = await silenceFolder(1, ['-t', 'wav', '-r', '8000', '-e', 'mu-law', '-c', '1']);
   let timing!: Awaited<ReturnType<typeof runLoadTest>>;
   const m2 = await measure(async () => {
-    timing = await runLoadTest(defaultRunConfig({ source: short, target: stack.gatewayAddress, rate: 100, arrival: 'poisson', durationSec: SECONDS, out, runId: 'timing' }), () => {});
+    timing = await runLoadTest(
+      defaultRunConfig({
+        source: short,
+        target: stack.gatewayAddress,
+        rate: 100,
+        arrival: 'poisson',
+        durationSec: SECONDS,
+        out,
+        runId: 'timing',
+      }),
+      () => {},
+    );
   });
   const t = timing.summaries[0];
   const l2 = stats(timing.latenessMs[0] ?? []);
   rows.push([
-    'open loop: 100/s Poisson, 1 s silence', t?.requests ?? 0, t?.errors ?? 0, timing.peakInFlight[0] ?? 0, ((t?.requests ?? 0) * 5 / (m2.wallMs / 1000)).toFixed(0),
-    ((m2.cpuMs / m2.wallMs) * 100).toFixed(0), '-', l2.p50.toFixed(2), l2.p99.toFixed(2), l2.max.toFixed(2),
+    'open loop: 100/s Poisson, 1 s silence',
+    t?.requests ?? 0,
+    t?.errors ?? 0,
+    timing.peakInFlight[0] ?? 0,
+    (((t?.requests ?? 0) * 5) / (m2.wallMs / 1000)).toFixed(0),
+    ((m2.cpuMs / m2.wallMs) * 100).toFixed(0),
+    '-',
+    l2.p50.toFixed(2),
+    l2.p99.toFixed(2),
+    l2.max.toFixed(2),
   ]);
   process.stdout.write(`bench:loadgen on ${machine()}; loadgen, gateway and transcriber share the cores\n\n`);
-  process.stdout.write(table(['run', 'requests', 'errors', 'peak streams open', 'audio messages/s', 'loadgen CPU %', 'loadgen CPU ms per stream-second', 'lateness p50 ms', 'lateness p99 ms', 'lateness max ms'], rows) + '\n\n');
-  process.stdout.write(`timing accuracy p99.9: ${l2.p999.toFixed(2)} ms; capacity-run server p50 latency after audio end: ${s?.latency.p50.toFixed(0)} ms from intended start\n`);
+  process.stdout.write(
+    table(
+      [
+        'run',
+        'requests',
+        'errors',
+        'peak streams open',
+        'audio messages/s',
+        'loadgen CPU %',
+        'loadgen CPU ms per stream-second',
+        'lateness p50 ms',
+        'lateness p99 ms',
+        'lateness max ms',
+      ],
+      rows,
+    ) + '\n\n',
+  );
+  process.stdout.write(
+    `timing accuracy p99.9: ${l2.p999.toFixed(2)} ms; capacity-run server p50 latency after audio end: ${s?.latency.p50.toFixed(0)} ms from intended start\n`,
+  );
 } finally {
   await stack.stop();
 }

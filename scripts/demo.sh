@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node dist/loadgen/src/demo/main.js "$@"
+node dist/dev/demo/main.js "$@"

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Format and lint gate (Biome): a formatting or lint error fails the tests before any server starts.
+node_modules/.bin/biome ci --colors=off --diagnostic-level=error .
 node --test --test-concurrency=1 dist/test/*.test.js

@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { status, type ClientDuplexStream } from '@grpc/grpc-js';
-import { checkHealth } from '../services/common/src/health-check.js';
-import type { AudioStreamRequest } from '../gen/callscribe/v1/audio.js';
-import { AudioEncoding } from '../gen/callscribe/v1/audio.js';
-import type { TranscriptEvent } from '../gen/callscribe/v1/transcript.js';
+import { checkHealth } from '#common/health-check.js';
+import type { AudioStreamRequest } from '#gen/callscribe/v1/audio.js';
+import { AudioEncoding } from '#gen/callscribe/v1/audio.js';
+import type { TranscriptEvent } from '#gen/callscribe/v1/transcript.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import { expectGrpcError, startStack, viaGateway, type Stack } from './support/stack.js';
 
 /** Sends exactly these messages and resolves with the error the call ends with. */
 function sendRaw(stack: Stack, messages: AudioStreamRequest[]): Promise<{ code: number; details: string }> {
-  const call: ClientDuplexStream<AudioStreamRequest, TranscriptEvent> = stack.gatewayClient.streamTranscribe({ deadline: Date.now() + 30_000 });
+  const call: ClientDuplexStream<AudioStreamRequest, TranscriptEvent> = stack.gatewayClient.streamTranscribe({
+    deadline: Date.now() + 30_000,
+  });
   const result = new Promise<{ code: number; details: string }>((resolve, reject) => {
     call.on('data', () => {});
     call.on('error', (e: { code: number; details: string }) => resolve(e));
@@ -22,7 +24,13 @@ function sendRaw(stack: Stack, messages: AudioStreamRequest[]): Promise<{ code: 
   return result;
 }
 
-function wavHeader(opts: { formatTag?: number; channels?: number; rate?: number; bits?: number; dataBytes: number }): Buffer {
+function wavHeader(opts: {
+  formatTag?: number;
+  channels?: number;
+  rate?: number;
+  bits?: number;
+  dataBytes: number;
+}): Buffer {
   const { formatTag = 1, channels = 1, rate = 16000, bits = 16, dataBytes } = opts;
   const h = Buffer.alloc(44);
   h.write('RIFF', 0, 'latin1');
@@ -40,8 +48,23 @@ function wavHeader(opts: { formatTag?: number; channels?: number; rate?: number;
   return h;
 }
 
-const config = (extra: Partial<import('../gen/callscribe/v1/audio.js').TranscriptionConfig> = {}): AudioStreamRequest => ({
-  payload: { $case: 'config', config: { format: undefined, language: '', diarization: 0, minSpeakers: 0, maxSpeakers: 0, wordTimestamps: false, channelLabels: [], requestTag: '', ...extra } },
+const config = (
+  extra: Partial<import('#gen/callscribe/v1/audio.js').TranscriptionConfig> = {},
+): AudioStreamRequest => ({
+  payload: {
+    $case: 'config',
+    config: {
+      format: undefined,
+      language: '',
+      diarization: 0,
+      minSpeakers: 0,
+      maxSpeakers: 0,
+      wordTimestamps: false,
+      channelLabels: [],
+      requestTag: '',
+      ...extra,
+    },
+  },
 });
 const audio = (bytes: Buffer): AudioStreamRequest => ({ payload: { $case: 'audio', audio: bytes } });
 
@@ -53,8 +76,16 @@ describe('bad input: INVALID_ARGUMENT with a message a person can act on, server
   after(() => stack.stop());
 
   const cases: Array<[string, () => Promise<AudioStreamRequest[]>, RegExp]> = [
-    ['random bytes', async () => [config(), audio(Buffer.concat([Buffer.from('JUNK'), randomBytes(64 * 1024)]))], /unrecognised audio.*set config\.format\.encoding/],
-    ['a truncated WAV header', async () => [config(), audio(wavHeader({ dataBytes: 32000 }).subarray(0, 30))], /WAV header is incomplete.*ended after 30 bytes/],
+    [
+      'random bytes',
+      async () => [config(), audio(Buffer.concat([Buffer.from('JUNK'), randomBytes(64 * 1024)]))],
+      /unrecognised audio.*set config\.format\.encoding/,
+    ],
+    [
+      'a truncated WAV header',
+      async () => [config(), audio(wavHeader({ dataBytes: 32000 }).subarray(0, 30))],
+      /WAV header is incomplete.*ended after 30 bytes/,
+    ],
     [
       'a WAV whose header lies about its data size',
       async () => {
@@ -66,14 +97,40 @@ describe('bad input: INVALID_ARGUMENT with a message a person can act on, server
       /declares \d+ bytes of audio data but the stream ended after \d+/,
     ],
     ['a config-less stream', async () => [], /ended before any message; send a config message first/],
-    ['audio before config', async () => [audio(Buffer.alloc(3200)), config()], /first message carried audio; send a config message first/],
+    [
+      'audio before config',
+      async () => [audio(Buffer.alloc(3200)), config()],
+      /first message carried audio; send a config message first/,
+    ],
     ['zero-length audio', async () => [config()], /no audio bytes/],
     ['a zero-length WAV', async () => [config(), audio(wavHeader({ dataBytes: 0 }))], /holds no samples/],
-    ['an unsupported codec', async () => [config(), audio(Buffer.concat([wavHeader({ formatTag: 0x7777, bits: 4, dataBytes: 1000 }), Buffer.alloc(1000)]))], /not supported; supported: PCM/],
-    ['raw audio without a sample rate', async () => [config({ format: { encoding: AudioEncoding.MULAW, sampleRateHz: 0, channels: 1 } }), audio(Buffer.alloc(800))], /sample_rate_hz must be 1000\.\.384000/],
-    ['min_speakers above max_speakers', async () => [config({ minSpeakers: 3, maxSpeakers: 2 }), audio(Buffer.alloc(10))], /min_speakers \(3\) is greater than config\.max_speakers \(2\)/],
+    [
+      'an unsupported codec',
+      async () => [
+        config(),
+        audio(Buffer.concat([wavHeader({ formatTag: 0x7777, bits: 4, dataBytes: 1000 }), Buffer.alloc(1000)])),
+      ],
+      /not supported; supported: PCM/,
+    ],
+    [
+      'raw audio without a sample rate',
+      async () => [
+        config({ format: { encoding: AudioEncoding.MULAW, sampleRateHz: 0, channels: 1 } }),
+        audio(Buffer.alloc(800)),
+      ],
+      /sample_rate_hz must be 1000\.\.384000/,
+    ],
+    [
+      'min_speakers above max_speakers',
+      async () => [config({ minSpeakers: 3, maxSpeakers: 2 }), audio(Buffer.alloc(10))],
+      /min_speakers \(3\) is greater than config\.max_speakers \(2\)/,
+    ],
     ['a second config', async () => [config(), config(), audio(Buffer.alloc(10))], /second config/],
-    ['a language the engine lacks', async () => [config({ language: 'fr' }), audio(Buffer.alloc(10))], /"fr" is not supported by the sphinx engine/],
+    [
+      'a language the engine lacks',
+      async () => [config({ language: 'fr' }), audio(Buffer.alloc(10))],
+      /"fr" is not supported by the sphinx engine/,
+    ],
   ];
 
   for (const [name, build, message] of cases) {
@@ -94,7 +151,9 @@ describe('bad input: INVALID_ARGUMENT with a message a person can act on, server
 
   it('answers DEADLINE_EXCEEDED when the deadline passes mid-stream', async () => {
     const wav = await speechFile('deadline.wav', SENTENCES.support, 'en-us+f2', WAV_16K);
-    const err = await expectGrpcError(viaGateway(stack, wav, { deadlineMs: 300, delayBetweenChunksMs: 200, chunkBytes: 4000 }));
+    const err = await expectGrpcError(
+      viaGateway(stack, wav, { deadlineMs: 300, delayBetweenChunksMs: 200, chunkBytes: 4000 }),
+    );
     assert.equal(err.code, status.DEADLINE_EXCEEDED);
   });
 });

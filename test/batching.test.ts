@@ -97,8 +97,14 @@ describe('cross-request batching, cancellation and worker supervision', () => {
         assert.equal((r.reason as { code: number }).code, status.RESOURCE_EXHAUSTED);
         assert.match((r.reason as { details: string }).details, /queue is full/);
       }
-      assert.ok(results.some((r) => r.status === 'fulfilled'), 'requests that fit were served');
-      const again = await viaGateway(small, await speechFile('after-flood.wav', SENTENCES.balance, 'en-us+f2', WAV_16K));
+      assert.ok(
+        results.some((r) => r.status === 'fulfilled'),
+        'requests that fit were served',
+      );
+      const again = await viaGateway(
+        small,
+        await speechFile('after-flood.wav', SENTENCES.balance, 'en-us+f2', WAV_16K),
+      );
       assert.ok(again.final.transcript.length > 0);
       assert.equal((await transcriberStats(small)).queueDepth, 0);
     } finally {

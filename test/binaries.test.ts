@@ -49,9 +49,15 @@ describe('binaries: callscribe-transcriber, callscribe-gateway, callscribe', () 
     const text = await runBinary(BIN.cli, ['transcribe', path, '--target', gateway.address]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^\[00:0\d\.\d\d - 00:0\d\.\d\d\] .*(like|account)/m);
-    assert.match(text.stdout, /timings ms: decode [\d.]+ · vad [\d.]+ · queue [\d.]+ · asr [\d.]+ · total [\d.]+ · RTF/);
+    assert.match(
+      text.stdout,
+      /timings ms: decode [\d.]+ · vad [\d.]+ · queue [\d.]+ · asr [\d.]+ · total [\d.]+ · RTF/,
+    );
     const json = await runBinary(BIN.cli, ['transcribe', path, '--target', gateway.address, '--json']);
-    const parsed = JSON.parse(json.stdout) as { segments: unknown[]; final: { channels: number; sourceFormat: string } };
+    const parsed = JSON.parse(json.stdout) as {
+      segments: unknown[];
+      final: { channels: number; sourceFormat: string };
+    };
     assert.equal(parsed.final.channels, 2);
     assert.equal(parsed.final.sourceFormat, 'wav/mulaw');
   });

@@ -2,21 +2,28 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AudioEncoding, type AudioFormat } from '../gen/callscribe/v1/audio.js';
-import { speak, writeAudio, run } from '../loadgen/src/corpus/espeak.js';
+import { AudioEncoding, type AudioFormat } from '#gen/callscribe/v1/audio.js';
+import { speak, writeAudio, run } from '#dev/corpus/espeak.js';
 import { AudioDecoder } from '../services/transcriber/src/decode/audio-decoder.js';
 import { ffmpegAvailable } from '../services/transcriber/src/decode/ffmpeg-decoder.js';
 import { createResampler } from '../services/transcriber/src/resampler.js';
 import { fixtureDir } from './support/fixtures.js';
 
 /** Feeds bytes in awkward 37-byte pieces, as a network would, and concatenates channel 0. */
-async function decode(bytes: Buffer, format?: AudioFormat): Promise<{ samples: Float32Array; channels: number; rate: number; source: string }> {
+async function decode(
+  bytes: Buffer,
+  format?: AudioFormat,
+): Promise<{ samples: Float32Array; channels: number; rate: number; source: string }> {
   const parts: Float32Array[] = [];
   let channels = 0;
-  const decoder = new AudioDecoder(format, { ffmpegPath: ffmpegAvailable('ffmpeg') ? 'ffmpeg' : undefined, maxAudioBytes: 1 << 30 }, (planar) => {
-    channels = planar.length;
-    parts.push(planar[0] as Float32Array);
-  });
+  const decoder = new AudioDecoder(
+    format,
+    { ffmpegPath: ffmpegAvailable('ffmpeg') ? 'ffmpeg' : undefined, maxAudioBytes: 1 << 30 },
+    (planar) => {
+      channels = planar.length;
+      parts.push(planar[0] as Float32Array);
+    },
+  );
   for (let i = 0; i < bytes.length; i += 37) await decoder.write(bytes.subarray(i, i + 37));
   const info = await decoder.end();
   const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -51,7 +58,9 @@ describe('streaming decoder', async () => {
       const path = join(fixtureDir(), `enc-${source.replace('/', '-')}.wav`);
       await writeAudio(path, [speech], ['-t', 'wav', '-r', '16000', '-c', '1', ...args]);
       const expected = await run('sox', [path, '-t', 'f32', '-e', 'floating-point', ref]).then(() => readFile(ref));
-      const want = new Float32Array(expected.buffer.slice(expected.byteOffset, expected.byteOffset + expected.byteLength));
+      const want = new Float32Array(
+        expected.buffer.slice(expected.byteOffset, expected.byteOffset + expected.byteLength),
+      );
       const got = await decode(await readFile(path));
       assert.equal(got.source, source);
       assert.equal(got.samples.length, want.length);
@@ -61,7 +70,11 @@ describe('streaming decoder', async () => {
 
   it('decodes stereo WAV_FORMAT_EXTENSIBLE at 44.1 kHz with both channels', async () => {
     const path = join(fixtureDir(), 'ext-stereo.wav');
-    await writeAudio(path, [speech, new Float32Array(speech.length)], ['-t', 'wav', '-r', '44100', '-e', 'signed-integer', '-b', '24', '-c', '2']);
+    await writeAudio(
+      path,
+      [speech, new Float32Array(speech.length)],
+      ['-t', 'wav', '-r', '44100', '-e', 'signed-integer', '-b', '24', '-c', '2'],
+    );
     const bytes = await readFile(path);
     assert.equal(bytes.readUInt16LE(20), 0xfffe, 'sox wrote an extensible header');
     const got = await decode(bytes);
@@ -77,7 +90,9 @@ describe('streaming decoder', async () => {
     assert.ok(Math.abs(got.samples.length - speech.length / 2) <= 2);
   });
 
-  it('decodes FLAC and MP3 through ffmpeg when it is installed', { skip: !ffmpegAvailable('ffmpeg') && 'ffmpeg not installed' }, async () => {
+  it('decodes FLAC and MP3 through ffmpeg when it is installed', {
+    skip: !ffmpegAvailable('ffmpeg') && 'ffmpeg not installed',
+  }, async () => {
     for (const ext of ['flac', 'mp3', 'ogg']) {
       const wav = join(fixtureDir(), 'for-ffmpeg.wav');
       await writeAudio(wav, [speech], ['-t', 'wav', '-r', '16000', '-c', '1', '-b', '16']);
@@ -86,7 +101,10 @@ describe('streaming decoder', async () => {
       const got = await decode(await readFile(path));
       assert.equal(got.rate, 16000);
       assert.match(got.source, new RegExp(`^ffmpeg/${ext === 'ogg' ? 'ogg' : ext}`));
-      assert.ok(Math.abs(got.samples.length / 16000 - speech.length / 16000) < 0.1, `${ext}: ${got.samples.length} samples`);
+      assert.ok(
+        Math.abs(got.samples.length / 16000 - speech.length / 16000) < 0.1,
+        `${ext}: ${got.samples.length} samples`,
+      );
     }
   });
 

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { defaultRunConfig, runOptions } from '../loadgen/src/config.js';
 import { parseThreshold } from '../loadgen/src/gate/thresholds.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
-import { OptionError, parseOptions } from '../services/common/src/options.js';
+import { OptionError, parseOptions } from '#common/options.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import { BIN, runBinary } from './support/processes.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -27,7 +27,10 @@ async function deadPort(): Promise<number> {
 
 async function speechCorpus(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'callscribe-gate-corpus-'));
-  await writeFile(join(dir, 'balance.wav'), await speechFile('gate-balance.wav', SENTENCES.balance, 'en-us+f2', WAV_16K));
+  await writeFile(
+    join(dir, 'balance.wav'),
+    await speechFile('gate-balance.wav', SENTENCES.balance, 'en-us+f2', WAV_16K),
+  );
   await writeFile(join(dir, 'balance.txt'), SENTENCES.balance);
   return dir;
 }
@@ -52,16 +55,26 @@ function parseProm(text: string): Map<string, number> {
 
 describe('thresholds and repeatable flags', () => {
   it('parses k6-style expressions and rejects what it cannot check', () => {
-    assert.deepEqual(parseThreshold('latency.p99<30000'), { expression: 'latency.p99<30000', metric: 'latency', stat: 'p99', op: '<', value: 30000 });
+    assert.deepEqual(parseThreshold('latency.p99<30000'), {
+      expression: 'latency.p99<30000',
+      metric: 'latency',
+      stat: 'p99',
+      op: '<',
+      value: 30000,
+    });
     assert.equal(parseThreshold('latency.p99.9 <= 5').stat, 'p99.9');
     assert.equal(parseThreshold('wer<0.25').metric, 'wer');
     assert.equal(parseThreshold('errors.rate<0.01').stat, 'rate');
-    for (const bad of ['latency<5', 'latency.p101<5', 'speed.p99<1', 'wer', 'errors.rate<abc', 'rtf.p50 ~ 1']) assert.throws(() => parseThreshold(bad), OptionError, bad);
+    for (const bad of ['latency<5', 'latency.p101<5', 'speed.p99<1', 'wer', 'errors.rate<abc', 'rtf.p50 ~ 1'])
+      assert.throws(() => parseThreshold(bad), OptionError, bad);
   });
 
   it('collects every --threshold given, in order', () => {
     const args = parseOptions(runOptions, ['--source', 'x', '--threshold', 'rtf.p50<0.1', '--threshold=wer<0.25'], {});
-    assert.deepEqual(args.values.thresholds.map((t) => t.expression), ['rtf.p50<0.1', 'wer<0.25']);
+    assert.deepEqual(
+      args.values.thresholds.map((t) => t.expression),
+      ['rtf.p50<0.1', 'wer<0.25'],
+    );
     assert.deepEqual(parseOptions(runOptions, ['--source', 'x'], {}).values.thresholds, []);
   });
 });
@@ -78,7 +91,19 @@ describe('preflight: a dead or wrong target stops the run in seconds', () => {
   it('exits 2 with a hint when nothing listens at --target, and writes no results', async () => {
     const out = mkdtempSync(join(tmpdir(), 'callscribe-gate-dead-'));
     const t0 = Date.now();
-    const r = await runBinary(BIN.loadgen, ['run', '--source', source, '--target', `127.0.0.1:${await deadPort()}`, '--out', out, '--run-id', 'dead', '--preflight-timeout-ms', '2000']);
+    const r = await runBinary(BIN.loadgen, [
+      'run',
+      '--source',
+      source,
+      '--target',
+      `127.0.0.1:${await deadPort()}`,
+      '--out',
+      out,
+      '--run-id',
+      'dead',
+      '--preflight-timeout-ms',
+      '2000',
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
     assert.match(r.stderr, /is the gateway running\? check --target/);
@@ -86,26 +111,55 @@ describe('preflight: a dead or wrong target stops the run in seconds', () => {
   });
 
   it('exits 2 when --target is a gRPC server that is not the gateway (the transcriber)', async () => {
-    const r = await runBinary(BIN.loadgen, ['run', '--source', source, '--target', stack.transcriber.address, '--out', mkdtempSync(join(tmpdir(), 'callscribe-gate-wrong-'))]);
+    const r = await runBinary(BIN.loadgen, [
+      'run',
+      '--source',
+      source,
+      '--target',
+      stack.transcriber.address,
+      '--out',
+      mkdtempSync(join(tmpdir(), 'callscribe-gate-wrong-')),
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /UNIMPLEMENTED.*is --target the gateway/);
   });
 
   it('exits 2 when the probe recording cannot be decoded', async () => {
-    const r = await runBinary(BIN.loadgen, ['run', '--source', await junkCorpus(), '--target', stack.gateway.address, '--out', mkdtempSync(join(tmpdir(), 'callscribe-gate-junk-'))]);
+    const r = await runBinary(BIN.loadgen, [
+      'run',
+      '--source',
+      await junkCorpus(),
+      '--target',
+      stack.gateway.address,
+      '--out',
+      mkdtempSync(join(tmpdir(), 'callscribe-gate-junk-')),
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /INVALID_ARGUMENT.*check the audio in --source/);
   });
 
   it('stops a run whose requests mostly fail (abort rule), skipping the later levels', async () => {
     const out = mkdtempSync(join(tmpdir(), 'callscribe-gate-abort-'));
-    const config = defaultRunConfig({ source: await junkCorpus(), target: stack.gateway.address, sweep: ['1', '2'], count: 200, abortMinRequests: 5, abortErrorRate: 0.5, preflight: false, out, runId: 'abort' });
+    const config = defaultRunConfig({
+      source: await junkCorpus(),
+      target: stack.gateway.address,
+      sweep: ['1', '2'],
+      count: 200,
+      abortMinRequests: 5,
+      abortErrorRate: 0.5,
+      preflight: false,
+      out,
+      runId: 'abort',
+    });
     const result = await runLoadTest(config, quiet);
     assert.equal(result.summaries.length, 1, 'the second level never ran');
     assert.ok(result.requestsIssued >= 5 && result.requestsIssued <= 7, `issued ${result.requestsIssued}`);
     assert.match(result.aborted ?? '', /c1: 5 of 5 requests failed/);
     assert.equal(result.exitCode, 1);
-    const json = JSON.parse(await readFile(join(result.runDir, 'summary.json'), 'utf8')) as { aborted: string; levels: Array<{ aborted: string }> };
+    const json = JSON.parse(await readFile(join(result.runDir, 'summary.json'), 'utf8')) as {
+      aborted: string;
+      levels: Array<{ aborted: string }>;
+    };
     assert.match(json.aborted, /abort-error-rate/);
   });
 
@@ -115,7 +169,17 @@ describe('preflight: a dead or wrong target stops the run in seconds', () => {
     try {
       const failures = async (backoffMaxMs: number) => {
         const out = mkdtempSync(join(tmpdir(), 'callscribe-gate-backoff-'));
-        const config = defaultRunConfig({ source, target: down.gateway.address, concurrency: 2, durationSec: 3, abortErrorRate: 1, backoffMaxMs, preflight: false, out, runId: `b${backoffMaxMs}` });
+        const config = defaultRunConfig({
+          source,
+          target: down.gateway.address,
+          concurrency: 2,
+          durationSec: 3,
+          abortErrorRate: 1,
+          backoffMaxMs,
+          preflight: false,
+          out,
+          runId: `b${backoffMaxMs}`,
+        });
         const r = await runLoadTest(config, quiet);
         assert.ok(r.summaries[0]?.errorKinds.startsWith('UNAVAILABLE'), r.summaries[0]?.errorKinds);
         return r.requestsIssued;
@@ -146,22 +210,62 @@ describe('preflight: a dead or wrong target stops the run in seconds', () => {
     try {
       const out = mkdtempSync(join(tmpdir(), 'callscribe-gate-thr-'));
       const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
-      const r = await runBinary(BIN.loadgen, ['run', '--source', source, '--target', stack.gateway.address, '--count', '2', '--concurrency', '1', '--out', out, '--run-id', 'thr', '--pushgateway', url, '--threshold', 'latency.p99<1', '--threshold', 'errors.rate<0.01', '--threshold', 'wer<1.5']);
+      const r = await runBinary(BIN.loadgen, [
+        'run',
+        '--source',
+        source,
+        '--target',
+        stack.gateway.address,
+        '--count',
+        '2',
+        '--concurrency',
+        '1',
+        '--out',
+        out,
+        '--run-id',
+        'thr',
+        '--pushgateway',
+        url,
+        '--threshold',
+        'latency.p99<1',
+        '--threshold',
+        'errors.rate<0.01',
+        '--threshold',
+        'wer<1.5',
+      ]);
       assert.equal(r.code, 99, r.stderr);
       assert.match(r.stdout, /FAIL\s+c1\s+latency\.p99<1\s+\(measured \d+/);
       assert.match(r.stdout, /pass\s+c1\s+errors\.rate<0\.01\s+\(measured 0\)/);
       assert.match(r.stdout, /pass\s+c1\s+wer<1\.5/);
       const json = JSON.parse(await readFile(join(out, 'thr', 'summary.json'), 'utf8')) as {
-        exitCode: number; engine: { backend: string }; versions: Record<string, string>; machine: { cpus: number }; sweep: string;
+        exitCode: number;
+        engine: { backend: string };
+        versions: Record<string, string>;
+        machine: { cpus: number };
+        sweep: string;
         thresholds: { passed: boolean; results: Array<{ expression: string; passed: boolean }> };
-        levels: Array<{ level: string; requests: number; latencyMs: { p99: number }; serverStagesMeanMs: Record<string, number>; note: string; thresholds: unknown[] }>;
+        levels: Array<{
+          level: string;
+          requests: number;
+          latencyMs: { p99: number };
+          serverStagesMeanMs: Record<string, number>;
+          note: string;
+          thresholds: unknown[];
+        }>;
       };
       assert.equal(json.exitCode, 99);
       assert.equal(json.engine.backend, 'sphinx');
       assert.ok(json.machine.cpus > 0 && json.versions['node'] === process.versions.node);
       assert.match(json.sweep, /closed loop, concurrency 1/);
       assert.equal(json.thresholds.passed, false);
-      assert.deepEqual(json.thresholds.results.map((t) => [t.expression, t.passed]), [['latency.p99<1', false], ['errors.rate<0.01', true], ['wer<1.5', true]]);
+      assert.deepEqual(
+        json.thresholds.results.map((t) => [t.expression, t.passed]),
+        [
+          ['latency.p99<1', false],
+          ['errors.rate<0.01', true],
+          ['wer<1.5', true],
+        ],
+      );
       const level = json.levels[0];
       assert.equal(level?.requests, 2);
       assert.ok((level?.serverStagesMeanMs['asr'] ?? 0) > 0, 'the server stage breakdown is kept');
@@ -173,7 +277,10 @@ describe('preflight: a dead or wrong target stops the run in seconds', () => {
       const p99 = prom.get('callscribe_loadgen_latency_seconds{run_id="thr",level="c1",quantile="0.99"}');
       assert.ok(p99 !== undefined && Math.abs(p99 * 1000 - (level?.latencyMs.p99 ?? 0)) < 1e-6, `p99 ${p99}`);
       assert.equal(prom.get('callscribe_loadgen_requests{run_id="thr",level="c1"}'), 2);
-      assert.equal(prom.get('callscribe_loadgen_threshold_passed{run_id="thr",level="c1",threshold="latency.p99<1"}'), 0);
+      assert.equal(
+        prom.get('callscribe_loadgen_threshold_passed{run_id="thr",level="c1",threshold="latency.p99<1"}'),
+        0,
+      );
       assert.ok((prom.get('callscribe_loadgen_server_stage_seconds{run_id="thr",level="c1",stage="asr"}') ?? 0) > 0);
 
       assert.equal(received.length, 1);

@@ -15,7 +15,16 @@ import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import { startStack, type Stack } from './support/stack.js';
 
 // Debian's chromium, run as root on a machine without a display or network.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('the HTML report, looked at in headless Chromium', () => {
   let stack: Stack;
@@ -24,14 +33,36 @@ describe('the HTML report, looked at in headless Chromium', () => {
   before(async () => {
     stack = await startStack({ workers: 1 });
     const dir = mkdtempSync(join(tmpdir(), 'callscribe-report-corpus-'));
-    await writeFile(join(dir, 'balance.wav'), await speechFile('report-balance.wav', SENTENCES.balance, 'en-us+f2', WAV_16K));
+    await writeFile(
+      join(dir, 'balance.wav'),
+      await speechFile('report-balance.wav', SENTENCES.balance, 'en-us+f2', WAV_16K),
+    );
     await writeFile(join(dir, 'balance.txt'), SENTENCES.balance);
-    await writeFile(join(dir, 'refund.wav'), await speechFile('report-refund.wav', SENTENCES.refund, 'en-us+f3', WAV_16K));
+    await writeFile(
+      join(dir, 'refund.wav'),
+      await speechFile('report-refund.wav', SENTENCES.refund, 'en-us+f3', WAV_16K),
+    );
     const out = mkdtempSync(join(tmpdir(), 'callscribe-report-out-'));
-    const result = await runLoadTest(defaultRunConfig({ source: dir, target: stack.gateway.address, sweep: ['1', '2'], count: 3, out, runId: 'report', progress: 'off', thresholds: [] }), () => {});
+    const result = await runLoadTest(
+      defaultRunConfig({
+        source: dir,
+        target: stack.gateway.address,
+        sweep: ['1', '2'],
+        count: 3,
+        out,
+        runId: 'report',
+        progress: 'off',
+        thresholds: [],
+      }),
+      () => {},
+    );
     report = join(result.runDir, 'report.html');
     // A fresh profile per run (playwright passes it as --user-data-dir); never a downloaded browser.
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'callscribe-chromium-')), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'callscribe-chromium-')), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
   });
   after(async () => {
     await browser?.close();
@@ -69,11 +100,18 @@ describe('the HTML report, looked at in headless Chromium', () => {
     assert.match(meta, /closed loop, concurrency 1 → 2 \(concurrency sweep\)/);
     const text = async (id: string) => (await page.locator(`figure[data-chart="${id}"] svg`).textContent()) ?? '';
     const saturation = await page.locator('figure[data-chart="saturation"] svg text').allTextContents();
-    assert.ok(saturation.includes('c1') && saturation.includes('c2'), `saturation points are labelled: ${saturation.join('|')}`);
+    assert.ok(
+      saturation.includes('c1') && saturation.includes('c2'),
+      `saturation points are labelled: ${saturation.join('|')}`,
+    );
     const stages = await page.locator('figure[data-chart="stages"] svg text').allTextContents();
-    for (const stage of ['decode', 'vad', 'asr']) assert.ok(stages.includes(stage), `stage ${stage} in the breakdown: ${stages.join('|')}`);
+    for (const stage of ['decode', 'vad', 'asr'])
+      assert.ok(stages.includes(stage), `stage ${stage} in the breakdown: ${stages.join('|')}`);
     const latency = await page.locator('figure[data-chart="latency"] svg text').allTextContents();
-    assert.ok(latency.includes('c1 from intended start') && latency.includes('c1 from send'), 'corrected and uncorrected on one chart');
+    assert.ok(
+      latency.includes('c1 from intended start') && latency.includes('c1 from send'),
+      'corrected and uncorrected on one chart',
+    );
     assert.match(await page.locator('ul.warn').innerText(), /c1: 3 successful requests: p99 and above are the max/);
     assert.match(await text('errors'), /no request failed/);
     await page.close();
@@ -81,7 +119,16 @@ describe('the HTML report, looked at in headless Chromium', () => {
 });
 
 describe('live progress', () => {
-  const state = (done: number): ProgressState => ({ level: 'c4 (concurrency 4)', done, total: 10, durationMs: undefined, elapsedMs: done * 1000, errors: 1, p50Ms: 812.4, p99Ms: 1900.2 });
+  const state = (done: number): ProgressState => ({
+    level: 'c4 (concurrency 4)',
+    done,
+    total: 10,
+    durationMs: undefined,
+    elapsedMs: done * 1000,
+    errors: 1,
+    p50Ms: 812.4,
+    p99Ms: 1900.2,
+  });
 
   it('draws one updating line on a TTY: done/total, errors, p50/p99, ETA', async () => {
     const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 160 }) as unknown as NodeJS.WriteStream;
@@ -91,7 +138,10 @@ describe('live progress', () => {
     p.update(state(3));
     p.finish(state(10));
     await new Promise((r) => setImmediate(r));
-    assert.match(written, /c4 \(concurrency 4\) \[[█░]+\] 10\/10 requests \| 1 errors \| p50 812 ms, p99 1900 ms \| ETA/);
+    assert.match(
+      written,
+      /c4 \(concurrency 4\) \[[█░]+\] 10\/10 requests \| 1 errors \| p50 812 ms, p99 1900 ms \| ETA/,
+    );
     assert.ok(written.includes('\x1b[') || written.includes('\r'), 'redrawn in place');
   });
 
@@ -104,7 +154,10 @@ describe('live progress', () => {
     p.update(state(4)); // inside the interval: not printed
     p.finish(state(10));
     const lines = written.trim().split('\n');
-    assert.deepEqual(lines, ['c4 (concurrency 4): 3/10 requests, 1 errors, p50 812 ms, p99 1900 ms, ETA 7 s', 'c4 (concurrency 4): 10/10 requests, 1 errors, p50 812 ms, p99 1900 ms, ETA 0 s']);
+    assert.deepEqual(lines, [
+      'c4 (concurrency 4): 3/10 requests, 1 errors, p50 812 ms, p99 1900 ms, ETA 7 s',
+      'c4 (concurrency 4): 10/10 requests, 1 errors, p50 812 ms, p99 1900 ms, ETA 0 s',
+    ]);
     assert.ok(!written.includes('\r') && !written.includes('\x1b'));
   });
 });

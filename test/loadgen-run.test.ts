@@ -25,7 +25,8 @@ async function corpus(): Promise<string> {
 }
 
 type Row = Record<string, string>;
-const rowsOf = async (runDir: string) => parse(await readFile(join(runDir, 'requests.csv'), 'utf8'), { columns: true }) as Row[];
+const rowsOf = async (runDir: string) =>
+  parse(await readFile(join(runDir, 'requests.csv'), 'utf8'), { columns: true }) as Row[];
 
 describe('loadgen run against the real stack', () => {
   let stack: Stack;
@@ -40,7 +41,15 @@ describe('loadgen run against the real stack', () => {
     const doomed = await startStack({ workers: 1 });
     const out = mkdtempSync(join(tmpdir(), 'callscribe-lg-out-'));
     // No preflight probe: the kill is timed from the first request, and this test is about rows.
-    const config = defaultRunConfig({ source, target: doomed.gateway.address, concurrency: 2, count: 14, out, runId: 'killed', preflight: false });
+    const config = defaultRunConfig({
+      source,
+      target: doomed.gateway.address,
+      concurrency: 2,
+      count: 14,
+      out,
+      runId: 'killed',
+      preflight: false,
+    });
     const killer = setTimeout(() => void doomed.gateway.stop(0), 2500);
     try {
       const result = await runLoadTest(config, quiet);
@@ -66,32 +75,84 @@ describe('loadgen run against the real stack', () => {
   it('measures open-loop latency from the intended start: queueing shows, uncorrected latency hides it', async () => {
     const out = mkdtempSync(join(tmpdir(), 'callscribe-lg-out-'));
     // 8 requests due at 8/s, at most one in flight: each waits for the one before it.
-    const config = defaultRunConfig({ source, target: stack.gateway.address, rate: 8, arrival: 'constant', count: 8, maxInFlight: 1, out, runId: 'co' });
+    const config = defaultRunConfig({
+      source,
+      target: stack.gateway.address,
+      rate: 8,
+      arrival: 'constant',
+      count: 8,
+      maxInFlight: 1,
+      out,
+      runId: 'co',
+    });
     const result = await runLoadTest(config, quiet);
     const rows = (await rowsOf(result.runDir)).sort((a, b) => Number(a['index']) - Number(b['index']));
     assert.equal(rows.length, 8);
     const latency = rows.map((r) => Number(r['latency_ms']));
     const uncorrected = rows.map((r) => Number(r['latency_uncorrected_ms']));
-    assert.ok((latency[7] as number) > (latency[0] as number) + 1000, `intended-start latency grows: ${latency.map((x) => x.toFixed(0)).join(', ')}`);
-    assert.ok(Math.max(...uncorrected) < 2 * Math.min(...uncorrected) + 200, `uncorrected latency stays flat: ${uncorrected.map((x) => x.toFixed(0)).join(', ')}`);
+    assert.ok(
+      (latency[7] as number) > (latency[0] as number) + 1000,
+      `intended-start latency grows: ${latency.map((x) => x.toFixed(0)).join(', ')}`,
+    );
+    assert.ok(
+      Math.max(...uncorrected) < 2 * Math.min(...uncorrected) + 200,
+      `uncorrected latency stays flat: ${uncorrected.map((x) => x.toFixed(0)).join(', ')}`,
+    );
     const s = result.summaries[0];
     assert.ok(s !== undefined && s.latency.p99 > 2 * s.uncorrected.p99, 'the summary keeps the two apart');
   });
 
   it('runs from the CLI and writes CSVs, hlogs, config and a self-contained HTML report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'callscribe-lg-cli-'));
-    const r = await runBinary(BIN.loadgen, ['run', '--source', source, '--target', stack.gateway.address, '--sweep', '1,2', '--count', '2', '--warmup', '1', '--out', out, '--run-id', 'cli']);
+    const r = await runBinary(BIN.loadgen, [
+      'run',
+      '--source',
+      source,
+      '--target',
+      stack.gateway.address,
+      '--sweep',
+      '1,2',
+      '--count',
+      '2',
+      '--warmup',
+      '1',
+      '--out',
+      out,
+      '--run-id',
+      'cli',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /level\s+reqs\s+err\s+req\/s/);
     assert.match(r.stdout, /report: .*report\.html/);
     const files = await readdir(join(out, 'cli'));
-    for (const f of ['requests.csv', 'summary.csv', 'summary.json', 'metrics.prom', 'config.json', 'report.html', 'server-stats.csv', 'c1-latency.hlog', 'c2-latency_uncorrected.hlog', 'c2-rtf.hlog']) assert.ok(files.includes(f), `${f} missing`);
+    for (const f of [
+      'requests.csv',
+      'summary.csv',
+      'summary.json',
+      'metrics.prom',
+      'config.json',
+      'report.html',
+      'server-stats.csv',
+      'c1-latency.hlog',
+      'c2-latency_uncorrected.hlog',
+      'c2-rtf.hlog',
+    ])
+      assert.ok(files.includes(f), `${f} missing`);
     const rows = await rowsOf(join(out, 'cli'));
     assert.equal(rows.length, 6, '2 levels x (1 warm-up + 2 measured)');
     assert.equal(rows.filter((x) => x['phase'] === 'warmup').length, 2);
-    assert.ok(rows.some((x) => x['wer'] !== ''), 'WER where a .txt sits beside the audio');
+    assert.ok(
+      rows.some((x) => x['wer'] !== ''),
+      'WER where a .txt sits beside the audio',
+    );
     const summary = parse(await readFile(join(out, 'cli', 'summary.csv'), 'utf8'), { columns: true }) as Row[];
-    assert.deepEqual(summary.map((x) => [x['level'], x['requests']]), [['c1', '2'], ['c2', '2']]);
+    assert.deepEqual(
+      summary.map((x) => [x['level'], x['requests']]),
+      [
+        ['c1', '2'],
+        ['c2', '2'],
+      ],
+    );
     assert.match(summary[0]?.['gpu_note'] ?? '', /no GPU/);
     const html = await readFile(join(out, 'cli', 'report.html'), 'utf8');
     assert.equal((html.match(/<svg /g) ?? []).length, REPORT_CHARTS.length);
@@ -105,17 +166,30 @@ describe('loadgen run against the real stack', () => {
 describe('loadgen with diarization', () => {
   it('records the speaker count and DER where an .rttm sits beside the audio', async () => {
     const { twoSpeakerDialogue } = await import('./support/dialogue.js');
-    const { toRttm } = await import('../loadgen/src/corpus/build-call.js');
+    const { toRttm } = await import('#dev/corpus/build-call.js');
     const stack = await startStack({ workers: 2 });
     try {
       const call = await twoSpeakerDialogue();
       const dir = mkdtempSync(join(tmpdir(), 'callscribe-lg-diar-'));
-      for (const [name, audio] of [['stereo', call.stereo], ['mono', call.mono]] as const) {
+      for (const [name, audio] of [
+        ['stereo', call.stereo],
+        ['mono', call.mono],
+      ] as const) {
         await writeFile(join(dir, `${name}.wav`), audio);
         await writeFile(join(dir, `${name}.rttm`), toRttm(name, call.turns));
       }
       const out = mkdtempSync(join(tmpdir(), 'callscribe-lg-out-'));
-      const result = await runLoadTest(defaultRunConfig({ source: dir, target: stack.gateway.address, concurrency: 2, diarization: 'auto', out, runId: 'diar' }), quiet);
+      const result = await runLoadTest(
+        defaultRunConfig({
+          source: dir,
+          target: stack.gateway.address,
+          concurrency: 2,
+          diarization: 'auto',
+          out,
+          runId: 'diar',
+        }),
+        quiet,
+      );
       const rows = await rowsOf(result.runDir);
       assert.equal(rows.length, 2);
       for (const r of rows) {
@@ -139,7 +213,7 @@ describe('HdrHistogram interval logs', () => {
     const rb = new MetricRecorder(b, '', Date.now(), 50);
     const all = newHistogram();
     let seed = 3;
-    const next = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 4000; i++) {
       const ms = 5 + next() ** 3 * 20_000;
       (i % 3 === 0 ? ra : rb).record('latency', ms);
@@ -150,7 +224,8 @@ describe('HdrHistogram interval logs', () => {
     await rb.close();
     const merged = await mergeHlogs([join(a, 'latency.hlog'), join(b, 'latency.hlog')]);
     assert.equal(merged.totalCount, 4000);
-    for (const p of [0, 10, 50, 90, 99, 99.9, 100]) assert.equal(merged.getValueAtPercentile(p), all.getValueAtPercentile(p), `p${p}`);
+    for (const p of [0, 10, 50, 90, 99, 99.9, 100])
+      assert.equal(merged.getValueAtPercentile(p), all.getValueAtPercentile(p), `p${p}`);
     const lines = (await readFile(join(a, 'latency.hlog'), 'utf8')).split('\n').filter((l) => /^\d/.test(l));
     assert.ok(lines.length >= 3, 'one line per interval');
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diarizationErrorRate, type Turn } from '../loadgen/src/metrics/der.js';
+import type { Turn } from '#client/rttm.js';
+import { diarizationErrorRate } from '../loadgen/src/metrics/der.js';
 import { maxWeightAssignment } from '../loadgen/src/metrics/hungarian.js';
 import { normalizeWords, wordErrorRate } from '../loadgen/src/metrics/wer.js';
 
@@ -35,7 +36,16 @@ describe('WER text normalisation (Whisper English normaliser conventions)', () =
 
   it('drops hesitations and bracketed asides, spells out contractions, splits punctuation', () => {
     assert.deepEqual(normalizeWords('Um, hello [noise] (laughs) world.'), ['hello', 'world']);
-    assert.deepEqual(normalizeWords("I can't, we won't, they're"), ['i', 'can', 'not', 'we', 'will', 'not', 'they', 'are']);
+    assert.deepEqual(normalizeWords("I can't, we won't, they're"), [
+      'i',
+      'can',
+      'not',
+      'we',
+      'will',
+      'not',
+      'they',
+      'are',
+    ]);
     assert.deepEqual(normalizeWords('Mr. Smith — re-check!'), ['mister', 'smith', 're', 'check']);
   });
 
@@ -52,28 +62,52 @@ describe('WER text normalisation (Whisper English normaliser conventions)', () =
   });
 });
 
-const turns = (spec: Array<[number, number, string]>): Turn[] => spec.map(([startSec, endSec, speaker]) => ({ startSec, endSec, speaker }));
+const turns = (spec: Array<[number, number, string]>): Turn[] =>
+  spec.map(([startSec, endSec, speaker]) => ({ startSec, endSec, speaker }));
 
 describe('DER speaker mapping (pyannote.metrics conventions)', () => {
   it("reproduces pyannote.metrics' documented example: 16/31 with no collar", () => {
-    const reference = turns([[0, 10, 'A'], [12, 20, 'B'], [24, 27, 'A'], [30, 40, 'C']]);
-    const hypothesis = turns([[2, 13, 'a'], [13, 14, 'd'], [14, 20, 'b'], [22, 38, 'c'], [38, 40, 'd']]);
+    const reference = turns([
+      [0, 10, 'A'],
+      [12, 20, 'B'],
+      [24, 27, 'A'],
+      [30, 40, 'C'],
+    ]);
+    const hypothesis = turns([
+      [2, 13, 'a'],
+      [13, 14, 'd'],
+      [14, 20, 'b'],
+      [22, 38, 'c'],
+      [38, 40, 'd'],
+    ]);
     const d = diarizationErrorRate(reference, hypothesis, 0);
     assert.ok(Math.abs(d.der - 16 / 31) < 1e-9, `DER ${d.der}`);
-    assert.ok(Math.abs(d.missSec - 2) < 1e-9 && Math.abs(d.falseAlarmSec - 7) < 1e-9 && Math.abs(d.confusionSec - 7) < 1e-9, JSON.stringify(d));
+    assert.ok(
+      Math.abs(d.missSec - 2) < 1e-9 && Math.abs(d.falseAlarmSec - 7) < 1e-9 && Math.abs(d.confusionSec - 7) < 1e-9,
+      JSON.stringify(d),
+    );
     assert.ok(Math.abs(d.scoredSec - 31) < 1e-9);
   });
 
   it('maps any number of speakers: 12 relabelled speakers score 0', () => {
-    const reference = turns(Array.from({ length: 12 }, (_, i) => [i * 10, i * 10 + 9, `spk${i}`] as [number, number, string]));
+    const reference = turns(
+      Array.from({ length: 12 }, (_, i) => [i * 10, i * 10 + 9, `spk${i}`] as [number, number, string]),
+    );
     const hypothesis = reference.map((t, i) => ({ ...t, speaker: `h${(i * 7) % 12}` }));
     assert.equal(diarizationErrorRate(reference, hypothesis, 0).der, 0);
   });
 
   it('charges a spurious speaker only for the time it takes: 9 speakers, one turn half given to a tenth', () => {
-    const reference = turns(Array.from({ length: 9 }, (_, i) => [i * 10, i * 10 + 10, `spk${i}`] as [number, number, string]));
+    const reference = turns(
+      Array.from({ length: 9 }, (_, i) => [i * 10, i * 10 + 10, `spk${i}`] as [number, number, string]),
+    );
     const hypothesis = reference.flatMap((t, i): Turn[] =>
-      i === 3 ? [{ startSec: 30, endSec: 35, speaker: 'h3' }, { startSec: 35, endSec: 40, speaker: 'spurious' }] : [{ ...t, speaker: `h${8 - i}` }],
+      i === 3
+        ? [
+            { startSec: 30, endSec: 35, speaker: 'h3' },
+            { startSec: 35, endSec: 40, speaker: 'spurious' },
+          ]
+        : [{ ...t, speaker: `h${8 - i}` }],
     );
     const d = diarizationErrorRate(reference, hypothesis, 0);
     assert.ok(Math.abs(d.der - 5 / 90) < 1e-9, `DER ${d.der}`);
@@ -81,8 +115,18 @@ describe('DER speaker mapping (pyannote.metrics conventions)', () => {
   });
 
   it('finds the best assignment where a greedy one does not', () => {
-    assert.deepEqual(maxWeightAssignment([[10, 9], [9, 0]]), [1, 0]);
+    assert.deepEqual(
+      maxWeightAssignment([
+        [10, 9],
+        [9, 0],
+      ]),
+      [1, 0],
+    );
     assert.deepEqual(maxWeightAssignment([[0, 0, 5]]), [2]);
-    assert.deepEqual(maxWeightAssignment([[3], [7], [1]]), [-1, 0, -1], 'more rows than columns leaves rows unassigned');
+    assert.deepEqual(
+      maxWeightAssignment([[3], [7], [1]]),
+      [-1, 0, -1],
+      'more rows than columns leaves rows unassigned',
+    );
   });
 });

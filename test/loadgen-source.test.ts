@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { startLocalS3, type LocalS3 } from '../loadgen/src/demo/s3-server.js';
+import { startLocalS3, type LocalS3 } from '#dev/demo/s3-server.js';
 import { cachePathFor } from '../loadgen/src/source/cache-path.js';
 import { createS3Client } from '../loadgen/src/source/s3-client.js';
 import { cacheObject, listObjects, syncS3 } from '../loadgen/src/source/s3-source.js';
@@ -14,7 +14,9 @@ const BUCKET = 'calls';
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)));
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)));
 }
 
 describe('loadgen S3 source against a real S3-protocol server (s3rver)', () => {
@@ -40,7 +42,14 @@ describe('loadgen S3 source against a real S3-protocol server (s3rver)', () => {
 
   it('downloads once, then serves the cache; re-downloads when the ETag changes', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'callscribe-cache-test-'));
-    const options = { bucket: BUCKET, prefix: 'p/', extensions: ['wav'], cacheDir, downloadConcurrency: 3, pageSize: 2 };
+    const options = {
+      bucket: BUCKET,
+      prefix: 'p/',
+      extensions: ['wav'],
+      cacheDir,
+      downloadConcurrency: 3,
+      pageSize: 2,
+    };
     const first = await syncS3(client, options);
     assert.equal(first.recordings.length, 7);
     assert.equal(first.outcomes.filter((o) => o.state === 'downloaded').length, 8, '7 wav + the .txt beside call-0');
@@ -55,22 +64,47 @@ describe('loadgen S3 source against a real S3-protocol server (s3rver)', () => {
     await s3.put(BUCKET, 'p/call-3.wav', Buffer.from('RIFF a new version of call 3'));
     const third = await syncS3(client, options);
     const changed = third.outcomes.filter((o) => o.state === 'downloaded');
-    assert.deepEqual(changed.map((o) => o.key), ['p/call-3.wav']);
-    assert.equal(await readFile(third.recordings.find((r) => r.name === 'p/call-3.wav')?.path as string, 'utf8'), 'RIFF a new version of call 3');
+    assert.deepEqual(
+      changed.map((o) => o.key),
+      ['p/call-3.wav'],
+    );
+    assert.equal(
+      await readFile(third.recordings.find((r) => r.name === 'p/call-3.wav')?.path as string, 'utf8'),
+      'RIFF a new version of call 3',
+    );
   });
 
   it('keeps hostile keys inside the cache folder', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'callscribe-cache-hostile-'));
-    const hostile = ['h/../../../etc/passwd.wav', 'h/./a/../../b.wav', '/h/abs.wav', 'h/odd name;rm -rf ~.wav', 'h/..', 'h/\u0000nul.wav'];
+    const hostile = [
+      'h/../../../etc/passwd.wav',
+      'h/./a/../../b.wav',
+      '/h/abs.wav',
+      'h/odd name;rm -rf ~.wav',
+      'h/..',
+      'h/\u0000nul.wav',
+    ];
     for (const key of hostile) {
       const path = cachePathFor(cacheDir, BUCKET, key);
       assert.ok(resolve(path).startsWith(resolve(cacheDir) + '/'), `${key} → ${path}`);
     }
-    assert.notEqual(cachePathFor(cacheDir, BUCKET, 'h/a b.wav'), cachePathFor(cacheDir, BUCKET, 'h/a_b.wav'), 'sanitised keys do not collide');
+    assert.notEqual(
+      cachePathFor(cacheDir, BUCKET, 'h/a b.wav'),
+      cachePathFor(cacheDir, BUCKET, 'h/a_b.wav'),
+      'sanitised keys do not collide',
+    );
     // Keys with literal ".." segments are resolved by the HTTP layer before they reach a server, so the
     // end-to-end part uses hostile keys that survive transport; cachePathFor above covers the rest.
-    for (const key of ['h/..%2F..%2Fescape.wav', 'h/dots/.../y.wav', 'h/odd name;rm -rf ~.wav', 'h/.hidden.wav']) await s3.put(BUCKET, key, Buffer.from(`hostile ${key}`));
-    const r = await syncS3(client, { bucket: BUCKET, prefix: 'h/', extensions: ['wav'], cacheDir, downloadConcurrency: 2, pageSize: 100 });
+    for (const key of ['h/..%2F..%2Fescape.wav', 'h/dots/.../y.wav', 'h/odd name;rm -rf ~.wav', 'h/.hidden.wav'])
+      await s3.put(BUCKET, key, Buffer.from(`hostile ${key}`));
+    const r = await syncS3(client, {
+      bucket: BUCKET,
+      prefix: 'h/',
+      extensions: ['wav'],
+      cacheDir,
+      downloadConcurrency: 2,
+      pageSize: 100,
+    });
     assert.ok(r.recordings.length >= 3);
     for (const rec of r.recordings) assert.ok(resolve(rec.path).startsWith(resolve(cacheDir) + '/'));
     for (const f of await filesUnder(cacheDir)) assert.ok(!f.startsWith('..'));
@@ -88,6 +122,10 @@ describe('loadgen S3 source against a real S3-protocol server (s3rver)', () => {
     assert.equal(gone?.state, 'failed');
     assert.match(gone?.error ?? '', /NoSuchKey|404/);
     assert.equal(outcomes.find((o) => o.key === 'm/keep.wav')?.state, 'downloaded');
-    assert.deepEqual((await filesUnder(cacheDir)).filter((f) => f.includes('gone')), [], 'no file for the missing object');
+    assert.deepEqual(
+      (await filesUnder(cacheDir)).filter((f) => f.includes('gone')),
+      [],
+      'no file for the missing object',
+    );
   });
 });

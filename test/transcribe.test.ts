@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { wordRecall } from '../loadgen/src/metrics/wer.js';
-import type { Segment } from '../gen/callscribe/v1/transcript.js';
+import type { Segment } from '#gen/callscribe/v1/transcript.js';
 import { SENTENCES, silenceWav, speechFile, WAV_16K, WAV_8K_MULAW_STEREO } from './support/fixtures.js';
 import { startStack, viaGateway, type Stack } from './support/stack.js';
 
 function assertOrderedInside(segments: Segment[], durationSec: number): void {
   let previousStart = -1;
   for (const s of segments) {
-    assert.ok(s.startSec >= 0 && s.endSec <= durationSec + 0.01, `segment [${s.startSec}, ${s.endSec}] outside 0..${durationSec}`);
+    assert.ok(
+      s.startSec >= 0 && s.endSec <= durationSec + 0.01,
+      `segment [${s.startSec}, ${s.endSec}] outside 0..${durationSec}`,
+    );
     assert.ok(s.startSec <= s.endSec, `segment starts after it ends: ${JSON.stringify(s)}`);
     assert.ok(s.startSec >= previousStart, 'segments out of time order');
     previousStart = s.startSec;
@@ -29,7 +32,10 @@ describe('streaming transcription through the gateway (sphinx on CPU)', () => {
       const { segments, final } = await viaGateway(stack, wav, { config: { wordTimestamps: true } });
       const recall = wordRecall(text, final.transcript);
       // sphinx on synthetic speech is weak; a male espeak voice is its worst case (0.22 measured).
-      assert.ok(recall >= (voice.includes('+m') ? 0.15 : 0.45), `recall ${recall.toFixed(2)} too low: "${final.transcript}"`);
+      assert.ok(
+        recall >= (voice.includes('+m') ? 0.15 : 0.45),
+        `recall ${recall.toFixed(2)} too low: "${final.transcript}"`,
+      );
       assert.ok(segments.length > 0);
       assert.equal(final.transcript, segments.map((s) => s.text).join(' '));
       assertOrderedInside(segments, final.audioDurationSec);
@@ -60,9 +66,15 @@ describe('streaming transcription through the gateway (sphinx on CPU)', () => {
     assert.equal(a.final.channels, 2);
     assert.equal(a.final.sourceSampleRateHz, 8000);
     assert.equal(b.final.sourceFormat, 'wav/pcm_s16le');
-    assert.ok(Math.abs(a.final.audioDurationSec - b.final.audioDurationSec) < 0.02, 'both encodings have the same duration');
+    assert.ok(
+      Math.abs(a.final.audioDurationSec - b.final.audioDurationSec) < 0.02,
+      'both encodings have the same duration',
+    );
     // Telephone band (8 kHz mu-law) costs sphinx accuracy: measured 0.46 vs 0.96 recall here.
-    for (const [r, minRecall] of [[a, 0.35], [b, 0.6]] as const) {
+    for (const [r, minRecall] of [
+      [a, 0.35],
+      [b, 0.6],
+    ] as const) {
       const recall = wordRecall(text, r.final.transcript);
       assert.ok(recall >= minRecall, `recall ${recall.toFixed(2)}: "${r.final.transcript}"`);
       assertOrderedInside(r.segments, r.final.audioDurationSec);

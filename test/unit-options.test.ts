@@ -1,12 +1,32 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatHelp, option, OptionError, optionDefaults, parseOptions, parsers, repeatable, unknownCommand } from '../services/common/src/options.js';
+import {
+  formatHelp,
+  option,
+  OptionError,
+  optionDefaults,
+  parseOptions,
+  parsers,
+  repeatable,
+  unknownCommand,
+} from '#common/options.js';
 
 const specs = {
   language: option({ flag: 'language', defaultValue: '', help: 'language', parse: parsers.string }),
   words: option({ flag: 'words', defaultValue: false, help: 'word times', parse: parsers.boolean }),
-  workers: option({ flag: 'workers', env: 'TEST_WORKERS', defaultValue: 2, help: 'workers', parse: parsers.int(1, 64) }),
-  mode: option({ flag: 'mode', defaultValue: 'fast' as 'fast' | 'exact', help: 'mode', parse: parsers.choice(['fast', 'exact'] as const) }),
+  workers: option({
+    flag: 'workers',
+    env: 'TEST_WORKERS',
+    defaultValue: 2,
+    help: 'workers',
+    parse: parsers.int(1, 64),
+  }),
+  mode: option({
+    flag: 'mode',
+    defaultValue: 'fast' as 'fast' | 'exact',
+    help: 'mode',
+    parse: parsers.choice(['fast', 'exact'] as const),
+  }),
   tag: repeatable({ flag: 'tag', defaultValue: [] as string[], help: 'tags', parse: (raw: string) => raw }),
   probe: option({ flag: 'probe', defaultValue: true, help: 'probe first', parse: parsers.boolean }),
 };
@@ -49,6 +69,9 @@ describe('options', () => {
   });
 
   it('names the closest command when one is mistyped', () => {
-    assert.match(unknownCommand('callscribe', 'transcrib', ['transcribe', 'stats']).message, /did you mean "transcribe"/);
+    assert.match(
+      unknownCommand('callscribe', 'transcrib', ['transcribe', 'stats']).message,
+      /did you mean "transcribe"/,
+    );
   });
 });

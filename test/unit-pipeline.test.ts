@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Segment } from '../gen/callscribe/v1/transcript.js';
+import type { Segment } from '#gen/callscribe/v1/transcript.js';
 import { Chunker, chunkTimeToSource, type SpeechChunk } from '../services/transcriber/src/chunker.js';
 import type { TrackEvent } from '../services/transcriber/src/chunk-transcription.js';
 import { mergeByTime } from '../services/transcriber/src/time-ordered-merge.js';
 
-const segment = (startSec: number, text = `at ${startSec}`): Segment => ({ startSec, endSec: startSec + 0.5, text, words: [], speaker: '', channel: 0 });
+const segment = (startSec: number, text = `at ${startSec}`): Segment => ({
+  startSec,
+  endSec: startSec + 0.5,
+  text,
+  words: [],
+  speaker: '',
+  channel: 0,
+});
 
 /** A track whose events the test hands out one at a time, so ordering is decided by the test alone. */
 function scriptedTrack() {

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { speak } from '../loadgen/src/corpus/espeak.js';
-import { SpeechRegionTracker, DEFAULT_REGION_OPTIONS, type SpeechRegion } from '../services/transcriber/src/speech-regions.js';
+import { speak } from '#dev/corpus/espeak.js';
+import {
+  SpeechRegionTracker,
+  DEFAULT_REGION_OPTIONS,
+  type SpeechRegion,
+} from '../services/transcriber/src/speech-regions.js';
 import { loadVadModel } from '../services/transcriber/src/vad-model.js';
 import { VadScheduler } from '../services/transcriber/src/vad-scheduler.js';
 
@@ -26,7 +30,10 @@ async function regionsOf(vad: VadScheduler, audio: Float32Array, pushSamples: nu
 const overlap = (a: SpeechRegion[], b: SpeechRegion[]) => {
   let both = 0;
   for (const x of a) for (const y of b) both += Math.max(0, Math.min(x.end, y.end) - Math.max(x.start, y.start));
-  const total = Math.max(a.reduce((n, r) => n + r.end - r.start, 0), b.reduce((n, r) => n + r.end - r.start, 0));
+  const total = Math.max(
+    a.reduce((n, r) => n + r.end - r.start, 0),
+    b.reduce((n, r) => n + r.end - r.start, 0),
+  );
   return both / total;
 };
 
@@ -44,17 +51,26 @@ describe('Silero VAD scheduler', async () => {
     const regions = await regionsOf(new VadScheduler(model), audio, 4000);
     assert.ok(regions.length >= 3 && regions.length <= 6, `${regions.length} regions`);
     for (const r of regions) {
-      const inGap = [speech.length, 2 * speech.length + gap.length].some((g) => r.start >= g + 8000 && r.end <= g + gap.length - 8000);
+      const inGap = [speech.length, 2 * speech.length + gap.length].some(
+        (g) => r.start >= g + 8000 && r.end <= g + gap.length - 8000,
+      );
       assert.ok(!inGap, `region inside a silence: ${JSON.stringify(r)}`);
     }
     assert.equal((await regionsOf(new VadScheduler(model), new Float32Array(48000), 4000)).length, 0);
   });
 
   it('gives the same regions when a stream is split into parallel lanes', async () => {
-    const single = await regionsOf(new VadScheduler(model, { laneWindows: 1e9, warmupWindows: 0, maxBatch: 64 }), audio, audio.length);
+    const single = await regionsOf(
+      new VadScheduler(model, { laneWindows: 1e9, warmupWindows: 0, maxBatch: 64 }),
+      audio,
+      audio.length,
+    );
     const lanes = new VadScheduler(model, { laneWindows: 32, warmupWindows: 16, maxBatch: 64 });
     const split = await regionsOf(lanes, audio, audio.length);
-    assert.ok(lanes.batches < lanes.windows / 4, `lanes ran side by side: ${lanes.windows} windows in ${lanes.batches} batches`);
+    assert.ok(
+      lanes.batches < lanes.windows / 4,
+      `lanes ran side by side: ${lanes.windows} windows in ${lanes.batches} batches`,
+    );
     assert.ok(overlap(single, split) > 0.95, `overlap ${overlap(single, split)}`);
   });
 

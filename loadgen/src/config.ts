@@ -1,45 +1,228 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatHelp, option, optionDefaults, OptionError, parsers, repeatable, type ParsedArgs } from '../../services/common/src/options.js';
+import {
+  formatHelp,
+  option,
+  optionDefaults,
+  OptionError,
+  parsers,
+  repeatable,
+  type ParsedArgs,
+} from '#common/options.js';
 import { EXIT_CODES_HELP } from './gate/exit-codes.js';
 import { parseThreshold, type Threshold } from './gate/thresholds.js';
 import { AUDIO_EXTENSIONS } from './source/recording.js';
 
 export const runOptions = {
-  source: option({ flag: 'source', defaultValue: '', help: 's3://bucket/prefix or a local folder of recordings', parse: parsers.string }),
-  target: option({ flag: 'target', env: 'CALLSCRIBE_TARGET', defaultValue: '127.0.0.1:50051', help: 'gateway host:port', parse: parsers.hostPort }),
-  concurrency: option({ flag: 'concurrency', defaultValue: 4, help: 'closed loop: requests kept in flight', parse: parsers.int(1, 100_000) }),
-  rate: option({ flag: 'rate', defaultValue: 0, help: 'open loop: requests per second (0 = closed loop)', parse: parsers.number(0, 1_000_000) }),
-  arrival: option({ flag: 'arrival', defaultValue: 'poisson' as 'poisson' | 'constant', help: 'open-loop arrivals', parse: parsers.choice(['poisson', 'constant'] as const) }),
-  count: option({ flag: 'count', defaultValue: 0, help: 'stop after this many requests per level (0 = use --duration or --passes)', parse: parsers.int(0, 100_000_000) }),
-  durationSec: option({ flag: 'duration', defaultValue: 0, help: 'stop issuing after this many seconds per level', parse: parsers.number(0, 7 * 86400) }),
-  passes: option({ flag: 'passes', defaultValue: 1, help: 'times each recording is sent per level (when no --count/--duration)', parse: parsers.int(1, 1_000_000) }),
-  warmup: option({ flag: 'warmup', defaultValue: 0, help: 'requests sent first at each level and not measured', parse: parsers.int(0, 1_000_000) }),
-  sweep: option({ flag: 'sweep', defaultValue: [] as string[], help: 'levels run one after another: concurrencies (or rates with --rate), e.g. 1,2,4,8', parse: parsers.list }),
-  pace: option({ flag: 'pace', defaultValue: 'max' as 'max' | 'realtime', help: 'max: send as fast as flow control allows; realtime: at the audio\'s own speed, like a live call', parse: parsers.choice(['max', 'realtime'] as const) }),
-  out: option({ flag: 'out', defaultValue: 'results', help: 'results folder; each run writes <out>/<run-id>/', parse: parsers.string }),
-  runId: option({ flag: 'run-id', defaultValue: '', help: 'name of this run (default: a timestamp)', parse: parsers.string }),
-  cacheDir: option({ flag: 'cache-dir', env: 'CALLSCRIBE_CACHE_DIR', defaultValue: join(tmpdir(), 'callscribe-cache'), help: 'where S3 objects are cached', parse: parsers.string }),
-  extensions: option({ flag: 'ext', defaultValue: AUDIO_EXTENSIONS, help: 'audio file extensions to take', parse: parsers.list }),
-  s3Endpoint: option({ flag: 's3-endpoint', env: 'AWS_ENDPOINT_URL_S3', defaultValue: '', help: 'S3-compatible endpoint URL (MinIO, ...)', parse: parsers.string }),
-  s3Region: option({ flag: 's3-region', env: 'AWS_REGION', defaultValue: 'us-east-1', help: 'S3 region', parse: parsers.string }),
-  s3PathStyle: option({ flag: 's3-path-style', defaultValue: false, help: 'path-style requests (on by default with --s3-endpoint)', parse: parsers.boolean }),
-  s3PageSize: option({ flag: 's3-page-size', defaultValue: 1000, help: 'keys per ListObjectsV2 page', parse: parsers.int(1, 1000) }),
-  downloadConcurrency: option({ flag: 'download-concurrency', defaultValue: 8, help: 'parallel downloads into the cache', parse: parsers.int(1, 256) }),
-  diarization: option({ flag: 'diarization', defaultValue: 'none' as 'none' | 'channels' | 'cluster' | 'auto', help: 'ask for speakers: channels, cluster, auto (DER is scored where <name>.rttm sits beside the audio)', parse: parsers.choice(['none', 'channels', 'cluster', 'auto'] as const) }),
-  language: option({ flag: 'language', defaultValue: '', help: 'language code sent in the config', parse: parsers.string }),
-  chunkBytes: option({ flag: 'chunk-bytes', defaultValue: 32 * 1024, help: 'bytes per audio message', parse: parsers.int(256, 16 * 1024 * 1024) }),
-  deadlineMs: option({ flag: 'deadline-ms', defaultValue: 600_000, help: 'deadline per request', parse: parsers.int(1, 86_400_000) }),
-  statsIntervalMs: option({ flag: 'stats-interval-ms', defaultValue: 1000, help: 'how often server/GPU stats are sampled', parse: parsers.int(50, 60_000) }),
-  maxInFlight: option({ flag: 'max-in-flight', defaultValue: 10_000, help: 'open loop: cap on requests in flight (waiting past it counts in latency)', parse: parsers.int(1, 1_000_000) }),
-  thresholds: repeatable<Threshold>({ flag: 'threshold', defaultValue: [], help: "pass/fail per level, repeatable: 'latency.p99<30000' (ms), 'rtf.p50<0.1', 'ttfs.p90<2000', 'errors.rate<0.01', 'wer<0.25', 'der<0.2', 'throughput>2'; exit 99 when one fails", parse: parseThreshold }),
-  abortErrorRate: option({ flag: 'abort-error-rate', defaultValue: 0.5, help: 'stop the run when more than this share of a level\'s requests failed (1 = never)', parse: parsers.number(0, 1) }),
-  abortMinRequests: option({ flag: 'abort-min-requests', defaultValue: 20, help: 'finished requests in a level before --abort-error-rate applies', parse: parsers.int(1, 1_000_000) }),
-  backoffMaxMs: option({ flag: 'backoff-max-ms', defaultValue: 10_000, help: 'longest pause after consecutive UNAVAILABLE/RESOURCE_EXHAUSTED/INTERNAL answers (exponential from 100 ms, jittered; 0 = no back-off)', parse: parsers.int(0, 600_000) }),
-  preflight: option({ flag: 'preflight', defaultValue: true, help: 'before the first level: health check, source listing and one probe request with the smallest recording', parse: parsers.boolean }),
-  preflightTimeoutMs: option({ flag: 'preflight-timeout-ms', defaultValue: 5000, help: 'how long the preflight health check waits for the target', parse: parsers.int(100, 600_000) }),
-  pushgateway: option({ flag: 'pushgateway', env: 'CALLSCRIBE_PUSHGATEWAY', defaultValue: '', help: 'Prometheus Pushgateway URL: the per-level results (metrics.prom) are pushed there as job callscribe_loadgen', parse: parsers.string }),
-  progress: option({ flag: 'progress', defaultValue: 'auto' as 'auto' | 'plain' | 'off', help: 'auto: one updating line on a TTY, plain lines otherwise; plain; off', parse: parsers.choice(['auto', 'plain', 'off'] as const) }),
+  source: option({
+    flag: 'source',
+    defaultValue: '',
+    help: 's3://bucket/prefix or a local folder of recordings',
+    parse: parsers.string,
+  }),
+  target: option({
+    flag: 'target',
+    env: 'CALLSCRIBE_TARGET',
+    defaultValue: '127.0.0.1:50051',
+    help: 'gateway host:port',
+    parse: parsers.hostPort,
+  }),
+  concurrency: option({
+    flag: 'concurrency',
+    defaultValue: 4,
+    help: 'closed loop: requests kept in flight',
+    parse: parsers.int(1, 100_000),
+  }),
+  rate: option({
+    flag: 'rate',
+    defaultValue: 0,
+    help: 'open loop: requests per second (0 = closed loop)',
+    parse: parsers.number(0, 1_000_000),
+  }),
+  arrival: option({
+    flag: 'arrival',
+    defaultValue: 'poisson' as 'poisson' | 'constant',
+    help: 'open-loop arrivals',
+    parse: parsers.choice(['poisson', 'constant'] as const),
+  }),
+  count: option({
+    flag: 'count',
+    defaultValue: 0,
+    help: 'stop after this many requests per level (0 = use --duration or --passes)',
+    parse: parsers.int(0, 100_000_000),
+  }),
+  durationSec: option({
+    flag: 'duration',
+    defaultValue: 0,
+    help: 'stop issuing after this many seconds per level',
+    parse: parsers.number(0, 7 * 86400),
+  }),
+  passes: option({
+    flag: 'passes',
+    defaultValue: 1,
+    help: 'times each recording is sent per level (when no --count/--duration)',
+    parse: parsers.int(1, 1_000_000),
+  }),
+  warmup: option({
+    flag: 'warmup',
+    defaultValue: 0,
+    help: 'requests sent first at each level and not measured',
+    parse: parsers.int(0, 1_000_000),
+  }),
+  sweep: option({
+    flag: 'sweep',
+    defaultValue: [] as string[],
+    help: 'levels run one after another: concurrencies (or rates with --rate), e.g. 1,2,4,8',
+    parse: parsers.list,
+  }),
+  pace: option({
+    flag: 'pace',
+    defaultValue: 'max' as 'max' | 'realtime',
+    help: "max: send as fast as flow control allows; realtime: at the audio's own speed, like a live call",
+    parse: parsers.choice(['max', 'realtime'] as const),
+  }),
+  out: option({
+    flag: 'out',
+    defaultValue: 'results',
+    help: 'results folder; each run writes <out>/<run-id>/',
+    parse: parsers.string,
+  }),
+  runId: option({
+    flag: 'run-id',
+    defaultValue: '',
+    help: 'name of this run (default: a timestamp)',
+    parse: parsers.string,
+  }),
+  cacheDir: option({
+    flag: 'cache-dir',
+    env: 'CALLSCRIBE_CACHE_DIR',
+    defaultValue: join(tmpdir(), 'callscribe-cache'),
+    help: 'where S3 objects are cached',
+    parse: parsers.string,
+  }),
+  extensions: option({
+    flag: 'ext',
+    defaultValue: AUDIO_EXTENSIONS,
+    help: 'audio file extensions to take',
+    parse: parsers.list,
+  }),
+  s3Endpoint: option({
+    flag: 's3-endpoint',
+    env: 'AWS_ENDPOINT_URL_S3',
+    defaultValue: '',
+    help: 'S3-compatible endpoint URL (MinIO, ...)',
+    parse: parsers.string,
+  }),
+  s3Region: option({
+    flag: 's3-region',
+    env: 'AWS_REGION',
+    defaultValue: 'us-east-1',
+    help: 'S3 region',
+    parse: parsers.string,
+  }),
+  s3PathStyle: option({
+    flag: 's3-path-style',
+    defaultValue: false,
+    help: 'path-style requests (on by default with --s3-endpoint)',
+    parse: parsers.boolean,
+  }),
+  s3PageSize: option({
+    flag: 's3-page-size',
+    defaultValue: 1000,
+    help: 'keys per ListObjectsV2 page',
+    parse: parsers.int(1, 1000),
+  }),
+  downloadConcurrency: option({
+    flag: 'download-concurrency',
+    defaultValue: 8,
+    help: 'parallel downloads into the cache',
+    parse: parsers.int(1, 256),
+  }),
+  diarization: option({
+    flag: 'diarization',
+    defaultValue: 'none' as 'none' | 'channels' | 'cluster' | 'auto',
+    help: 'ask for speakers: channels, cluster, auto (DER is scored where <name>.rttm sits beside the audio)',
+    parse: parsers.choice(['none', 'channels', 'cluster', 'auto'] as const),
+  }),
+  language: option({
+    flag: 'language',
+    defaultValue: '',
+    help: 'language code sent in the config',
+    parse: parsers.string,
+  }),
+  chunkBytes: option({
+    flag: 'chunk-bytes',
+    defaultValue: 32 * 1024,
+    help: 'bytes per audio message',
+    parse: parsers.int(256, 16 * 1024 * 1024),
+  }),
+  deadlineMs: option({
+    flag: 'deadline-ms',
+    defaultValue: 600_000,
+    help: 'deadline per request',
+    parse: parsers.int(1, 86_400_000),
+  }),
+  statsIntervalMs: option({
+    flag: 'stats-interval-ms',
+    defaultValue: 1000,
+    help: 'how often server/GPU stats are sampled',
+    parse: parsers.int(50, 60_000),
+  }),
+  maxInFlight: option({
+    flag: 'max-in-flight',
+    defaultValue: 10_000,
+    help: 'open loop: cap on requests in flight (waiting past it counts in latency)',
+    parse: parsers.int(1, 1_000_000),
+  }),
+  thresholds: repeatable<Threshold>({
+    flag: 'threshold',
+    defaultValue: [],
+    help: "pass/fail per level, repeatable: 'latency.p99<30000' (ms), 'rtf.p50<0.1', 'ttfs.p90<2000', 'errors.rate<0.01', 'wer<0.25', 'der<0.2', 'throughput>2'; exit 99 when one fails",
+    parse: parseThreshold,
+  }),
+  abortErrorRate: option({
+    flag: 'abort-error-rate',
+    defaultValue: 0.5,
+    help: "stop the run when more than this share of a level's requests failed (1 = never)",
+    parse: parsers.number(0, 1),
+  }),
+  abortMinRequests: option({
+    flag: 'abort-min-requests',
+    defaultValue: 20,
+    help: 'finished requests in a level before --abort-error-rate applies',
+    parse: parsers.int(1, 1_000_000),
+  }),
+  backoffMaxMs: option({
+    flag: 'backoff-max-ms',
+    defaultValue: 10_000,
+    help: 'longest pause after consecutive UNAVAILABLE/RESOURCE_EXHAUSTED/INTERNAL answers (exponential from 100 ms, jittered; 0 = no back-off)',
+    parse: parsers.int(0, 600_000),
+  }),
+  preflight: option({
+    flag: 'preflight',
+    defaultValue: true,
+    help: 'before the first level: health check, source listing and one probe request with the smallest recording',
+    parse: parsers.boolean,
+  }),
+  preflightTimeoutMs: option({
+    flag: 'preflight-timeout-ms',
+    defaultValue: 5000,
+    help: 'how long the preflight health check waits for the target',
+    parse: parsers.int(100, 600_000),
+  }),
+  pushgateway: option({
+    flag: 'pushgateway',
+    env: 'CALLSCRIBE_PUSHGATEWAY',
+    defaultValue: '',
+    help: 'Prometheus Pushgateway URL: the per-level results (metrics.prom) are pushed there as job callscribe_loadgen',
+    parse: parsers.string,
+  }),
+  progress: option({
+    flag: 'progress',
+    defaultValue: 'auto' as 'auto' | 'plain' | 'off',
+    help: 'auto: one updating line on a TTY, plain lines otherwise; plain; off',
+    parse: parsers.choice(['auto', 'plain', 'off'] as const),
+  }),
   seed: option({ flag: 'seed', defaultValue: 1, help: 'seed for Poisson arrivals', parse: parsers.int(0, 2 ** 31) }),
 };
 
@@ -49,7 +232,9 @@ export const runHelp = () =>
   formatHelp(
     'usage: callscribe-loadgen run --source s3://bucket/prefix|./folder [--target host:port] [options]\n       callscribe-loadgen merge a.hlog b.hlog ... [--out merged.hlog]',
     runOptions,
-  ) + '\n' + EXIT_CODES_HELP;
+  ) +
+  '\n' +
+  EXIT_CODES_HELP;
 
 /** A validated run config: defaults with `overrides` laid on, for callers that are not the CLI. */
 export function defaultRunConfig(overrides: Partial<RunConfig>): RunConfig {
@@ -60,9 +245,16 @@ export function defaultRunConfig(overrides: Partial<RunConfig>): RunConfig {
 export function validateRunConfig(c: RunConfig): RunConfig {
   if (c.source === '') throw new OptionError('--source is required: s3://bucket/prefix or a folder');
   const levels = c.sweep.map(Number);
-  if (levels.some((n) => !Number.isFinite(n) || n <= 0)) throw new OptionError(`--sweep takes positive numbers, got "${c.sweep.join(',')}"`);
-  if (c.rate === 0 && levels.some((n) => !Number.isInteger(n))) throw new OptionError('--sweep concurrencies must be whole numbers');
-  if (c.pushgateway !== '' && !/^https?:\/\/[^/]+/.test(c.pushgateway)) throw new OptionError(`--pushgateway must be an http(s) URL, got "${c.pushgateway}"`);
+  if (levels.some((n) => !Number.isFinite(n) || n <= 0))
+    throw new OptionError(`--sweep takes positive numbers, got "${c.sweep.join(',')}"`);
+  if (c.rate === 0 && levels.some((n) => !Number.isInteger(n)))
+    throw new OptionError('--sweep concurrencies must be whole numbers');
+  if (c.pushgateway !== '' && !/^https?:\/\/[^/]+/.test(c.pushgateway))
+    throw new OptionError(`--pushgateway must be an http(s) URL, got "${c.pushgateway}"`);
   const endpoint = c.s3Endpoint !== '';
-  return { ...c, s3PathStyle: c.s3PathStyle || endpoint, runId: c.runId || new Date().toISOString().replace(/[:.]/g, '-') };
+  return {
+    ...c,
+    s3PathStyle: c.s3PathStyle || endpoint,
+    runId: c.runId || new Date().toISOString().replace(/[:.]/g, '-'),
+  };
 }

@@ -1,9 +1,9 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { DiarizationMode } from '../../gen/callscribe/v1/audio.js';
-import { GatewayClient } from '../../gen/callscribe/v1/gateway.js';
-import type { EngineInfo } from '../../gen/callscribe/v1/transcript.js';
+import { DiarizationMode } from '#gen/callscribe/v1/audio.js';
+import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import type { RunConfig } from './config.js';
 import { EXIT } from './gate/exit-codes.js';
 import { levelMeasures } from './gate/level-measures.js';
@@ -25,7 +25,12 @@ import type { Recording } from './source/recording.js';
 import { createS3Client, parseS3Url } from './source/s3-client.js';
 import { syncS3 } from './source/s3-source.js';
 
-const DIARIZATION = { none: DiarizationMode.NONE, channels: DiarizationMode.CHANNELS, cluster: DiarizationMode.CLUSTER, auto: DiarizationMode.AUTO };
+const DIARIZATION = {
+  none: DiarizationMode.NONE,
+  channels: DiarizationMode.CHANNELS,
+  cluster: DiarizationMode.CLUSTER,
+  auto: DiarizationMode.AUTO,
+};
 
 export interface LoadTestResult {
   runDir: string;
@@ -43,13 +48,28 @@ export interface LoadTestResult {
   exitCode: number;
 }
 
-async function loadRecordings(c: RunConfig, log: (m: string) => void): Promise<{ recordings: Recording[]; failures: string[] }> {
+async function loadRecordings(
+  c: RunConfig,
+  log: (m: string) => void,
+): Promise<{ recordings: Recording[]; failures: string[] }> {
   try {
     if (c.source.startsWith('s3://')) {
       const { bucket, prefix } = parseS3Url(c.source);
-      const s3 = createS3Client({ endpoint: c.s3Endpoint, region: c.s3Region, forcePathStyle: c.s3PathStyle, maxAttempts: 4 });
+      const s3 = createS3Client({
+        endpoint: c.s3Endpoint,
+        region: c.s3Region,
+        forcePathStyle: c.s3PathStyle,
+        maxAttempts: 4,
+      });
       try {
-        const r = await syncS3(s3, { bucket, prefix, extensions: c.extensions, cacheDir: c.cacheDir, downloadConcurrency: c.downloadConcurrency, pageSize: c.s3PageSize });
+        const r = await syncS3(s3, {
+          bucket,
+          prefix,
+          extensions: c.extensions,
+          cacheDir: c.cacheDir,
+          downloadConcurrency: c.downloadConcurrency,
+          pageSize: c.s3PageSize,
+        });
         const failures = r.outcomes.filter((o) => o.state === 'failed').map((o) => `${o.key}: ${o.error}`);
         for (const f of failures) log(`skipped ${f}`);
         return { recordings: r.recordings, failures };
@@ -59,8 +79,12 @@ async function loadRecordings(c: RunConfig, log: (m: string) => void): Promise<{
     }
     return { recordings: await readFolder(c.source, c.extensions), failures: [] };
   } catch (err: unknown) {
-    const hint = c.source.startsWith('s3://') ? 'check --source, --s3-endpoint, --s3-region and the AWS credentials' : 'check --source';
-    throw new PreflightError(`preflight: cannot list ${c.source}: ${err instanceof Error ? err.message : String(err)}; ${hint}`);
+    const hint = c.source.startsWith('s3://')
+      ? 'check --source, --s3-endpoint, --s3-region and the AWS credentials'
+      : 'check --source';
+    throw new PreflightError(
+      `preflight: cannot list ${c.source}: ${err instanceof Error ? err.message : String(err)}; ${hint}`,
+    );
   }
 }
 
@@ -72,15 +96,25 @@ const describeSweep = (c: RunConfig, levels: number[]): string =>
     : `closed loop, concurrency ${levels.join(' → ')}${levels.length > 1 ? ' (concurrency sweep)' : ''}`;
 
 /** Preflight → source → levels → measurements → results/<run-id>/ (CSV, JSON, .hlog, metrics.prom, HTML). */
-export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) => process.stderr.write(m + '\n'), signal = new AbortController().signal): Promise<LoadTestResult> {
+export async function runLoadTest(
+  c: RunConfig,
+  log: (m: string) => void = (m) => process.stderr.write(m + '\n'),
+  signal = new AbortController().signal,
+): Promise<LoadTestResult> {
   const startedAt = new Date();
   // The target first: a dead address should fail in seconds, before any S3 download.
   if (c.preflight) await checkTarget(c.target, c.preflightTimeoutMs);
   const { recordings, failures } = await loadRecordings(c, log);
-  if (recordings.length === 0) throw new PreflightError(`preflight: no audio files (${c.extensions.join(', ')}) found in ${c.source}; check --source and --ext`);
+  if (recordings.length === 0)
+    throw new PreflightError(
+      `preflight: no audio files (${c.extensions.join(', ')}) found in ${c.source}; check --source and --ext`,
+    );
   const runDir = resolve(c.out, c.runId);
   await mkdir(runDir, { recursive: true });
-  await writeFile(join(runDir, 'config.json'), JSON.stringify({ ...c, recordings: recordings.length, sourceFailures: failures }, null, 2) + '\n');
+  await writeFile(
+    join(runDir, 'config.json'),
+    JSON.stringify({ ...c, recordings: recordings.length, sourceFailures: failures }, null, 2) + '\n',
+  );
   const audioCache = new Map<string, Promise<Buffer>>();
   const load = (r: Recording) => {
     let p = audioCache.get(r.path);
@@ -91,13 +125,23 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
     return p;
   };
 
-  const client = new GatewayClient(c.target, credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+  const client = new GatewayClient(c.target, credentials.createInsecure(), {
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+  });
   const requestConfig = { language: c.language, diarization: DIARIZATION[c.diarization] };
   let engine: EngineInfo | undefined;
   if (c.preflight) {
     const probeRec = smallest(recordings);
-    log(`preflight: ${c.target} is SERVING; ${recordings.length} recordings; probing with ${probeRec.name} (${(await stat(probeRec.path)).size} bytes)`);
-    const probe = await sendRecording(probeRec, await load(probeRec), Date.now(), 'preflight', -1, true, { client, config: requestConfig, chunkBytes: c.chunkBytes, deadlineMs: c.deadlineMs, pace: 'max' });
+    log(
+      `preflight: ${c.target} is SERVING; ${recordings.length} recordings; probing with ${probeRec.name} (${(await stat(probeRec.path)).size} bytes)`,
+    );
+    const probe = await sendRecording(probeRec, await load(probeRec), Date.now(), 'preflight', -1, true, {
+      client,
+      config: requestConfig,
+      chunkBytes: c.chunkBytes,
+      deadlineMs: c.deadlineMs,
+      pace: 'max',
+    });
     try {
       checkProbe(c.target, probe);
     } catch (err: unknown) {
@@ -116,12 +160,32 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
   sampler.start();
   try {
     for (const value of levels) {
-      const schedule: Schedule = c.rate > 0 ? { kind: 'open', ratePerSec: value, arrival: c.arrival, maxInFlight: c.maxInFlight } : { kind: 'closed', concurrency: value };
+      const schedule: Schedule =
+        c.rate > 0
+          ? { kind: 'open', ratePerSec: value, arrival: c.arrival, maxInFlight: c.maxInFlight }
+          : { kind: 'closed', concurrency: value };
       const m = await measureLevel(c.rate > 0 ? `rate${value}` : `c${value}`, schedule, {
-        client, requestConfig, chunkBytes: c.chunkBytes, deadlineMs: c.deadlineMs, pace: c.pace, recordings, load,
-        stop: { ...(c.count > 0 ? { count: c.count } : {}), ...(c.durationSec > 0 ? { durationMs: c.durationSec * 1000 } : {}), passes: c.passes },
-        warmup: c.warmup, seed: c.seed, abortRule: { maxErrorRate: c.abortErrorRate, minRequests: c.abortMinRequests }, backoffMaxMs: c.backoffMaxMs,
-        sampler, csv, progress, runDir, signal,
+        client,
+        requestConfig,
+        chunkBytes: c.chunkBytes,
+        deadlineMs: c.deadlineMs,
+        pace: c.pace,
+        recordings,
+        load,
+        stop: {
+          ...(c.count > 0 ? { count: c.count } : {}),
+          ...(c.durationSec > 0 ? { durationMs: c.durationSec * 1000 } : {}),
+          passes: c.passes,
+        },
+        warmup: c.warmup,
+        seed: c.seed,
+        abortRule: { maxErrorRate: c.abortErrorRate, minRequests: c.abortMinRequests },
+        backoffMaxMs: c.backoffMaxMs,
+        sampler,
+        csv,
+        progress,
+        runDir,
+        signal,
       });
       m.summary.thresholds = evaluateThresholds(c.thresholds, levelMeasures(m));
       for (const t of m.summary.thresholds) log(formatThresholdResult(t));
@@ -141,26 +205,61 @@ export async function runLoadTest(c: RunConfig, log: (m: string) => void = (m) =
   }
   const summaries = measured.map((m) => m.summary);
   engine ??= measured.find((m) => m.engine !== undefined)?.engine;
-  const exitCode = thresholds.some((t) => !t.passed) ? EXIT.thresholdsFailed : aborted !== undefined || summaries.some((s) => s.errors > 0) ? EXIT.requestsFailed : EXIT.ok;
+  const exitCode = thresholds.some((t) => !t.passed)
+    ? EXIT.thresholdsFailed
+    : aborted !== undefined || summaries.some((s) => s.errors > 0)
+      ? EXIT.requestsFailed
+      : EXIT.ok;
   const identity = runIdentity(engine);
-  const description: RunDescription = { runId: c.runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), target: c.target, source: c.source, sweep: describeSweep(c, levels), exitCode, aborted, config: c };
+  const description: RunDescription = {
+    runId: c.runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    target: c.target,
+    source: c.source,
+    sweep: describeSweep(c, levels),
+    exitCode,
+    aborted,
+    config: c,
+  };
   const prom = prometheusText(c.runId, identity, measured);
   await writeFile(join(runDir, 'summary.csv'), summaryCsv(summaries));
   await writeFile(join(runDir, 'summary.json'), summaryJson(description, identity, measured, thresholds));
   await writeFile(join(runDir, 'metrics.prom'), prom);
-  await writeFile(join(runDir, 'report.html'), renderReport({ title: `callscribe load test ${c.runId}`, run: description, identity, levels: measured, stats: sampler.samples, gpuNote: sampler.gpuNote, thresholds }));
+  await writeFile(
+    join(runDir, 'report.html'),
+    renderReport({
+      title: `callscribe load test ${c.runId}`,
+      run: description,
+      identity,
+      levels: measured,
+      stats: sampler.samples,
+      gpuNote: sampler.gpuNote,
+      thresholds,
+    }),
+  );
   if (c.pushgateway !== '') {
     try {
       await pushMetrics(c.pushgateway, c.runId, prom);
-      log(`pushed ${prom.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length} samples to ${c.pushgateway}`);
+      log(
+        `pushed ${prom.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length} samples to ${c.pushgateway}`,
+      );
     } catch (err: unknown) {
       // The results are on disk either way; a dashboard that missed one run is not a failed test.
       log(`warning: could not push to --pushgateway: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   return {
-    runDir, summaries, requestsIssued: measured.reduce((n, m) => n + m.run.issued, 0), latenessMs: measured.map((m) => m.run.latenessMs),
-    peakInFlight: measured.map((m) => Math.max(0, ...m.run.timeline.map((t) => t.inFlight))), csvRows: csv.rows, sourceFailures: failures, thresholds, aborted, exitCode,
+    runDir,
+    summaries,
+    requestsIssued: measured.reduce((n, m) => n + m.run.issued, 0),
+    latenessMs: measured.map((m) => m.run.latenessMs),
+    peakInFlight: measured.map((m) => Math.max(0, ...m.run.timeline.map((t) => t.inFlight))),
+    csvRows: csv.rows,
+    sourceFailures: failures,
+    thresholds,
+    aborted,
+    exitCode,
   };
 }
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import * as hdr from 'hdr-histogram-js';
-import { configureLog } from '../../services/common/src/log.js';
-import { OptionError, parseOptions, unknownCommand } from '../../services/common/src/options.js';
-import { packageVersion } from '../../services/common/src/version.js';
+import { configureLog } from '#common/log.js';
+import { OptionError, parseOptions, unknownCommand } from '#common/options.js';
+import { packageVersion } from '#common/version.js';
 import { runHelp, runOptions, validateRunConfig } from './config.js';
 import { EXIT } from './gate/exit-codes.js';
 import { formatThresholdResult } from './gate/thresholds.js';
@@ -17,9 +17,12 @@ async function merge(args: string[]): Promise<void> {
   const outAt = args.indexOf('--out');
   const out = outAt === -1 ? undefined : args[outAt + 1];
   const files = args.filter((_, i) => i !== outAt && i !== outAt + 1);
-  if (files.length === 0) throw new OptionError('merge needs .hlog files: callscribe-loadgen merge a.hlog b.hlog [--out merged.hlog]');
+  if (files.length === 0)
+    throw new OptionError('merge needs .hlog files: callscribe-loadgen merge a.hlog b.hlog [--out merged.hlog]');
   const merged = await mergeHlogs(files);
-  process.stdout.write(`merged ${files.length} logs: ${merged.totalCount} samples (values in the logs' units: us for latencies)\n`);
+  process.stdout.write(
+    `merged ${files.length} logs: ${merged.totalCount} samples (values in the logs' units: us for latencies)\n`,
+  );
   for (const p of [50, 90, 99, 99.9, 100]) process.stdout.write(`  p${p}: ${merged.getValueAtPercentile(p)}\n`);
   if (out !== undefined) {
     let text = '';
@@ -53,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(runHelp());
     return EXIT.ok;
   }
-  if (args.positionals.length > 0) throw new OptionError(`unexpected argument "${args.positionals[0]}" (see callscribe-loadgen run --help)`);
+  if (args.positionals.length > 0)
+    throw new OptionError(`unexpected argument "${args.positionals[0]}" (see callscribe-loadgen run --help)`);
   const config = validateRunConfig(args.values);
   const controller = new AbortController();
   process.once('SIGINT', () => {
@@ -63,9 +67,14 @@ async function main(argv: string[]): Promise<number> {
   });
   const result = await runLoadTest(config, undefined, controller.signal);
   process.stdout.write('\n' + terminalTable(result.summaries) + '\n\n');
-  if (result.thresholds.length > 0) process.stdout.write(`thresholds:\n${result.thresholds.map((t) => `  ${formatThresholdResult(t)}`).join('\n')}\n\n`);
+  if (result.thresholds.length > 0)
+    process.stdout.write(
+      `thresholds:\n${result.thresholds.map((t) => `  ${formatThresholdResult(t)}`).join('\n')}\n\n`,
+    );
   if (result.aborted !== undefined) process.stdout.write(`aborted: ${result.aborted}\n`);
-  process.stdout.write(`${result.csvRows} requests written to ${result.runDir}/requests.csv\nsummary: ${result.runDir}/summary.json\nreport: ${result.runDir}/report.html\n`);
+  process.stdout.write(
+    `${result.csvRows} requests written to ${result.runDir}/requests.csv\nsummary: ${result.runDir}/summary.json\nreport: ${result.runDir}/report.html\n`,
+  );
   return result.exitCode;
 }
 

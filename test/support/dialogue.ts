@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCall, mixDown, type SpeakerTurn } from '../../loadgen/src/corpus/build-call.js';
-import { DIALOGUES, type Turn } from '../../loadgen/src/corpus/dialogues.js';
-import { speak, writeAudio } from '../../loadgen/src/corpus/espeak.js';
+import { buildCall, mixDown, type SpeakerTurn } from '#dev/corpus/build-call.js';
+import { DIALOGUES, type Turn } from '#dev/corpus/dialogues.js';
+import { speak, writeAudio } from '#dev/corpus/espeak.js';
 
 /** The corpus's first call: agent and customer, six turns. */
 export const TWO_SPEAKERS: Turn[] = DIALOGUES[0] as Turn[];
@@ -20,9 +20,22 @@ export interface Dialogue {
 export async function twoSpeakerDialogue(agentVoice = 'en-us+f2', customerVoice = 'en-us+m3'): Promise<Dialogue> {
   const call = await buildCall(TWO_SPEAKERS, { agentVoice, customerVoice, gapSec: 0.6, leadSec: 1, holdSec: 3 });
   const dir = mkdtempSync(join(tmpdir(), 'callscribe-dialogue-'));
-  await writeAudio(join(dir, 's.wav'), [call.agent, call.customer], ['-t', 'wav', '-r', '8000', '-e', 'mu-law', '-c', '2']);
-  await writeAudio(join(dir, 'm.wav'), [mixDown(call)], ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1']);
-  return { stereo: await readFile(join(dir, 's.wav')), mono: await readFile(join(dir, 'm.wav')), turns: call.turns, durationSec: call.durationSec };
+  await writeAudio(
+    join(dir, 's.wav'),
+    [call.agent, call.customer],
+    ['-t', 'wav', '-r', '8000', '-e', 'mu-law', '-c', '2'],
+  );
+  await writeAudio(
+    join(dir, 'm.wav'),
+    [mixDown(call)],
+    ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1'],
+  );
+  return {
+    stereo: await readFile(join(dir, 's.wav')),
+    mono: await readFile(join(dir, 'm.wav')),
+    turns: call.turns,
+    durationSec: call.durationSec,
+  };
 }
 
 /** Three voices taking turns on one track, each line placed after the last with a 0.6 s gap. */
@@ -49,7 +62,11 @@ export async function threeSpeakerMono(): Promise<{ mono: Buffer; turns: Speaker
     at += p.length + gap;
   });
   const dir = mkdtempSync(join(tmpdir(), 'callscribe-three-'));
-  await writeAudio(join(dir, 'm.wav'), [mono], ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1']);
+  await writeAudio(
+    join(dir, 'm.wav'),
+    [mono],
+    ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1'],
+  );
   return { mono: await readFile(join(dir, 'm.wav')), turns };
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { speak, writeAudio } from '../../loadgen/src/corpus/espeak.js';
+import { speak, writeAudio } from '#dev/corpus/espeak.js';
 
 /** Generated at test time with espeak-ng and sox, once per test process. */
 const dir = mkdtempSync(join(tmpdir(), 'callscribe-test-'));
@@ -25,7 +25,11 @@ export function speechFile(name: string, text: string, voice: string, format: st
     p = (async () => {
       const samples = await speak(text, voice);
       const path = join(dir, name);
-      await writeAudio(path, Array.from({ length: channels }, () => samples), format);
+      await writeAudio(
+        path,
+        Array.from({ length: channels }, () => samples),
+        format,
+      );
       return readFile(path);
     })();
     cache.set(name, p);
@@ -54,7 +58,8 @@ export async function longCallWav(name: string, repeats: number): Promise<Buffer
   const parts: Float32Array[] = [];
   const voices = ['en-us+f2', 'en-us+f3'];
   const texts = Object.values(SENTENCES);
-  for (let i = 0; i < repeats; i++) parts.push(await speak(texts[i % texts.length] as string, voices[i % voices.length]));
+  for (let i = 0; i < repeats; i++)
+    parts.push(await speak(texts[i % texts.length] as string, voices[i % voices.length]));
   const pause = new Float32Array(8000);
   const total = parts.reduce((n, p) => n + p.length + pause.length, 0);
   const out = new Float32Array(total);

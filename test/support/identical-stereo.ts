@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../loadgen/src/corpus/espeak.js';
+import { run } from '#dev/corpus/espeak.js';
 
 /** The same mono WAV with its one channel copied to both sides. */
 export async function twoChannelsSame(monoWav: Buffer): Promise<Buffer> {

@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
 
-export { BIN, startBinary, stopBinary, type StartedBinary as Started } from '../../loadgen/src/local-stack.js';
+export { BIN, startBinary, stopBinary, type StartedBinary as Started } from '#dev/local-stack.js';
 
-export function runBinary(path: string, args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runBinary(
+  path: string,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
     let stdout = '';

@@ -1,9 +1,9 @@
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { GatewayClient } from '../../gen/callscribe/v1/gateway.js';
-import type { TranscriberStats } from '../../gen/callscribe/v1/stats.js';
-import { TranscriberClient } from '../../gen/callscribe/v1/transcriber.js';
-import { configureLog } from '../../services/common/src/log.js';
-import { streamAudio, type StreamAudioOptions, type StreamAudioResult } from '../../services/common/src/stream-audio.js';
+import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import type { TranscriberStats } from '#gen/callscribe/v1/stats.js';
+import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
+import { configureLog } from '#common/log.js';
+import { streamAudio, type StreamAudioOptions, type StreamAudioResult } from '#client/stream-audio.js';
 import { defaultGatewayConfig } from '../../services/gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/src/server.js';
 import { defaultTranscriberConfig, type TranscriberConfig } from '../../services/transcriber/src/config.js';
@@ -21,8 +21,12 @@ export interface Stack {
 
 /** A real transcriber (real Python workers) and gateway, each on an ephemeral loopback port. */
 export async function startStack(overrides: Partial<TranscriberConfig> = {}): Promise<Stack> {
-  const transcriber = await startTranscriber(defaultTranscriberConfig({ listen: '127.0.0.1:0', workers: 2, ...overrides }));
-  const gateway = await startGateway(defaultGatewayConfig({ listen: '127.0.0.1:0', transcribers: [transcriber.address] }));
+  const transcriber = await startTranscriber(
+    defaultTranscriberConfig({ listen: '127.0.0.1:0', workers: 2, ...overrides }),
+  );
+  const gateway = await startGateway(
+    defaultGatewayConfig({ listen: '127.0.0.1:0', transcribers: [transcriber.address] }),
+  );
   const gatewayClient = new GatewayClient(gateway.address, credentials.createInsecure());
   const transcriberClient = new TranscriberClient(transcriber.address, credentials.createInsecure());
   return {
@@ -45,7 +49,9 @@ export function viaGateway(stack: Stack, audio: Buffer, options: StreamAudioOpti
 
 export function transcriberStats(stack: Stack): Promise<TranscriberStats> {
   return new Promise((resolve, reject) =>
-    stack.transcriberClient.getStats({}, new Metadata(), { deadline: Date.now() + 5000 }, (err, s) => (err !== null ? reject(err) : resolve(s))),
+    stack.transcriberClient.getStats({}, new Metadata(), { deadline: Date.now() + 5000 }, (err, s) =>
+      err !== null ? reject(err) : resolve(s),
+    ),
   );
 }
 

@@ -12,5 +12,7 @@ export interface AbortRule {
 export function abortReason(rule: AbortRule, finished: number, failed: number): string | undefined {
   if (finished < rule.minRequests || finished === 0) return undefined;
   const rate = failed / finished;
-  return rate > rule.maxErrorRate ? `${failed} of ${finished} requests failed (${(rate * 100).toFixed(0)}% > --abort-error-rate ${rule.maxErrorRate})` : undefined;
+  return rate > rule.maxErrorRate
+    ? `${failed} of ${finished} requests failed (${(rate * 100).toFixed(0)}% > --abort-error-rate ${rule.maxErrorRate})`
+    : undefined;
 }

@@ -1,4 +1,4 @@
-import { OptionError } from '../../../services/common/src/options.js';
+import { OptionError } from '#common/options.js';
 
 /**
  * k6-style pass/fail criteria, checked at every level: `latency.p99<30000`, `rtf.p50<0.1`,
@@ -29,7 +29,14 @@ export interface LevelMeasures {
 }
 
 export const DISTRIBUTIONS = ['latency', 'latency_uncorrected', 'ttfs', 'after_audio_ms', 'rtf'];
-const SCALARS: Record<string, string[]> = { errors: ['rate', 'count'], wer: [''], der: [''], throughput: ['', 'rps'], rtfx: [''], requests: ['', 'count'] };
+const SCALARS: Record<string, string[]> = {
+  errors: ['rate', 'count'],
+  wer: [''],
+  der: [''],
+  throughput: ['', 'rps'],
+  rtfx: [''],
+  requests: ['', 'count'],
+};
 const STAT = /^(p\d+(\.\d+)?|max|min|mean)$/;
 
 export function parseThreshold(raw: string): Threshold {
@@ -41,20 +48,29 @@ export function parseThreshold(raw: string): Threshold {
   const value = Number(m[4]);
   if (!Number.isFinite(value)) throw new OptionError(hint);
   if (DISTRIBUTIONS.includes(metric)) {
-    if (!STAT.test(stat) || (stat.startsWith('p') && Number(stat.slice(1)) > 100)) throw new OptionError(`${metric} takes p50, p99, p99.9, max, min or mean in ${hint}`);
+    if (!STAT.test(stat) || (stat.startsWith('p') && Number(stat.slice(1)) > 100))
+      throw new OptionError(`${metric} takes p50, p99, p99.9, max, min or mean in ${hint}`);
   } else if (!(SCALARS[metric] ?? []).includes(stat)) {
-    throw new OptionError(`unknown threshold metric "${metric}${stat ? '.' + stat : ''}": use ${[...DISTRIBUTIONS.map((d) => `${d}.pNN`), 'errors.rate', 'errors.count', 'wer', 'der', 'throughput', 'rtfx', 'requests'].join(', ')}; ${hint}`);
+    throw new OptionError(
+      `unknown threshold metric "${metric}${stat ? '.' + stat : ''}": use ${[...DISTRIBUTIONS.map((d) => `${d}.pNN`), 'errors.rate', 'errors.count', 'wer', 'der', 'throughput', 'rtfx', 'requests'].join(', ')}; ${hint}`,
+    );
   }
   return { expression: raw.replace(/\s+/g, ''), metric, stat, op: m[3] as Threshold['op'], value };
 }
 
-const compare = (a: number, op: Threshold['op'], b: number) => (op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : op === '>=' ? a >= b : a === b);
+const compare = (a: number, op: Threshold['op'], b: number) =>
+  op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : op === '>=' ? a >= b : a === b;
 
 export function evaluateThresholds(thresholds: Threshold[], m: LevelMeasures): ThresholdResult[] {
   return thresholds.map((t) => {
     const raw = DISTRIBUTIONS.includes(t.metric) ? m.distribution(t.metric, t.stat) : m.scalar(t.metric, t.stat);
     const actual = raw === undefined || !Number.isFinite(raw) ? undefined : raw;
-    return { expression: t.expression, level: m.level, actual, passed: actual !== undefined && compare(actual, t.op, t.value) };
+    return {
+      expression: t.expression,
+      level: m.level,
+      actual,
+      passed: actual !== undefined && compare(actual, t.op, t.value),
+    };
   });
 }
 

@@ -1,23 +1,5 @@
+import type { Turn } from '#client/rttm.js';
 import { maxWeightAssignment } from './hungarian.js';
-
-/** A speaker turn in seconds. */
-export interface Turn {
-  startSec: number;
-  endSec: number;
-  speaker: string;
-}
-
-export function parseRttm(text: string): Turn[] {
-  return text
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f[0] === 'SPEAKER' && f.length >= 8)
-    .map((f) => ({ startSec: Number(f[3]), endSec: Number(f[3]) + Number(f[4]), speaker: f[7] as string }));
-}
-
-export function toRttmLines(fileId: string, turns: Turn[]): string {
-  return turns.map((t) => `SPEAKER ${fileId} 1 ${t.startSec.toFixed(3)} ${(t.endSec - t.startSec).toFixed(3)} <NA> <NA> ${t.speaker} <NA> <NA>\n`).join('');
-}
 
 export interface DerResult {
   der: number;
@@ -31,7 +13,9 @@ const STEP = 0.01;
 
 function speakersAt(turns: Turn[], frames: number): Array<Set<string>> {
   const out = Array.from({ length: frames }, () => new Set<string>());
-  for (const t of turns) for (let i = Math.max(0, Math.round(t.startSec / STEP)); i < Math.min(frames, Math.round(t.endSec / STEP)); i++) out[i]?.add(t.speaker);
+  for (const t of turns)
+    for (let i = Math.max(0, Math.round(t.startSec / STEP)); i < Math.min(frames, Math.round(t.endSec / STEP)); i++)
+      out[i]?.add(t.speaker);
   return out;
 }
 
@@ -58,7 +42,8 @@ export function diarizationErrorRate(reference: Turn[], hypothesis: Turn[], coll
   const overlap = new Map<string, number>();
   for (let i = 0; i < frames; i++) {
     if (!scored[i]) continue;
-    for (const r of ref[i] as Set<string>) for (const h of hyp[i] as Set<string>) overlap.set(`${r}\u0000${h}`, (overlap.get(`${r}\u0000${h}`) ?? 0) + 1);
+    for (const r of ref[i] as Set<string>)
+      for (const h of hyp[i] as Set<string>) overlap.set(`${r}\u0000${h}`, (overlap.get(`${r}\u0000${h}`) ?? 0) + 1);
   }
   // Best one-to-one mapping hypothesis → reference, for any number of speakers.
   const weights = hypSpeakers.map((h) => refSpeakers.map((r) => overlap.get(`${r}\u0000${h}`) ?? 0));
@@ -82,5 +67,11 @@ export function diarizationErrorRate(reference: Turn[], hypothesis: Turn[], coll
     confusion += Math.min(r.size, h.size) - correct;
   }
   const sec = (n: number) => n * STEP;
-  return { der: total === 0 ? 0 : (miss + fa + confusion) / total, missSec: sec(miss), falseAlarmSec: sec(fa), confusionSec: sec(confusion), scoredSec: sec(total) };
+  return {
+    der: total === 0 ? 0 : (miss + fa + confusion) / total,
+    missSec: sec(miss),
+    falseAlarmSec: sec(fa),
+    confusionSec: sec(confusion),
+    scoredSec: sec(total),
+  };
 }

@@ -5,15 +5,61 @@
  * "3 million" → "3000000". Works on lower-case words with punctuation already split off.
  */
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
-const TEENS = ['ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const TEENS = [
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 const MULTIPLIERS: Record<string, number> = { hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9, trillion: 1e12 };
 const ORDINALS: Record<string, number> = {
-  first: 1, second: 2, third: 3, fourth: 4, fifth: 5, sixth: 6, seventh: 7, eighth: 8, ninth: 9, tenth: 10, eleventh: 11, twelfth: 12,
-  thirteenth: 13, fourteenth: 14, fifteenth: 15, sixteenth: 16, seventeenth: 17, eighteenth: 18, nineteenth: 19, twentieth: 20,
-  thirtieth: 30, fortieth: 40, fiftieth: 50, sixtieth: 60, seventieth: 70, eightieth: 80, ninetieth: 90, hundredth: 100, thousandth: 1000,
+  first: 1,
+  second: 2,
+  third: 3,
+  fourth: 4,
+  fifth: 5,
+  sixth: 6,
+  seventh: 7,
+  eighth: 8,
+  ninth: 9,
+  tenth: 10,
+  eleventh: 11,
+  twelfth: 12,
+  thirteenth: 13,
+  fourteenth: 14,
+  fifteenth: 15,
+  sixteenth: 16,
+  seventeenth: 17,
+  eighteenth: 18,
+  nineteenth: 19,
+  twentieth: 20,
+  thirtieth: 30,
+  fortieth: 40,
+  fiftieth: 50,
+  sixtieth: 60,
+  seventieth: 70,
+  eightieth: 80,
+  ninetieth: 90,
+  hundredth: 100,
+  thousandth: 1000,
 };
-const CURRENCY_AFTER: Record<string, string> = { dollar: '$', dollars: '$', pound: '£', pounds: '£', euro: '€', euros: '€', cent: '¢', cents: '¢' };
+const CURRENCY_AFTER: Record<string, string> = {
+  dollar: '$',
+  dollars: '$',
+  pound: '£',
+  pounds: '£',
+  euro: '€',
+  euros: '€',
+  cent: '¢',
+  cents: '¢',
+};
 
 type Kind = 'small' | 'tens' | 'multiplier';
 
@@ -27,7 +73,8 @@ function wordValue(w: string): { value: number; kind: Kind } | undefined {
   return undefined;
 }
 
-const ordinalSuffix = (n: number) => (n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'));
+const ordinalSuffix = (n: number) =>
+  n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
 const DIGITS = /^(\d+)(\.\d+)?$/;
 
 /** One number read from `words` at `start`: its text and how many words it took, or undefined. */
@@ -44,7 +91,10 @@ function readNumber(words: string[], start: number): { text: string; used: numbe
     const spelled = wordValue(w);
     const digits = DIGITS.exec(w);
     if (spelled !== undefined) {
-      const joins = last === undefined || last === 'multiplier' || (last === 'tens' && spelled.kind === 'small' && spelled.value < 10 && current % 10 === 0);
+      const joins =
+        last === undefined ||
+        last === 'multiplier' ||
+        (last === 'tens' && spelled.kind === 'small' && spelled.value < 10 && current % 10 === 0);
       if (!joins) {
         // A new group right after a complete one reads as more digits: "nineteen ninety", "five five".
         text = value();
@@ -71,7 +121,8 @@ function readNumber(words: string[], start: number): { text: string; used: numbe
       continue;
     } else if (w === 'point' && last !== undefined && wordValue(words[i + 1] ?? '')?.kind === 'small') {
       let decimals = '';
-      for (i++; i < words.length && (wordValue(words[i] as string)?.value ?? 10) < 10; i++) decimals += String(wordValue(words[i] as string)?.value);
+      for (i++; i < words.length && (wordValue(words[i] as string)?.value ?? 10) < 10; i++)
+        decimals += String(wordValue(words[i] as string)?.value);
       return { text: `${value()}.${decimals}`, used: i - start };
     } else if (w in ORDINALS && (last === 'tens' || last === 'multiplier')) {
       const n = total + current + (ORDINALS[w] as number);

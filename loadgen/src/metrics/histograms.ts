@@ -18,11 +18,19 @@ export type MetricName = keyof typeof METRICS;
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 
 export function newHistogram(): hdr.Histogram {
-  return hdr.build({ bitBucketSize: 'packed', lowestDiscernibleValue: 1, highestTrackableValue: 2 ** 40, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  return hdr.build({
+    bitBucketSize: 'packed',
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2 ** 40,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
 }
 
-export const toUnits = (metric: MetricName, value: number): number => Math.max(1, Math.round(metric === 'rtf' ? value * 10000 : value * 1000));
-export const fromUnits = (metric: MetricName, units: number): number => (metric === 'rtf' ? units / 10000 : units / 1000);
+export const toUnits = (metric: MetricName, value: number): number =>
+  Math.max(1, Math.round(metric === 'rtf' ? value * 10000 : value * 1000));
+export const fromUnits = (metric: MetricName, units: number): number =>
+  metric === 'rtf' ? units / 10000 : units / 1000;
 
 /** Whole-run histograms, plus an .hlog per metric with one interval line per second. */
 export class MetricRecorder {

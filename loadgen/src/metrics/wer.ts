@@ -37,7 +37,13 @@ export function wordErrorRate(reference: string, hypothesis: string): WerResult 
     prev = row;
   }
   const [cost, substitutions, deletions, insertions] = prev[hyp.length] as [number, number, number, number];
-  return { wer: ref.length === 0 ? (hyp.length === 0 ? 0 : 1) : cost / ref.length, substitutions, deletions, insertions, referenceWords: ref.length };
+  return {
+    wer: ref.length === 0 ? (hyp.length === 0 ? 0 : 1) : cost / ref.length,
+    substitutions,
+    deletions,
+    insertions,
+    referenceWords: ref.length,
+  };
 }
 
 /** Share of reference words that appear in the hypothesis (order ignored). */

@@ -3,7 +3,18 @@ import type { ThresholdResult } from '../gate/thresholds.js';
 import type { MeasuredLevel } from '../run/measure-level.js';
 import type { StatsSample } from '../run/stats-sampler.js';
 import { renderSvg } from './report/echarts-svg.js';
-import { errorTimelineChart, inFlightChart, latencyChart, rtfChart, saturationChart, serverChart, stagesChart, throughputChart, timeAxisOf, ttfsChart } from './report/report-charts.js';
+import {
+  errorTimelineChart,
+  inFlightChart,
+  latencyChart,
+  rtfChart,
+  saturationChart,
+  serverChart,
+  stagesChart,
+  throughputChart,
+  timeAxisOf,
+  ttfsChart,
+} from './report/report-charts.js';
 import type { RunIdentity } from './run-identity.js';
 import type { RunDescription } from './summary-json.js';
 
@@ -17,12 +28,23 @@ export interface ReportInput {
   thresholds: ThresholdResult[];
 }
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+const esc = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
 
 /** The charts in page order; their ids are what the browser test looks for. */
-export const REPORT_CHARTS = ['latency', 'rtf', 'ttfs', 'stages', 'saturation', 'throughput', 'in-flight', 'errors', 'server'] as const;
+export const REPORT_CHARTS = [
+  'latency',
+  'rtf',
+  'ttfs',
+  'stages',
+  'saturation',
+  'throughput',
+  'in-flight',
+  'errors',
+  'server',
+] as const;
 
 function charts(r: ReportInput): Array<[(typeof REPORT_CHARTS)[number], EChartsOption]> {
   const axis = timeAxisOf(r.levels, r.stats);
@@ -42,15 +64,26 @@ function charts(r: ReportInput): Array<[(typeof REPORT_CHARTS)[number], EChartsO
 function header(r: ReportInput): string {
   const e = r.identity.engine;
   const m = r.identity.machine;
-  const engine = e === undefined ? 'unknown (no request succeeded)' : `${e.backend} · model ${e.model || '-'} · device ${e.device || '-'} · compute ${e.computeType || '-'} · batch size ${e.batchSize}`;
+  const engine =
+    e === undefined
+      ? 'unknown (no request succeeded)'
+      : `${e.backend} · model ${e.model || '-'} · device ${e.device || '-'} · compute ${e.computeType || '-'} · batch size ${e.batchSize}`;
   const rows: Array<[string, string]> = [
     ['engine', engine],
     ['load', r.run.sweep],
     ['target', r.run.target],
     ['source', r.run.source],
     ['started', `${r.run.startedAt} (finished ${r.run.finishedAt})`],
-    ['loadgen machine', `${m.hostname}: ${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.platform} ${m.release}`],
-    ['versions', Object.entries(r.identity.versions).map(([k, v]) => `${k} ${v}`).join(' · ')],
+    [
+      'loadgen machine',
+      `${m.hostname}: ${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.platform} ${m.release}`,
+    ],
+    [
+      'versions',
+      Object.entries(r.identity.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' · '),
+    ],
     ['exit code', String(r.run.exitCode)],
   ];
   return `<table class="meta">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
@@ -59,23 +92,68 @@ function header(r: ReportInput): string {
 function warnings(r: ReportInput): string {
   const items = [
     ...(r.run.aborted === undefined ? [] : [`The run was stopped by the abort rule at ${r.run.aborted}.`]),
-    ...r.levels.flatMap((l) => (l.summary.lowSampleNote === undefined ? [] : [`${l.name}: ${l.summary.lowSampleNote}.`])),
+    ...r.levels.flatMap((l) =>
+      l.summary.lowSampleNote === undefined ? [] : [`${l.name}: ${l.summary.lowSampleNote}.`],
+    ),
   ];
   return items.length === 0 ? '' : `<ul class="warn">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`;
 }
 
 function thresholdTable(results: ThresholdResult[]): string {
   if (results.length === 0) return '<p>No thresholds were set (<code>--threshold</code>).</p>';
-  const rows = results.map((t) => `<tr class="${t.passed ? 'pass' : 'fail'}"><td>${t.passed ? 'pass' : 'FAIL'}</td><td>${esc(t.level)}</td><td>${esc(t.expression)}</td><td>${t.actual === undefined ? 'no data' : Number(t.actual.toPrecision(4))}</td></tr>`);
+  const rows = results.map(
+    (t) =>
+      `<tr class="${t.passed ? 'pass' : 'fail'}"><td>${t.passed ? 'pass' : 'FAIL'}</td><td>${esc(t.level)}</td><td>${esc(t.expression)}</td><td>${t.actual === undefined ? 'no data' : Number(t.actual.toPrecision(4))}</td></tr>`,
+  );
   return `<table><tr><th>result</th><th>level</th><th>threshold</th><th>measured</th></tr>${rows.join('')}</table>`;
 }
 
 function levelTable(levels: MeasuredLevel[]): string {
   const rows = levels.map(({ summary: s }) => {
-    const cells = [esc(s.level), esc(s.schedule), String(s.requests), `${s.errors}${s.errorKinds ? ` (${esc(s.errorKinds)})` : ''}`, f(s.throughputRps, 2), f(s.rtfx, 1), f(s.latency.p50, 0), f(s.latency.p90, 0), f(s.latency.p99, 0), f(s.latency.p999, 0), f(s.latency.max, 0), f(s.uncorrected.p99, 0), f(s.ttfs.p50, 0), f(s.ttfs.p99, 0), f(s.rtf.p50, 3), f(s.rtf.p99, 3), pct(s.wer), pct(s.der), s.gpuUtilMean === undefined ? esc(s.gpuNote || 'no GPU') : f(s.gpuUtilMean, 0)];
+    const cells = [
+      esc(s.level),
+      esc(s.schedule),
+      String(s.requests),
+      `${s.errors}${s.errorKinds ? ` (${esc(s.errorKinds)})` : ''}`,
+      f(s.throughputRps, 2),
+      f(s.rtfx, 1),
+      f(s.latency.p50, 0),
+      f(s.latency.p90, 0),
+      f(s.latency.p99, 0),
+      f(s.latency.p999, 0),
+      f(s.latency.max, 0),
+      f(s.uncorrected.p99, 0),
+      f(s.ttfs.p50, 0),
+      f(s.ttfs.p99, 0),
+      f(s.rtf.p50, 3),
+      f(s.rtf.p99, 3),
+      pct(s.wer),
+      pct(s.der),
+      s.gpuUtilMean === undefined ? esc(s.gpuNote || 'no GPU') : f(s.gpuUtilMean, 0),
+    ];
     return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
-  const heads = ['level', 'schedule', 'requests', 'errors', 'req/s', 'RTFx', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'uncorr p99', 'TTFS p50', 'TTFS p99', 'RTF p50', 'RTF p99', 'WER', 'DER', 'GPU %'];
+  const heads = [
+    'level',
+    'schedule',
+    'requests',
+    'errors',
+    'req/s',
+    'RTFx',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'max ms',
+    'uncorr p99',
+    'TTFS p50',
+    'TTFS p99',
+    'RTF p50',
+    'RTF p99',
+    'WER',
+    'DER',
+    'GPU %',
+  ];
   return `<table><tr>${heads.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.join('\n')}</table>`;
 }
 

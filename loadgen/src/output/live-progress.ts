@@ -21,7 +21,8 @@ export function etaSec(s: ProgressState): number | undefined {
   return ((s.elapsedMs / s.done) * Math.max(0, s.total - s.done)) / 1000;
 }
 
-const requestsText = (s: ProgressState) => (s.total === undefined ? `${s.done} requests` : `${s.done}/${s.total} requests`);
+const requestsText = (s: ProgressState) =>
+  s.total === undefined ? `${s.done} requests` : `${s.done}/${s.total} requests`;
 
 export function progressLine(s: ProgressState): string {
   const eta = etaSec(s);
@@ -38,17 +39,36 @@ export interface LiveProgress {
  * One redrawn line on a TTY (cli-progress), or a plain line every `plainEveryMs` otherwise, so a CI
  * log gets a heartbeat without thousands of carriage returns.
  */
-export function createLiveProgress(mode: 'auto' | 'plain' | 'off', stream: NodeJS.WriteStream = process.stderr, plainEveryMs = 5000): LiveProgress {
+export function createLiveProgress(
+  mode: 'auto' | 'plain' | 'off',
+  stream: NodeJS.WriteStream = process.stderr,
+  plainEveryMs = 5000,
+): LiveProgress {
   if (mode === 'off') return { update: () => {}, finish: () => {} };
   if (mode === 'auto' && stream.isTTY === true) {
     const bar = new cliProgress.SingleBar(
-      { stream, format: '{level} [{bar}] {requests} | {errors} errors | p50 {p50} ms, p99 {p99} ms | ETA {eta_formatted}', hideCursor: true, fps: 5, etaBuffer: 50 },
+      {
+        stream,
+        format: '{level} [{bar}] {requests} | {errors} errors | p50 {p50} ms, p99 {p99} ms | ETA {eta_formatted}',
+        hideCursor: true,
+        fps: 5,
+        etaBuffer: 50,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
-    const payload = (s: ProgressState) => ({ level: s.level, requests: requestsText(s), errors: s.errors, p50: ms(s.p50Ms), p99: ms(s.p99Ms) });
+    const payload = (s: ProgressState) => ({
+      level: s.level,
+      requests: requestsText(s),
+      errors: s.errors,
+      p50: ms(s.p50Ms),
+      p99: ms(s.p99Ms),
+    });
     // With --duration the bar tracks the clock; otherwise requests done.
-    const position = (s: ProgressState) => (s.durationMs !== undefined ? { value: Math.round(s.elapsedMs / 1000), total: Math.round(s.durationMs / 1000) } : { value: s.done, total: s.total ?? s.done });
+    const position = (s: ProgressState) =>
+      s.durationMs !== undefined
+        ? { value: Math.round(s.elapsedMs / 1000), total: Math.round(s.durationMs / 1000) }
+        : { value: s.done, total: s.total ?? s.done };
     return {
       update(s) {
         const p = position(s);

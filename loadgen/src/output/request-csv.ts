@@ -3,9 +3,37 @@ import { stringify, type Stringifier } from 'csv-stringify';
 import type { RequestResult } from '../run/request-result.js';
 
 const COLUMNS = [
-  'level', 'index', 'phase', 'file', 'bytes', 'audio_sec', 'channels', 'diarization', 'intended_start_ms', 'start_ms', 'latency_ms',
-  'latency_uncorrected_ms', 'ttfs_ms', 'after_audio_ms', 'rtf', 'status', 'error', 'server_decode_ms', 'server_vad_ms', 'server_queue_ms',
-  'server_asr_ms', 'server_total_ms', 'speech_sec', 'chunks', 'segments', 'speakers', 'der', 'gpu_util_mean', 'gpu_util_max', 'wer', 'transcript',
+  'level',
+  'index',
+  'phase',
+  'file',
+  'bytes',
+  'audio_sec',
+  'channels',
+  'diarization',
+  'intended_start_ms',
+  'start_ms',
+  'latency_ms',
+  'latency_uncorrected_ms',
+  'ttfs_ms',
+  'after_audio_ms',
+  'rtf',
+  'status',
+  'error',
+  'server_decode_ms',
+  'server_vad_ms',
+  'server_queue_ms',
+  'server_asr_ms',
+  'server_total_ms',
+  'speech_sec',
+  'chunks',
+  'segments',
+  'speakers',
+  'der',
+  'gpu_util_mean',
+  'gpu_util_max',
+  'wer',
+  'transcript',
 ];
 
 const num = (v: number | undefined, digits = 3) => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits));
@@ -16,7 +44,10 @@ export class RequestCsv {
   private readonly finished: Promise<void>;
   rows = 0;
 
-  constructor(path: string, private readonly diarization: string) {
+  constructor(
+    path: string,
+    private readonly diarization: string,
+  ) {
     this.csv = stringify({ header: true, columns: COLUMNS });
     const file = createWriteStream(path);
     this.csv.pipe(file);
@@ -30,10 +61,37 @@ export class RequestCsv {
     const f = r.final;
     const t = f?.timings;
     this.csv.write([
-      r.level, r.index, r.warmup ? 'warmup' : 'measured', r.file, r.bytes, num(r.audioSec), r.channels ?? '', this.diarization,
-      r.intendedStartMs, r.startMs, num(r.latencyMs), num(r.uncorrectedMs), num(r.ttfsMs), num(r.afterAudioMs), num(r.rtf, 4), r.status, r.error,
-      num(t?.decodeMs), num(t?.vadMs), num(t?.queueMs), num(t?.asrMs), num(t?.totalMs), num(f?.speechSec), f?.chunkCount ?? '', r.segments,
-      f?.speakers.length ?? '', num(r.der, 4), num(r.gpuMean, 1), num(r.gpuMax, 1), num(r.wer, 4), f?.transcript ?? '',
+      r.level,
+      r.index,
+      r.warmup ? 'warmup' : 'measured',
+      r.file,
+      r.bytes,
+      num(r.audioSec),
+      r.channels ?? '',
+      this.diarization,
+      r.intendedStartMs,
+      r.startMs,
+      num(r.latencyMs),
+      num(r.uncorrectedMs),
+      num(r.ttfsMs),
+      num(r.afterAudioMs),
+      num(r.rtf, 4),
+      r.status,
+      r.error,
+      num(t?.decodeMs),
+      num(t?.vadMs),
+      num(t?.queueMs),
+      num(t?.asrMs),
+      num(t?.totalMs),
+      num(f?.speechSec),
+      f?.chunkCount ?? '',
+      r.segments,
+      f?.speakers.length ?? '',
+      num(r.der, 4),
+      num(r.gpuMean, 1),
+      num(r.gpuMax, 1),
+      num(r.wer, 4),
+      f?.transcript ?? '',
     ]);
     this.rows++;
   }

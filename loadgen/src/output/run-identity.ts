@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, hostname, platform, release, totalmem } from 'node:os';
-import type { EngineInfo } from '../../../gen/callscribe/v1/transcript.js';
+import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 
 export interface RunIdentity {
   engine: { backend: string; model: string; device: string; computeType: string; batchSize: number } | undefined;
@@ -32,7 +32,9 @@ function packageVersion(name: string): string {
 function loadgenVersion(): string {
   // dist/loadgen/src/output/ → the repository's package.json, four levels up.
   try {
-    return (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return 'unknown';
   }
@@ -42,8 +44,29 @@ function loadgenVersion(): string {
 export function runIdentity(engine: EngineInfo | undefined): RunIdentity {
   const cpu = cpus();
   return {
-    engine: engine === undefined ? undefined : { backend: engine.backend, model: engine.model, device: engine.device, computeType: engine.computeType, batchSize: engine.batchSize },
-    versions: { loadgen: loadgenVersion(), node: process.versions.node, '@grpc/grpc-js': packageVersion('@grpc/grpc-js'), 'hdr-histogram-js': packageVersion('hdr-histogram-js') },
-    machine: { hostname: hostname(), platform: platform(), release: release(), cpuModel: cpu[0]?.model ?? 'unknown', cpus: cpu.length, memoryBytes: totalmem() },
+    engine:
+      engine === undefined
+        ? undefined
+        : {
+            backend: engine.backend,
+            model: engine.model,
+            device: engine.device,
+            computeType: engine.computeType,
+            batchSize: engine.batchSize,
+          },
+    versions: {
+      loadgen: loadgenVersion(),
+      node: process.versions.node,
+      '@grpc/grpc-js': packageVersion('@grpc/grpc-js'),
+      'hdr-histogram-js': packageVersion('hdr-histogram-js'),
+    },
+    machine: {
+      hostname: hostname(),
+      platform: platform(),
+      release: release(),
+      cpuModel: cpu[0]?.model ?? 'unknown',
+      cpus: cpu.length,
+      memoryBytes: totalmem(),
+    },
   };
 }

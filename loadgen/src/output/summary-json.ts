@@ -18,13 +18,21 @@ export interface RunDescription {
 const finite = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
 
 /** summary.json: everything summary.csv has, plus thresholds, identity and full percentile curves. */
-export function summaryJson(run: RunDescription, identity: RunIdentity, levels: MeasuredLevel[], thresholds: ThresholdResult[]): string {
+export function summaryJson(
+  run: RunDescription,
+  identity: RunIdentity,
+  levels: MeasuredLevel[],
+  thresholds: ThresholdResult[],
+): string {
   const doc = {
     schema: 'callscribe-loadgen-summary/1',
     ...run,
     aborted: run.aborted ?? null,
     ...identity,
-    thresholds: { passed: thresholds.every((t) => t.passed), results: thresholds.map((t) => ({ ...t, actual: finite(t.actual) })) },
+    thresholds: {
+      passed: thresholds.every((t) => t.passed),
+      results: thresholds.map((t) => ({ ...t, actual: finite(t.actual) })),
+    },
     levels: levels.map(({ summary: s, curves, run: r }) => ({
       level: s.level,
       schedule: s.schedule,
@@ -41,7 +49,9 @@ export function summaryJson(run: RunDescription, identity: RunIdentity, levels: 
       uncorrectedMs: { p50: finite(s.uncorrected.p50), p99: finite(s.uncorrected.p99) },
       ttfsMs: { p50: finite(s.ttfs.p50), p99: finite(s.ttfs.p99) },
       rtf: { p50: finite(s.rtf.p50), p99: finite(s.rtf.p99) },
-      percentiles: Object.fromEntries(Object.entries(curves).map(([m, pts]) => [m, pts.map(([p, v]) => ({ p, value: finite(v) }))])),
+      percentiles: Object.fromEntries(
+        Object.entries(curves).map(([m, pts]) => [m, pts.map(([p, v]) => ({ p, value: finite(v) }))]),
+      ),
       serverStagesMeanMs: s.stagesMs ?? null,
       wer: finite(s.wer),
       der: finite(s.der),

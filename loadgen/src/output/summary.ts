@@ -39,7 +39,15 @@ function meanStages(ok: RequestResult[]): Record<Stage, number> | undefined {
   const timed = ok.flatMap((r) => (r.final?.timings === undefined ? [] : [r.final.timings]));
   if (timed.length === 0) return undefined;
   const mean = (pick: (t: (typeof timed)[number]) => number) => timed.reduce((n, t) => n + pick(t), 0) / timed.length;
-  return { decode: mean((t) => t.decodeMs), vad: mean((t) => t.vadMs), queue: mean((t) => t.queueMs), asr: mean((t) => t.asrMs), align: mean((t) => t.alignMs), diarize: mean((t) => t.diarizeMs), assign: mean((t) => t.assignMs) };
+  return {
+    decode: mean((t) => t.decodeMs),
+    vad: mean((t) => t.vadMs),
+    queue: mean((t) => t.queueMs),
+    asr: mean((t) => t.asrMs),
+    align: mean((t) => t.alignMs),
+    diarize: mean((t) => t.diarizeMs),
+    assign: mean((t) => t.assignMs),
+  };
 }
 
 // The p-th percentile of n samples is an observed value only when n >= 1/(1-p): below that it is the max.
@@ -49,7 +57,14 @@ export function lowSampleNote(n: number): string | undefined {
   return undefined;
 }
 
-export function summarize(level: string, schedule: string, run: LevelRun, results: RequestResult[], m: MetricRecorder, gpuNote: string): LevelSummary {
+export function summarize(
+  level: string,
+  schedule: string,
+  run: LevelRun,
+  results: RequestResult[],
+  m: MetricRecorder,
+  gpuNote: string,
+): LevelSummary {
   const measured = results.filter((r) => !r.warmup);
   const ok = measured.filter((r) => r.status === 'OK');
   const errors = measured.filter((r) => r.status !== 'OK');
@@ -76,7 +91,13 @@ export function summarize(level: string, schedule: string, run: LevelRun, result
     throughputRps: wallSec > 0 ? ok.length / wallSec : 0,
     audioSec,
     rtfx: wallSec > 0 ? audioSec / wallSec : 0,
-    latency: { p50: m.percentile('latency', 50), p90: m.percentile('latency', 90), p99: m.percentile('latency', 99), p999: m.percentile('latency', 99.9), max: m.percentile('latency', 100) },
+    latency: {
+      p50: m.percentile('latency', 50),
+      p90: m.percentile('latency', 90),
+      p99: m.percentile('latency', 99),
+      p999: m.percentile('latency', 99.9),
+      max: m.percentile('latency', 100),
+    },
     uncorrected: { p50: m.percentile('latency_uncorrected', 50), p99: m.percentile('latency_uncorrected', 99) },
     ttfs: { p50: m.percentile('ttfs', 50), p99: m.percentile('ttfs', 99) },
     rtf: { p50: m.percentile('rtf', 50), p99: m.percentile('rtf', 99) },
@@ -84,7 +105,10 @@ export function summarize(level: string, schedule: string, run: LevelRun, result
     der: derSec > 0 ? diarized.reduce((n, r) => n + (r.der as number) * r.derScoredSec, 0) / derSec : undefined,
     gpuUtilMean: gpu.length > 0 ? gpu.reduce((n, r) => n + (r.gpuMean as number), 0) / gpu.length : undefined,
     gpuNote,
-    schedulingLatenessP99Ms: lateness.length === 0 ? undefined : lateness[Math.min(lateness.length - 1, Math.ceil(0.99 * lateness.length) - 1)],
+    schedulingLatenessP99Ms:
+      lateness.length === 0
+        ? undefined
+        : lateness[Math.min(lateness.length - 1, Math.ceil(0.99 * lateness.length) - 1)],
     stagesMs: meanStages(ok),
     lowSampleNote: lowSampleNote(ok.length),
     thresholds: [],
@@ -97,13 +121,36 @@ const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite
 export function summaryCsv(rows: LevelSummary[]): string {
   return stringify(
     rows.map((s) => ({
-      level: s.level, schedule: s.schedule, requests: s.requests, errors: s.errors, error_kinds: s.errorKinds, wall_sec: f(s.wallSec, 2),
-      throughput_rps: f(s.throughputRps, 3), audio_sec: f(s.audioSec), rtfx: f(s.rtfx, 2), latency_p50_ms: f(s.latency.p50), latency_p90_ms: f(s.latency.p90),
-      latency_p99_ms: f(s.latency.p99), latency_p999_ms: f(s.latency.p999), latency_max_ms: f(s.latency.max), uncorrected_p50_ms: f(s.uncorrected.p50),
-      uncorrected_p99_ms: f(s.uncorrected.p99), ttfs_p50_ms: f(s.ttfs.p50), ttfs_p99_ms: f(s.ttfs.p99), rtf_p50: f(s.rtf.p50, 4), rtf_p99: f(s.rtf.p99, 4),
-      wer: f(s.wer, 4), der: f(s.der, 4), gpu_util_mean_pct: f(s.gpuUtilMean), gpu_note: s.gpuNote, schedule_lateness_p99_ms: f(s.schedulingLatenessP99Ms, 2),
+      level: s.level,
+      schedule: s.schedule,
+      requests: s.requests,
+      errors: s.errors,
+      error_kinds: s.errorKinds,
+      wall_sec: f(s.wallSec, 2),
+      throughput_rps: f(s.throughputRps, 3),
+      audio_sec: f(s.audioSec),
+      rtfx: f(s.rtfx, 2),
+      latency_p50_ms: f(s.latency.p50),
+      latency_p90_ms: f(s.latency.p90),
+      latency_p99_ms: f(s.latency.p99),
+      latency_p999_ms: f(s.latency.p999),
+      latency_max_ms: f(s.latency.max),
+      uncorrected_p50_ms: f(s.uncorrected.p50),
+      uncorrected_p99_ms: f(s.uncorrected.p99),
+      ttfs_p50_ms: f(s.ttfs.p50),
+      ttfs_p99_ms: f(s.ttfs.p99),
+      rtf_p50: f(s.rtf.p50, 4),
+      rtf_p99: f(s.rtf.p99, 4),
+      wer: f(s.wer, 4),
+      der: f(s.der, 4),
+      gpu_util_mean_pct: f(s.gpuUtilMean),
+      gpu_note: s.gpuNote,
+      schedule_lateness_p99_ms: f(s.schedulingLatenessP99Ms, 2),
       ...Object.fromEntries(STAGES.map((st) => [`server_${st}_mean_ms`, f(s.stagesMs?.[st])])),
-      thresholds_failed: s.thresholds.filter((t) => !t.passed).map((t) => t.expression).join(' '),
+      thresholds_failed: s.thresholds
+        .filter((t) => !t.passed)
+        .map((t) => t.expression)
+        .join(' '),
       aborted: s.aborted ?? '',
       note: s.lowSampleNote ?? '',
     })),
@@ -112,15 +159,46 @@ export function summaryCsv(rows: LevelSummary[]): string {
 }
 
 export function terminalTable(rows: LevelSummary[]): string {
-  const headers = ['level', 'reqs', 'err', 'req/s', 'RTFx', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'uncorr p99', 'TTFS p50', 'RTF p50', 'WER', 'DER', 'GPU %'];
+  const headers = [
+    'level',
+    'reqs',
+    'err',
+    'req/s',
+    'RTFx',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'max ms',
+    'uncorr p99',
+    'TTFS p50',
+    'RTF p50',
+    'WER',
+    'DER',
+    'GPU %',
+  ];
   const body = rows.map((s) => [
-    s.level, String(s.requests), String(s.errors), f(s.throughputRps, 2), f(s.rtfx, 1), f(s.latency.p50, 0), f(s.latency.p90, 0), f(s.latency.p99, 0),
-    f(s.latency.max, 0), f(s.uncorrected.p99, 0), f(s.ttfs.p50, 0), f(s.rtf.p50, 3), s.wer === undefined ? '-' : `${(s.wer * 100).toFixed(1)}%`,
+    s.level,
+    String(s.requests),
+    String(s.errors),
+    f(s.throughputRps, 2),
+    f(s.rtfx, 1),
+    f(s.latency.p50, 0),
+    f(s.latency.p90, 0),
+    f(s.latency.p99, 0),
+    f(s.latency.max, 0),
+    f(s.uncorrected.p99, 0),
+    f(s.ttfs.p50, 0),
+    f(s.rtf.p50, 3),
+    s.wer === undefined ? '-' : `${(s.wer * 100).toFixed(1)}%`,
     s.der === undefined ? '-' : `${(s.der * 100).toFixed(1)}%`,
     s.gpuUtilMean === undefined ? 'no GPU' : f(s.gpuUtilMean, 0),
   ]);
-  const notes = rows.flatMap((s) => [...(s.lowSampleNote === undefined ? [] : [`note: ${s.level}: ${s.lowSampleNote}`]), ...(s.aborted === undefined ? [] : [`aborted at ${s.level}: ${s.aborted}`])]);
+  const notes = rows.flatMap((s) => [
+    ...(s.lowSampleNote === undefined ? [] : [`note: ${s.level}: ${s.lowSampleNote}`]),
+    ...(s.aborted === undefined ? [] : [`aborted at ${s.level}: ${s.aborted}`]),
+  ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ...notes].join('\n');
 }

@@ -41,7 +41,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
  * measured from when it was due, so queueing shows up instead of being hidden.
  */
 export async function runLevel(o: LevelOptions): Promise<LevelRun> {
-  const total = o.stop.count ?? (o.stop.durationMs === undefined ? (o.stop.passes ?? 1) * o.recordings.length : Infinity);
+  const total =
+    o.stop.count ?? (o.stop.durationMs === undefined ? (o.stop.passes ?? 1) * o.recordings.length : Infinity);
   const startMs = Date.now();
   const deadline = o.stop.durationMs === undefined ? Infinity : startMs + o.stop.durationMs;
   let issued = 0;

@@ -1,6 +1,6 @@
-import type { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
-import type { TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
-import type { EngineInfo } from '../../../gen/callscribe/v1/transcript.js';
+import type { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import type { TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
+import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import { abortReason, type AbortRule } from '../gate/abort-rule.js';
 import { MetricRecorder, METRIC_NAMES, type MetricName } from '../metrics/histograms.js';
 import type { LiveProgress } from '../output/live-progress.js';
@@ -50,10 +50,39 @@ export interface MeasuredLevel {
 export const CURVE_PERCENTILES = [0, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
 const BACKOFF_BASE_MS = 100;
 
-const failedRead = (rec: Recording, level: string, index: number, warmup: boolean, intendedStartMs: number, err: unknown): RequestResult => ({
-  level, index, warmup, file: rec.name, bytes: 0, audioSec: undefined, channels: undefined, intendedStartMs, startMs: Date.now(), endMs: Date.now(), latencyMs: 0,
-  uncorrectedMs: 0, ttfsMs: undefined, afterAudioMs: undefined, rtf: undefined, status: 'CLIENT_ERROR', error: String(err), final: undefined, segments: 0,
-  wer: undefined, werRefWords: 0, der: undefined, derScoredSec: 0, gpuMean: undefined, gpuMax: undefined,
+const failedRead = (
+  rec: Recording,
+  level: string,
+  index: number,
+  warmup: boolean,
+  intendedStartMs: number,
+  err: unknown,
+): RequestResult => ({
+  level,
+  index,
+  warmup,
+  file: rec.name,
+  bytes: 0,
+  audioSec: undefined,
+  channels: undefined,
+  intendedStartMs,
+  startMs: Date.now(),
+  endMs: Date.now(),
+  latencyMs: 0,
+  uncorrectedMs: 0,
+  ttfsMs: undefined,
+  afterAudioMs: undefined,
+  rtf: undefined,
+  status: 'CLIENT_ERROR',
+  error: String(err),
+  final: undefined,
+  segments: 0,
+  wer: undefined,
+  werRefWords: 0,
+  der: undefined,
+  derScoredSec: 0,
+  gpuMean: undefined,
+  gpuMax: undefined,
 });
 
 /** One load level: issues its requests, records every one, backs off and aborts when the target fails. */
@@ -64,7 +93,8 @@ export async function measureLevel(name: string, schedule: Schedule, c: LevelCon
   let failed = 0;
   let aborted: string | undefined;
   const startMs = Date.now();
-  const total = c.stop.count ?? (c.stop.durationMs === undefined ? (c.stop.passes ?? 1) * c.recordings.length : undefined);
+  const total =
+    c.stop.count ?? (c.stop.durationMs === undefined ? (c.stop.passes ?? 1) * c.recordings.length : undefined);
   const state = () => ({
     level: `${name} (${describeSchedule(schedule)})`,
     done: results.length,
@@ -87,7 +117,13 @@ export async function measureLevel(name: string, schedule: Schedule, c: LevelCon
     launch: async (rec, intendedStartMs, index, warmup) => {
       let r: RequestResult;
       try {
-        r = await sendRecording(rec, await c.load(rec), intendedStartMs, name, index, warmup, { client: c.client, config: c.requestConfig, chunkBytes: c.chunkBytes, deadlineMs: c.deadlineMs, pace: c.pace });
+        r = await sendRecording(rec, await c.load(rec), intendedStartMs, name, index, warmup, {
+          client: c.client,
+          config: c.requestConfig,
+          chunkBytes: c.chunkBytes,
+          deadlineMs: c.deadlineMs,
+          pace: c.pace,
+        });
       } catch (err: unknown) {
         // A file that cannot even be read is still a row: nothing is dropped silently.
         r = failedRead(rec, name, index, warmup, intendedStartMs, err);
@@ -117,7 +153,12 @@ export async function measureLevel(name: string, schedule: Schedule, c: LevelCon
   await metrics.close();
   const summary = summarize(name, describeSchedule(schedule), run, results, metrics, c.sampler.gpuNote);
   summary.aborted = aborted;
-  const curves = Object.fromEntries(METRIC_NAMES.map((m) => [m, metrics.count(m) === 0 ? [] : CURVE_PERCENTILES.map((p) => [p, metrics.percentile(m, p)])])) as MeasuredLevel['curves'];
+  const curves = Object.fromEntries(
+    METRIC_NAMES.map((m) => [
+      m,
+      metrics.count(m) === 0 ? [] : CURVE_PERCENTILES.map((p) => [p, metrics.percentile(m, p)]),
+    ]),
+  ) as MeasuredLevel['curves'];
   const failures = results.filter((r) => r.status !== 'OK').map((r) => ({ atMs: r.endMs, status: r.status }));
   const engine = results.find((r) => r.final?.engine !== undefined)?.final?.engine;
   return { name, run, summary, metrics, curves, failures, engine };

@@ -1,4 +1,4 @@
-import { checkHealth } from '../../../services/common/src/health-check.js';
+import { checkHealth } from '#common/health-check.js';
 import type { RequestResult } from './request-result.js';
 
 /** A run that cannot start: the target or the source is unusable. The message says what to fix. */
@@ -13,9 +13,14 @@ export async function checkTarget(target: string, timeoutMs: number): Promise<vo
     state = await checkHealth(target, '', timeoutMs);
   } catch (err: unknown) {
     const e = err as { details?: string; message?: string };
-    throw new PreflightError(`preflight: the target ${target} did not answer a health check in ${timeoutMs} ms (${e.details ?? e.message ?? String(err)}): is the gateway running? check --target`);
+    throw new PreflightError(
+      `preflight: the target ${target} did not answer a health check in ${timeoutMs} ms (${e.details ?? e.message ?? String(err)}): is the gateway running? check --target`,
+    );
   }
-  if (state !== 'SERVING') throw new PreflightError(`preflight: the target ${target} says ${state}: it is up but not ready (no transcriber behind the gateway?)`);
+  if (state !== 'SERVING')
+    throw new PreflightError(
+      `preflight: the target ${target} says ${state}: it is up but not ready (no transcriber behind the gateway?)`,
+    );
 }
 
 /** Judges the probe request: the one recording sent before any level. */
@@ -27,5 +32,7 @@ export function checkProbe(target: string, probe: RequestResult): void {
       : probe.status === 'INVALID_ARGUMENT'
         ? `it cannot decode ${probe.file}: check the audio in --source (or narrow --ext)`
         : 'check the gateway and transcriber logs';
-  throw new PreflightError(`preflight: a probe request with ${probe.file} to ${target} failed with ${probe.status}: ${probe.error}; ${hint}`);
+  throw new PreflightError(
+    `preflight: a probe request with ${probe.file} to ${target} failed with ${probe.status}: ${probe.error}; ${hint}`,
+  );
 }

@@ -1,4 +1,4 @@
-import type { FinalResult } from '../../../gen/callscribe/v1/transcript.js';
+import type { FinalResult } from '#gen/callscribe/v1/transcript.js';
 
 /** Everything measured about one request: one CSV row, errors included. */
 export interface RequestResult {

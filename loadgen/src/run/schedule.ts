@@ -21,7 +21,11 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Offsets in ms from the start at which open-loop requests are due. */
-export function* arrivalOffsetsMs(ratePerSec: number, arrival: 'poisson' | 'constant', seed: number): Generator<number> {
+export function* arrivalOffsetsMs(
+  ratePerSec: number,
+  arrival: 'poisson' | 'constant',
+  seed: number,
+): Generator<number> {
   const random = seededRandom(seed);
   let t = 0;
   for (let i = 0; ; i++) {

@@ -1,9 +1,10 @@
 import { status as Status } from '@grpc/grpc-js';
-import type { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
-import type { TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
-import type { Segment } from '../../../gen/callscribe/v1/transcript.js';
-import { streamAudio } from '../../../services/common/src/stream-audio.js';
-import { diarizationErrorRate, parseRttm } from '../metrics/der.js';
+import type { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import type { TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
+import type { Segment } from '#gen/callscribe/v1/transcript.js';
+import { streamAudio } from '#client/stream-audio.js';
+import { parseRttm } from '#client/rttm.js';
+import { diarizationErrorRate } from '../metrics/der.js';
 import { wordErrorRate } from '../metrics/wer.js';
 import type { Recording } from '../source/recording.js';
 import { audioInfo } from '../source/wav-info.js';
@@ -23,9 +24,14 @@ function scoreWer(reference: string | undefined, transcript: string): { wer: num
   return { wer: w.wer, werRefWords: w.referenceWords };
 }
 
-function scoreDer(rttm: string | undefined, segments: Segment[] | undefined): { der: number | undefined; derScoredSec: number } {
+function scoreDer(
+  rttm: string | undefined,
+  segments: Segment[] | undefined,
+): { der: number | undefined; derScoredSec: number } {
   if (rttm === undefined || segments === undefined) return { der: undefined, derScoredSec: 0 };
-  const hypothesis = segments.filter((s) => s.speaker !== '').map((s) => ({ startSec: s.startSec, endSec: s.endSec, speaker: s.speaker }));
+  const hypothesis = segments
+    .filter((s) => s.speaker !== '')
+    .map((s) => ({ startSec: s.startSec, endSec: s.endSec, speaker: s.speaker }));
   const d = diarizationErrorRate(parseRttm(rttm), hypothesis, 0.25);
   return { der: d.der, derScoredSec: d.scoredSec };
 }
@@ -33,7 +39,15 @@ function scoreDer(rttm: string | undefined, segments: Segment[] | undefined): { 
 const statusName = (code: number): string => Object.entries(Status).find(([, v]) => v === code)?.[0] ?? String(code);
 
 /** Streams one recording and measures it; never throws, a failure is a result too. */
-export async function sendRecording(rec: Recording, audio: Buffer, intendedStartMs: number, level: string, index: number, warmup: boolean, o: SendOptions): Promise<RequestResult> {
+export async function sendRecording(
+  rec: Recording,
+  audio: Buffer,
+  intendedStartMs: number,
+  level: string,
+  index: number,
+  warmup: boolean,
+  o: SendOptions,
+): Promise<RequestResult> {
   const info = audioInfo(audio);
   const startMs = Date.now();
   const t0 = performance.now();
@@ -50,7 +64,26 @@ export async function sendRecording(rec: Recording, audio: Buffer, intendedStart
     startMs,
   };
   if (o.pace === 'realtime' && info.bytesPerSec === undefined) {
-    return { ...base, audioSec: undefined, endMs: startMs, latencyMs: startMs - intendedStartMs, uncorrectedMs: 0, ttfsMs: undefined, afterAudioMs: undefined, rtf: undefined, status: 'CLIENT_ERROR', error: '--pace realtime needs WAV input (its header gives the byte rate)', final: undefined, segments: 0, wer: undefined, werRefWords: 0, der: undefined, derScoredSec: 0, gpuMean: undefined, gpuMax: undefined };
+    return {
+      ...base,
+      audioSec: undefined,
+      endMs: startMs,
+      latencyMs: startMs - intendedStartMs,
+      uncorrectedMs: 0,
+      ttfsMs: undefined,
+      afterAudioMs: undefined,
+      rtf: undefined,
+      status: 'CLIENT_ERROR',
+      error: '--pace realtime needs WAV input (its header gives the byte rate)',
+      final: undefined,
+      segments: 0,
+      wer: undefined,
+      werRefWords: 0,
+      der: undefined,
+      derScoredSec: 0,
+      gpuMean: undefined,
+      gpuMax: undefined,
+    };
   }
   try {
     const r = await streamAudio((opts) => o.client.streamTranscribe(opts), audio, {

@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { Metadata } from '@grpc/grpc-js';
 import { stringify } from 'csv-stringify';
-import type { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
-import type { ServerStats } from '../../../gen/callscribe/v1/stats.js';
+import type { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import type { ServerStats } from '#gen/callscribe/v1/stats.js';
 
 export interface StatsSample {
   atMs: number;
@@ -16,7 +16,17 @@ export interface StatsSample {
   chunks: number;
 }
 
-const COLUMNS = ['at_ms', 'gpu_available', 'gpu_util_pct', 'gpu_mem_used_bytes', 'gpu_note', 'queue_depth', 'server_in_flight', 'batches_dispatched', 'chunks_dispatched'];
+const COLUMNS = [
+  'at_ms',
+  'gpu_available',
+  'gpu_util_pct',
+  'gpu_mem_used_bytes',
+  'gpu_note',
+  'queue_depth',
+  'server_in_flight',
+  'batches_dispatched',
+  'chunks_dispatched',
+];
 
 /** Polls Gateway.GetServerStats and keeps the series, writing each sample to a CSV as it comes. */
 export class StatsSampler {
@@ -47,35 +57,53 @@ export class StatsSampler {
 
   private sample(): Promise<void> {
     return new Promise((resolve) => {
-      this.client.getServerStats({}, new Metadata(), { deadline: Date.now() + Math.max(1000, this.intervalMs) }, (err, stats: ServerStats) => {
-        if (err !== null) {
-          this.lastError = err.details;
+      this.client.getServerStats(
+        {},
+        new Metadata(),
+        { deadline: Date.now() + Math.max(1000, this.intervalMs) },
+        (err, stats: ServerStats) => {
+          if (err !== null) {
+            this.lastError = err.details;
+            resolve();
+            return;
+          }
+          const t = stats.transcribers;
+          const devices = t.flatMap((x) => (x.gpu?.available === true ? x.gpu.devices : []));
+          const s: StatsSample = {
+            atMs: Date.now(),
+            gpuAvailable: devices.length > 0,
+            gpuReason: devices.length > 0 ? '' : (t[0]?.gpu?.reason ?? 'no transcriber answered'),
+            gpuUtilPct:
+              devices.length > 0 ? devices.reduce((n, d) => n + d.utilizationPct, 0) / devices.length : undefined,
+            gpuMemUsedBytes: devices.length > 0 ? devices.reduce((n, d) => n + d.memoryUsedBytes, 0) : undefined,
+            queueDepth: t.reduce((n, x) => n + x.queueDepth, 0),
+            serverInFlight: t.reduce((n, x) => n + x.inFlightRequests, 0),
+            batches: t.reduce((n, x) => n + x.batchesDispatched, 0),
+            chunks: t.reduce((n, x) => n + x.chunksDispatched, 0),
+          };
+          this.samples.push(s);
+          this.csv.write([
+            s.atMs,
+            s.gpuAvailable,
+            s.gpuUtilPct ?? '',
+            s.gpuMemUsedBytes ?? '',
+            s.gpuReason,
+            s.queueDepth,
+            s.serverInFlight,
+            s.batches,
+            s.chunks,
+          ]);
           resolve();
-          return;
-        }
-        const t = stats.transcribers;
-        const devices = t.flatMap((x) => (x.gpu?.available === true ? x.gpu.devices : []));
-        const s: StatsSample = {
-          atMs: Date.now(),
-          gpuAvailable: devices.length > 0,
-          gpuReason: devices.length > 0 ? '' : (t[0]?.gpu?.reason ?? 'no transcriber answered'),
-          gpuUtilPct: devices.length > 0 ? devices.reduce((n, d) => n + d.utilizationPct, 0) / devices.length : undefined,
-          gpuMemUsedBytes: devices.length > 0 ? devices.reduce((n, d) => n + d.memoryUsedBytes, 0) : undefined,
-          queueDepth: t.reduce((n, x) => n + x.queueDepth, 0),
-          serverInFlight: t.reduce((n, x) => n + x.inFlightRequests, 0),
-          batches: t.reduce((n, x) => n + x.batchesDispatched, 0),
-          chunks: t.reduce((n, x) => n + x.chunksDispatched, 0),
-        };
-        this.samples.push(s);
-        this.csv.write([s.atMs, s.gpuAvailable, s.gpuUtilPct ?? '', s.gpuMemUsedBytes ?? '', s.gpuReason, s.queueDepth, s.serverInFlight, s.batches, s.chunks]);
-        resolve();
-      });
+        },
+      );
     });
   }
 
   /** Mean and max GPU utilisation over a request's window, or undefined without a GPU. */
   gpuOver(startMs: number, endMs: number): { mean: number; max: number } | undefined {
-    const inside = this.samples.filter((s) => s.gpuUtilPct !== undefined && s.atMs >= startMs - this.intervalMs && s.atMs <= endMs + this.intervalMs);
+    const inside = this.samples.filter(
+      (s) => s.gpuUtilPct !== undefined && s.atMs >= startMs - this.intervalMs && s.atMs <= endMs + this.intervalMs,
+    );
     if (inside.length === 0) return undefined;
     const values = inside.map((s) => s.gpuUtilPct as number);
     return { mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) };

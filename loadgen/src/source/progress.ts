@@ -1,5 +1,9 @@
 /** A progress line on a TTY (redrawn in place), or a line every few seconds when piped. */
-export function createProgress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): { tick(detail?: string): void; done(summary: string): void } {
+export function createProgress(
+  label: string,
+  total: number,
+  stream: NodeJS.WriteStream = process.stderr,
+): { tick(detail?: string): void; done(summary: string): void } {
   let count = 0;
   let lastLine = 0;
   const render = (detail: string) => {

@@ -25,7 +25,8 @@ export function createS3Client(s: S3Settings): S3Client {
     client.middlewareStack.add(
       (next) => async (args) => {
         const request = args.request as { path?: unknown };
-        if (typeof request.path === 'string' && /^\/[^/]+\/$/.test(request.path)) request.path = request.path.slice(0, -1);
+        if (typeof request.path === 'string' && /^\/[^/]+\/$/.test(request.path))
+          request.path = request.path.slice(0, -1);
         return next(args);
       },
       { step: 'build', name: 'bucketPathWithoutTrailingSlash' },

@@ -39,11 +39,18 @@ interface CacheMeta {
 }
 
 /** Every object under the prefix, page by page. */
-export async function listObjects(s3: S3Client, bucket: string, prefix: string, pageSize: number): Promise<ObjectInfo[]> {
+export async function listObjects(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  pageSize: number,
+): Promise<ObjectInfo[]> {
   const out: ObjectInfo[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, ContinuationToken: token }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, ContinuationToken: token }),
+    );
     for (const o of page.Contents ?? ([] as _Object[])) {
       if (o.Key !== undefined && !o.Key.endsWith('/')) out.push({ key: o.Key, etag: o.ETag ?? '', size: o.Size ?? 0 });
     }
@@ -65,7 +72,12 @@ async function readMeta(path: string): Promise<CacheMeta | undefined> {
  * (never downloaded twice), fetched again when the object changed. Written to a temporary file and
  * renamed, so an interrupted download never leaves a partial file where a complete one is expected.
  */
-export async function cacheObject(s3: S3Client, bucket: string, object: ObjectInfo, cacheDir: string): Promise<CacheOutcome> {
+export async function cacheObject(
+  s3: S3Client,
+  bucket: string,
+  object: ObjectInfo,
+  cacheDir: string,
+): Promise<CacheOutcome> {
   let path: string;
   try {
     path = cachePathFor(cacheDir, bucket, object.key);
@@ -80,19 +92,30 @@ export async function cacheObject(s3: S3Client, bucket: string, object: ObjectIn
   const tmp = `${path}.part-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   try {
     await mkdir(dirname(path), { recursive: true });
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.key, IfMatch: object.etag || undefined }));
+    const response = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: object.key, IfMatch: object.etag || undefined }),
+    );
     await pipeline(response.Body as Readable, createWriteStream(tmp));
     const size = (await stat(tmp)).size;
     if (size !== object.size) throw new Error(`downloaded ${size} bytes, the listing said ${object.size}`);
     await rename(tmp, path);
-    const record: CacheMeta = { key: object.key, etag: response.ETag ?? object.etag, size, downloadedAt: new Date().toISOString() };
+    const record: CacheMeta = {
+      key: object.key,
+      etag: response.ETag ?? object.etag,
+      size,
+      downloadedAt: new Date().toISOString(),
+    };
     await writeFile(`${path}.meta.json`, JSON.stringify(record) + '\n');
     return { key: object.key, path, state: 'downloaded' };
   } catch (err: unknown) {
     await rm(tmp, { force: true });
     const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
     const code = e.$metadata?.httpStatusCode;
-    return { key: object.key, state: 'failed', error: `${e.name ?? 'Error'}${code !== undefined ? ` (HTTP ${code})` : ''}: ${e.message ?? String(err)}` };
+    return {
+      key: object.key,
+      state: 'failed',
+      error: `${e.name ?? 'Error'}${code !== undefined ? ` (HTTP ${code})` : ''}: ${e.message ?? String(err)}`,
+    };
   }
 }
 
@@ -118,7 +141,9 @@ export async function syncS3(s3: S3Client, o: S3SourceOptions): Promise<S3SyncRe
   });
   const byKey = new Map(outcomes.map((r) => [r.key, r]));
   const count = (s: CacheOutcome['state']) => outcomes.filter((r) => r.state === s).length;
-  progress.done(`${count('hit')} cached, ${count('downloaded')} downloaded (${(downloadedBytes / 1e6).toFixed(1)} MB), ${count('failed')} failed`);
+  progress.done(
+    `${count('hit')} cached, ${count('downloaded')} downloaded (${(downloadedBytes / 1e6).toFixed(1)} MB), ${count('failed')} failed`,
+  );
   const companion = async (key: string, ext: string) => {
     const p = byKey.get(`${stem(key)}.${ext}`)?.path;
     return p === undefined ? undefined : readFile(p, 'utf8');
@@ -129,7 +154,13 @@ export async function syncS3(s3: S3Client, o: S3SourceOptions): Promise<S3SyncRe
     if (r?.path === undefined) continue;
     const reference = await companion(a.key, 'txt');
     const rttm = await companion(a.key, 'rttm');
-    recordings.push({ name: a.key, path: r.path, bytes: a.size, ...(reference !== undefined ? { reference: reference.trim() } : {}), ...(rttm !== undefined ? { rttm } : {}) });
+    recordings.push({
+      name: a.key,
+      path: r.path,
+      bytes: a.size,
+      ...(reference !== undefined ? { reference: reference.trim() } : {}),
+      ...(rttm !== undefined ? { rttm } : {}),
+    });
   }
   return { recordings, outcomes };
 }

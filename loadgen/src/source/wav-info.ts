@@ -7,7 +7,8 @@ export interface AudioInfo {
 
 export function audioInfo(bytes: Buffer): AudioInfo {
   const unknown = { durationSec: undefined, channels: undefined, bytesPerSec: undefined };
-  if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WAVE') return unknown;
+  if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WAVE')
+    return unknown;
   let offset = 12;
   let channels: number | undefined;
   let byteRate: number | undefined;
@@ -19,7 +20,8 @@ export function audioInfo(bytes: Buffer): AudioInfo {
       byteRate = bytes.readUInt32LE(offset + 16);
     }
     if (id === 'data') {
-      const dataBytes = size === 0 || size === 0xffffffff ? bytes.length - offset - 8 : Math.min(size, bytes.length - offset - 8);
+      const dataBytes =
+        size === 0 || size === 0xffffffff ? bytes.length - offset - 8 : Math.min(size, bytes.length - offset - 8);
       return { durationSec: byteRate ? dataBytes / byteRate : undefined, channels, bytesPerSec: byteRate };
     }
     offset += 8 + size + (size % 2);

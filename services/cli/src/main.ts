@@ -2,33 +2,100 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { AudioEncoding, DiarizationMode } from '../../../gen/callscribe/v1/audio.js';
-import { toRttmLines } from '../../../loadgen/src/metrics/der.js';
-import { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
-import { formatHelp, option, OptionError, parseOptions, parsers, unknownCommand } from '../../common/src/options.js';
-import { packageVersion } from '../../common/src/version.js';
-import { streamAudio } from '../../common/src/stream-audio.js';
-import { formatFinal, formatSegment } from './format.js';
+import { AudioEncoding, DiarizationMode } from '#gen/callscribe/v1/audio.js';
+import { toRttmLines } from '#client/rttm.js';
+import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import { formatHelp, option, OptionError, parseOptions, parsers, unknownCommand } from '#common/options.js';
+import { packageVersion } from '#common/version.js';
+import { streamAudio } from '#client/stream-audio.js';
+import { formatFinal, formatSegment } from '#client/format.js';
 
 const options = {
-  target: option({ flag: 'target', env: 'CALLSCRIBE_TARGET', defaultValue: '127.0.0.1:50051', help: 'gateway host:port', parse: parsers.hostPort }),
-  json: option({ flag: 'json', defaultValue: false, help: 'print one JSON object (segments + final) instead of text', parse: parsers.boolean }),
-  encoding: option({ flag: 'encoding', defaultValue: 'auto' as 'auto' | 'pcm_s16le' | 'mulaw' | 'alaw' | 'f32le', help: 'audio encoding; raw encodings need --sample-rate', parse: parsers.choice(['auto', 'pcm_s16le', 'mulaw', 'alaw', 'f32le'] as const) }),
-  sampleRate: option({ flag: 'sample-rate', defaultValue: 0, help: 'sample rate of raw audio in Hz', parse: parsers.int(0, 384000) }),
+  target: option({
+    flag: 'target',
+    env: 'CALLSCRIBE_TARGET',
+    defaultValue: '127.0.0.1:50051',
+    help: 'gateway host:port',
+    parse: parsers.hostPort,
+  }),
+  json: option({
+    flag: 'json',
+    defaultValue: false,
+    help: 'print one JSON object (segments + final) instead of text',
+    parse: parsers.boolean,
+  }),
+  encoding: option({
+    flag: 'encoding',
+    defaultValue: 'auto' as 'auto' | 'pcm_s16le' | 'mulaw' | 'alaw' | 'f32le',
+    help: 'audio encoding; raw encodings need --sample-rate',
+    parse: parsers.choice(['auto', 'pcm_s16le', 'mulaw', 'alaw', 'f32le'] as const),
+  }),
+  sampleRate: option({
+    flag: 'sample-rate',
+    defaultValue: 0,
+    help: 'sample rate of raw audio in Hz',
+    parse: parsers.int(0, 384000),
+  }),
   channels: option({ flag: 'channels', defaultValue: 1, help: 'channels of raw audio', parse: parsers.int(1, 8) }),
   language: option({ flag: 'language', defaultValue: '', help: 'language code, e.g. en', parse: parsers.string }),
   words: option({ flag: 'words', defaultValue: false, help: 'ask for word timestamps', parse: parsers.boolean }),
-  diarization: option({ flag: 'diarization', defaultValue: 'none' as 'none' | 'channels' | 'cluster' | 'auto', help: 'who spoke when: channels (stereo), cluster (mono), auto', parse: parsers.choice(['none', 'channels', 'cluster', 'auto'] as const) }),
-  minSpeakers: option({ flag: 'min-speakers', defaultValue: 0, help: 'lower bound on speakers (0 = estimate)', parse: parsers.int(0, 32) }),
-  maxSpeakers: option({ flag: 'max-speakers', defaultValue: 0, help: 'upper bound on speakers (0 = estimate)', parse: parsers.int(0, 32) }),
-  channelLabels: option({ flag: 'channel-labels', defaultValue: [] as string[], help: 'speaker names of the channels, e.g. agent,customer', parse: parsers.list }),
-  rttm: option({ flag: 'rttm', defaultValue: '', help: 'write the speaker turns to this RTTM file', parse: parsers.string }),
-  chunkBytes: option({ flag: 'chunk-bytes', defaultValue: 32 * 1024, help: 'bytes per streamed message', parse: parsers.int(256, 16 * 1024 * 1024) }),
-  deadlineMs: option({ flag: 'deadline-ms', defaultValue: 600_000, help: 'deadline for the whole call', parse: parsers.int(1, 86_400_000) }),
+  diarization: option({
+    flag: 'diarization',
+    defaultValue: 'none' as 'none' | 'channels' | 'cluster' | 'auto',
+    help: 'who spoke when: channels (stereo), cluster (mono), auto',
+    parse: parsers.choice(['none', 'channels', 'cluster', 'auto'] as const),
+  }),
+  minSpeakers: option({
+    flag: 'min-speakers',
+    defaultValue: 0,
+    help: 'lower bound on speakers (0 = estimate)',
+    parse: parsers.int(0, 32),
+  }),
+  maxSpeakers: option({
+    flag: 'max-speakers',
+    defaultValue: 0,
+    help: 'upper bound on speakers (0 = estimate)',
+    parse: parsers.int(0, 32),
+  }),
+  channelLabels: option({
+    flag: 'channel-labels',
+    defaultValue: [] as string[],
+    help: 'speaker names of the channels, e.g. agent,customer',
+    parse: parsers.list,
+  }),
+  rttm: option({
+    flag: 'rttm',
+    defaultValue: '',
+    help: 'write the speaker turns to this RTTM file',
+    parse: parsers.string,
+  }),
+  chunkBytes: option({
+    flag: 'chunk-bytes',
+    defaultValue: 32 * 1024,
+    help: 'bytes per streamed message',
+    parse: parsers.int(256, 16 * 1024 * 1024),
+  }),
+  deadlineMs: option({
+    flag: 'deadline-ms',
+    defaultValue: 600_000,
+    help: 'deadline for the whole call',
+    parse: parsers.int(1, 86_400_000),
+  }),
 };
 
-const DIARIZATION = { none: DiarizationMode.NONE, channels: DiarizationMode.CHANNELS, cluster: DiarizationMode.CLUSTER, auto: DiarizationMode.AUTO };
-const ENCODINGS = { auto: AudioEncoding.AUTO, pcm_s16le: AudioEncoding.PCM_S16LE, mulaw: AudioEncoding.MULAW, alaw: AudioEncoding.ALAW, f32le: AudioEncoding.F32LE };
+const DIARIZATION = {
+  none: DiarizationMode.NONE,
+  channels: DiarizationMode.CHANNELS,
+  cluster: DiarizationMode.CLUSTER,
+  auto: DiarizationMode.AUTO,
+};
+const ENCODINGS = {
+  auto: AudioEncoding.AUTO,
+  pcm_s16le: AudioEncoding.PCM_S16LE,
+  mulaw: AudioEncoding.MULAW,
+  alaw: AudioEncoding.ALAW,
+  f32le: AudioEncoding.F32LE,
+};
 const COMMANDS = ['transcribe', 'stats'];
 const usage = 'usage: callscribe transcribe FILE [options]\n       callscribe stats [--target host:port]';
 
@@ -50,7 +117,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'stats') {
       const stats = await new Promise((resolve, reject) =>
-        client.getServerStats({}, new Metadata(), { deadline: Date.now() + 5000 }, (err, s) => (err !== null ? reject(err) : resolve(s))),
+        client.getServerStats({}, new Metadata(), { deadline: Date.now() + 5000 }, (err, s) =>
+          err !== null ? reject(err) : resolve(s),
+        ),
       );
       process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
       return 0;
@@ -75,12 +144,17 @@ async function main(argv: string[]): Promise<number> {
     });
     if (o.rttm !== '') {
       // A turn per labelled segment; written aside and renamed, so a failed run leaves no half file.
-      const turns = result.segments.filter((s) => s.speaker !== '').map((s) => ({ startSec: s.startSec, endSec: s.endSec, speaker: s.speaker }));
+      const turns = result.segments
+        .filter((s) => s.speaker !== '')
+        .map((s) => ({ startSec: s.startSec, endSec: s.endSec, speaker: s.speaker }));
       await writeFile(`${o.rttm}.tmp`, toRttmLines(basename(file).replace(/\.[^.]+$/, ''), turns));
       await rename(`${o.rttm}.tmp`, o.rttm);
     }
     if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    else process.stdout.write((result.segments.length === 0 ? '(no speech found)\n' : '') + formatFinal(result.final) + '\n');
+    else
+      process.stdout.write(
+        (result.segments.length === 0 ? '(no speech found)\n' : '') + formatFinal(result.final) + '\n',
+      );
     return 0;
   } finally {
     client.close();
@@ -93,7 +167,9 @@ main(process.argv.slice(2)).then(
     if (err instanceof OptionError) process.stderr.write(`callscribe: ${err.message}\n`);
     else {
       const e = err as { code?: number; details?: string; message?: string };
-      process.stderr.write(`callscribe: ${e.details ?? e.message ?? String(err)}${e.code !== undefined ? ` (gRPC status ${e.code})` : ''}\n`);
+      process.stderr.write(
+        `callscribe: ${e.details ?? e.message ?? String(err)}${e.code !== undefined ? ` (gRPC status ${e.code})` : ''}\n`,
+      );
     }
     process.exit(1);
   },

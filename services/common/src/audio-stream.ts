@@ -1,4 +1,4 @@
-import type { AudioStreamRequest, TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
+import type { AudioStreamRequest, TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
 import { audioOf, expectConfig } from './validate-config.js';
 
 export interface AudioStream {

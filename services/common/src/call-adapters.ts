@@ -24,7 +24,11 @@ export interface MethodCounts {
  */
 export function createCallAdapters(shutdown: AbortSignal) {
   const counts = new Map<string, MethodCounts>();
-  const track = async <T>(method: string, work: (context: CallContext) => Promise<T>, call: Parameters<typeof createCallSignal>[0]): Promise<T> => {
+  const track = async <T>(
+    method: string,
+    work: (context: CallContext) => Promise<T>,
+    call: Parameters<typeof createCallSignal>[0],
+  ): Promise<T> => {
     const c = counts.get(method) ?? { inFlight: 0, succeeded: 0, failed: 0 };
     counts.set(method, c);
     const { signal, dispose } = createCallSignal(call, shutdown);
@@ -43,11 +47,19 @@ export function createCallAdapters(shutdown: AbortSignal) {
   };
   return {
     counts: (method: string): MethodCounts => counts.get(method) ?? { inFlight: 0, succeeded: 0, failed: 0 },
-    bidi<Req, Res>(method: string, handler: (requests: AsyncIterable<Req>, context: CallContext) => AsyncIterable<Res>): handleBidiStreamingCall<Req, Res> {
+    bidi<Req, Res>(
+      method: string,
+      handler: (requests: AsyncIterable<Req>, context: CallContext) => AsyncIterable<Res>,
+    ): handleBidiStreamingCall<Req, Res> {
       return (call) => {
-        track(method, async (context) => {
-          for await (const response of handler(readMessages<Req>(call, context.signal), context)) await writeMessage(call, response, context.signal);
-        }, call).then(
+        track(
+          method,
+          async (context) => {
+            for await (const response of handler(readMessages<Req>(call, context.signal), context))
+              await writeMessage(call, response, context.signal);
+          },
+          call,
+        ).then(
           () => call.end(),
           (err: unknown) => {
             if (!call.cancelled) call.emit('error', toGrpcError(err));
@@ -55,7 +67,10 @@ export function createCallAdapters(shutdown: AbortSignal) {
         );
       };
     },
-    unary<Req, Res>(method: string, handler: (request: Req, context: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+    unary<Req, Res>(
+      method: string,
+      handler: (request: Req, context: CallContext) => Promise<Res>,
+    ): handleUnaryCall<Req, Res> {
       return (call, callback) => {
         track(method, (context) => handler(call.request, context), call).then(
           (response) => callback(null, response),
@@ -63,7 +78,10 @@ export function createCallAdapters(shutdown: AbortSignal) {
         );
       };
     },
-    clientStream<Req, Res>(method: string, handler: (requests: AsyncIterable<Req>, context: CallContext) => Promise<Res>): handleClientStreamingCall<Req, Res> {
+    clientStream<Req, Res>(
+      method: string,
+      handler: (requests: AsyncIterable<Req>, context: CallContext) => Promise<Res>,
+    ): handleClientStreamingCall<Req, Res> {
       return (call, callback) => {
         track(method, (context) => handler(readMessages<Req>(call, context.signal), context), call).then(
           (response) => callback(null, response),

@@ -27,7 +27,10 @@ export function createCallSignal(call: ServerSurfaceCall, shutdown: AbortSignal)
   let timer: NodeJS.Timeout | undefined;
   if (Number.isFinite(deadlineMs)) {
     // Not AbortSignal.timeout: its reason is a bare TimeoutError, and its timer cannot be cleared.
-    timer = setTimeout(() => expired.abort(new ServiceError(status.DEADLINE_EXCEEDED, 'deadline exceeded')), Math.max(0, deadlineMs - Date.now()));
+    timer = setTimeout(
+      () => expired.abort(new ServiceError(status.DEADLINE_EXCEEDED, 'deadline exceeded')),
+      Math.max(0, deadlineMs - Date.now()),
+    );
     timer.unref();
     sources.push(expired.signal);
   }

@@ -1,4 +1,4 @@
-import type { TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
+import type { TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
 
 /** The speaker name of a channel: the caller's label (e.g. "agent") or channel_<n>. */
 export function channelLabel(config: Pick<TranscriptionConfig, 'channelLabels'>, channel: number): string {

@@ -1,8 +1,16 @@
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceDefinition } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 
-type CheckFn = (req: { service: string }, md: Metadata, opts: { deadline: number }, cb: (err: Error | null, res?: { status: string | number }) => void) => void;
-const HealthClient = makeGenericClientConstructor(healthService as unknown as ServiceDefinition, 'grpc.health.v1.Health');
+type CheckFn = (
+  req: { service: string },
+  md: Metadata,
+  opts: { deadline: number },
+  cb: (err: Error | null, res?: { status: string | number }) => void,
+) => void;
+const HealthClient = makeGenericClientConstructor(
+  healthService as unknown as ServiceDefinition,
+  'grpc.health.v1.Health',
+);
 
 /** Asks grpc.health.v1 once; resolves with SERVING, NOT_SERVING... or the connection error. */
 export function checkHealth(address: string, serviceName = '', timeoutMs = 2000): Promise<string> {
@@ -11,7 +19,12 @@ export function checkHealth(address: string, serviceName = '', timeoutMs = 2000)
   return new Promise<string>((resolve, reject) => {
     check({ service: serviceName }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
       if (err !== null) reject(err);
-      else resolve(typeof res?.status === 'number' ? (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][res.status] ?? 'UNKNOWN') : String(res?.status));
+      else
+        resolve(
+          typeof res?.status === 'number'
+            ? (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][res.status] ?? 'UNKNOWN')
+            : String(res?.status),
+        );
     });
   }).finally(() => client.close());
 }
@@ -28,5 +41,7 @@ export async function waitUntilServing(address: string, timeoutMs: number): Prom
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${address} not SERVING after ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`);
+  throw new Error(
+    `${address} not SERVING after ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`,
+  );
 }

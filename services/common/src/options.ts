@@ -24,7 +24,9 @@ export function option<T>(spec: OptionSpec<T>): OptionSpec<T> {
 }
 
 /** A repeatable flag: `parse` reads one occurrence; the option's value is the array of them all. */
-export function repeatable<T>(spec: Omit<OptionSpec<T[]>, 'parse' | 'multiple'> & { parse(raw: string, name: string): T }): OptionSpec<T[]> {
+export function repeatable<T>(
+  spec: Omit<OptionSpec<T[]>, 'parse' | 'multiple'> & { parse(raw: string, name: string): T },
+): OptionSpec<T[]> {
   return { ...spec, multiple: true, parse: spec.parse as unknown as OptionSpec<T[]>['parse'] };
 }
 
@@ -120,13 +122,20 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
     else if (fromEnv !== undefined && fromEnv !== '') values[key] = spec.parse(fromEnv, spec.env ?? key);
     else values[key] = spec.defaultValue;
   }
-  return { values: values as Values<S>, positionals: parsed.positionals, help: parsed.values['help'] === true, version: parsed.values['version'] === true };
+  return {
+    values: values as Values<S>,
+    positionals: parsed.positionals,
+    help: parsed.values['help'] === true,
+    version: parsed.values['version'] === true,
+  };
 }
 
 /** A mistyped command, named with the closest known one. */
 export function unknownCommand(program: string, command: string, commands: readonly string[]): OptionError {
   const close = commands.find((c) => c.startsWith(command.slice(0, 3)) || command.startsWith(c));
-  return new OptionError(`unknown command "${command}"${close === undefined ? '' : ` (did you mean "${close}"?)`}; commands: ${commands.join(', ')}; see ${program} --help`);
+  return new OptionError(
+    `unknown command "${command}"${close === undefined ? '' : ` (did you mean "${close}"?)`}; commands: ${commands.join(', ')}; see ${program} --help`,
+  );
 }
 
 /** Every option at its default: the base that overrides are laid on. */
@@ -138,7 +147,8 @@ export function formatHelp(usage: string, specs: Record<string, OptionSpec<unkno
   const rows = Object.values(specs).map((s) => {
     const choices = (s.parse as { choices?: readonly string[] }).choices;
     const one = choices === undefined ? '' : ` {${choices.join('|')}}`;
-    const def = s.defaultValue === undefined || s.defaultValue === '' ? '' : ` (default: ${JSON.stringify(s.defaultValue)})`;
+    const def =
+      s.defaultValue === undefined || s.defaultValue === '' ? '' : ` (default: ${JSON.stringify(s.defaultValue)})`;
     const env = s.env === undefined ? '' : ` [env ${s.env}]`;
     const many = s.multiple === true ? ' (repeatable)' : s.defaultValue === true ? ` (--no-${s.flag} to turn off)` : '';
     return `  --${s.flag.padEnd(24)} ${s.help}${one}${def}${many}${env}`;

@@ -13,6 +13,9 @@ export function pipe<A, B, C, D>(
   t2: Transform<B, C>,
   t3: Transform<C, D>,
 ): AsyncIterable<D>;
-export function pipe(source: AsyncIterable<unknown>, ...stages: Array<Transform<unknown, unknown>>): AsyncIterable<unknown> {
+export function pipe(
+  source: AsyncIterable<unknown>,
+  ...stages: Array<Transform<unknown, unknown>>
+): AsyncIterable<unknown> {
   return stages.reduce((upstream, stage) => stage(upstream), source);
 }

@@ -12,8 +12,7 @@ export class ServiceError extends Error {
   }
 }
 
-export const invalidArgument = (message: string): ServiceError =>
-  new ServiceError(status.INVALID_ARGUMENT, message);
+export const invalidArgument = (message: string): ServiceError => new ServiceError(status.INVALID_ARGUMENT, message);
 
 export const unavailable = (message: string, cause?: unknown): ServiceError =>
   new ServiceError(status.UNAVAILABLE, message, { cause });

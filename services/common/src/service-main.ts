@@ -21,7 +21,8 @@ export async function runService<S extends Record<string, OptionSpec<unknown>>>(
       process.stdout.write(args.help ? help() : `callscribe-${name} ${packageVersion()}\n`);
       process.exit(0);
     }
-    if (args.positionals.length > 0) throw new OptionError(`unexpected argument "${args.positionals[0]}" (flags only; see --help)`);
+    if (args.positionals.length > 0)
+      throw new OptionError(`unexpected argument "${args.positionals[0]}" (flags only; see --help)`);
     const started = start(args.values);
     onTerminationSignal(async () => (await started).stop());
     await started;

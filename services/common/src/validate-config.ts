@@ -1,4 +1,9 @@
-import { AudioEncoding, DiarizationMode, type AudioStreamRequest, type TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
+import {
+  AudioEncoding,
+  DiarizationMode,
+  type AudioStreamRequest,
+  type TranscriptionConfig,
+} from '#gen/callscribe/v1/audio.js';
 import { invalidArgument } from './service-error.js';
 
 const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
@@ -7,17 +12,23 @@ const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 function validateConfig(config: TranscriptionConfig): TranscriptionConfig {
   const format = config.format;
   if (format !== undefined) {
-    if (!(format.encoding in AudioEncoding)) throw invalidArgument(`config.format.encoding ${format.encoding} is not a known encoding`);
-    if (format.channels > 8) throw invalidArgument(`config.format.channels must be 1..8 (0 means 1), got ${format.channels}`);
+    if (!(format.encoding in AudioEncoding))
+      throw invalidArgument(`config.format.encoding ${format.encoding} is not a known encoding`);
+    if (format.channels > 8)
+      throw invalidArgument(`config.format.channels must be 1..8 (0 means 1), got ${format.channels}`);
   }
   if (config.language !== '' && !LANGUAGE.test(config.language)) {
     throw invalidArgument(`config.language must be a language code like "en" or "pt-BR", got "${config.language}"`);
   }
-  if (!(config.diarization in DiarizationMode)) throw invalidArgument(`config.diarization ${config.diarization} is not a known mode`);
+  if (!(config.diarization in DiarizationMode))
+    throw invalidArgument(`config.diarization ${config.diarization} is not a known mode`);
   if (config.minSpeakers > 0 && config.maxSpeakers > 0 && config.minSpeakers > config.maxSpeakers) {
-    throw invalidArgument(`config.min_speakers (${config.minSpeakers}) is greater than config.max_speakers (${config.maxSpeakers})`);
+    throw invalidArgument(
+      `config.min_speakers (${config.minSpeakers}) is greater than config.max_speakers (${config.maxSpeakers})`,
+    );
   }
-  if (config.maxSpeakers > 32) throw invalidArgument(`config.max_speakers must be at most 32, got ${config.maxSpeakers}`);
+  if (config.maxSpeakers > 32)
+    throw invalidArgument(`config.max_speakers must be at most 32, got ${config.maxSpeakers}`);
   if (config.channelLabels.length > 8 || config.channelLabels.some((l) => l.length > 64)) {
     throw invalidArgument('config.channel_labels takes at most 8 labels of at most 64 characters');
   }
@@ -26,10 +37,12 @@ function validateConfig(config: TranscriptionConfig): TranscriptionConfig {
 
 /** The first message must be the config; audio first is a client bug worth naming. */
 export function expectConfig(first: IteratorResult<AudioStreamRequest>): TranscriptionConfig {
-  if (first.done === true) throw invalidArgument('the stream ended before any message; send a config message first, then audio');
+  if (first.done === true)
+    throw invalidArgument('the stream ended before any message; send a config message first, then audio');
   const payload = first.value.payload;
   if (payload === undefined) throw invalidArgument('the first message is empty; it must carry config');
-  if (payload.$case !== 'config') throw invalidArgument('the first message carried audio; send a config message first, then audio');
+  if (payload.$case !== 'config')
+    throw invalidArgument('the first message carried audio; send a config message first, then audio');
   return validateConfig(payload.config);
 }
 
@@ -37,6 +50,7 @@ export function expectConfig(first: IteratorResult<AudioStreamRequest>): Transcr
 export function audioOf(message: AudioStreamRequest, index: number): Buffer {
   const payload = message.payload;
   if (payload?.$case === 'audio') return payload.audio;
-  if (payload?.$case === 'config') throw invalidArgument(`message ${index} carries a second config; only the first message may`);
+  if (payload?.$case === 'config')
+    throw invalidArgument(`message ${index} carries a second config; only the first message may`);
   return Buffer.alloc(0);
 }

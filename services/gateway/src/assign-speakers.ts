@@ -1,5 +1,5 @@
-import type { SpeakerTurn } from '../../../gen/callscribe/v1/diarization.js';
-import type { Segment, Word } from '../../../gen/callscribe/v1/transcript.js';
+import type { SpeakerTurn } from '#gen/callscribe/v1/diarization.js';
+import type { Segment, Word } from '#gen/callscribe/v1/transcript.js';
 
 // A word outside every turn (a VAD edge) takes the nearest turn within this distance.
 const NEAREST_TURN_SEC = 1.0;
@@ -41,7 +41,14 @@ export function assignSpeakers(segments: Segment[], turns: SpeakerTurn[]): Segme
       const first = run[0];
       const last = run[run.length - 1];
       if (first === undefined || last === undefined) return;
-      out.push({ ...segment, startSec: first.startSec, endSec: last.endSec, text: run.map((w) => w.text).join(' '), words: run, speaker: first.speaker });
+      out.push({
+        ...segment,
+        startSec: first.startSec,
+        endSec: last.endSec,
+        text: run.map((w) => w.text).join(' '),
+        words: run,
+        speaker: first.speaker,
+      });
       run = [];
     };
     for (const word of segment.words) {

@@ -1,17 +1,57 @@
-import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '../../common/src/options.js';
+import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '#common/options.js';
 
 export const gatewayOptions = {
-  listen: option({ flag: 'listen', env: 'GATEWAY_LISTEN', defaultValue: '0.0.0.0:50051', help: 'gRPC listen address (port 0 = ephemeral)', parse: parsers.hostPort }),
-  httpListen: option({ flag: 'http-listen', env: 'GATEWAY_HTTP_LISTEN', defaultValue: '', help: 'HTTP upload endpoint address (POST /asr/upload_file); empty = off (not served yet)', parse: parsers.string }),
-  transcribers: option({ flag: 'transcriber', env: 'TRANSCRIBER_ADDRS', defaultValue: ['127.0.0.1:50052'], help: 'transcriber host:port list, balanced round-robin', parse: parsers.list }),
-  statsTimeoutMs: option({ flag: 'stats-timeout-ms', env: 'STATS_TIMEOUT_MS', defaultValue: 2000, help: 'deadline for each transcriber GetStats call', parse: parsers.int(10, 60_000) }),
-  maxMessageBytes: option({ flag: 'max-message-bytes', env: 'MAX_MESSAGE_BYTES', defaultValue: 16 * 1024 * 1024, help: 'largest gRPC message accepted (one audio chunk)', parse: parsers.int(1024, 1024 ** 3) }),
-  shutdownGraceMs: option({ flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', defaultValue: 10_000, help: 'time in-flight calls get to finish on SIGTERM', parse: parsers.int(0, 600_000) }),
+  listen: option({
+    flag: 'listen',
+    env: 'GATEWAY_LISTEN',
+    defaultValue: '0.0.0.0:50051',
+    help: 'gRPC listen address (port 0 = ephemeral)',
+    parse: parsers.hostPort,
+  }),
+  httpListen: option({
+    flag: 'http-listen',
+    env: 'GATEWAY_HTTP_LISTEN',
+    defaultValue: '',
+    help: 'HTTP upload endpoint address (POST /asr/upload_file); empty = off (not served yet)',
+    parse: parsers.string,
+  }),
+  transcribers: option({
+    flag: 'transcriber',
+    env: 'TRANSCRIBER_ADDRS',
+    defaultValue: ['127.0.0.1:50052'],
+    help: 'transcriber host:port list, balanced round-robin',
+    parse: parsers.list,
+  }),
+  statsTimeoutMs: option({
+    flag: 'stats-timeout-ms',
+    env: 'STATS_TIMEOUT_MS',
+    defaultValue: 2000,
+    help: 'deadline for each transcriber GetStats call',
+    parse: parsers.int(10, 60_000),
+  }),
+  maxMessageBytes: option({
+    flag: 'max-message-bytes',
+    env: 'MAX_MESSAGE_BYTES',
+    defaultValue: 16 * 1024 * 1024,
+    help: 'largest gRPC message accepted (one audio chunk)',
+    parse: parsers.int(1024, 1024 ** 3),
+  }),
+  shutdownGraceMs: option({
+    flag: 'shutdown-grace-ms',
+    env: 'SHUTDOWN_GRACE_MS',
+    defaultValue: 10_000,
+    help: 'time in-flight calls get to finish on SIGTERM',
+    parse: parsers.int(0, 600_000),
+  }),
 };
 
 export type GatewayConfig = ParsedArgs<typeof gatewayOptions>['values'];
 
-export const gatewayHelp = () => formatHelp('callscribe-gateway: public gRPC API (callscribe.v1.Gateway), proxying streams to transcribers', gatewayOptions);
+export const gatewayHelp = () =>
+  formatHelp(
+    'callscribe-gateway: public gRPC API (callscribe.v1.Gateway), proxying streams to transcribers',
+    gatewayOptions,
+  );
 
 export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   return { ...optionDefaults(gatewayOptions), ...overrides };

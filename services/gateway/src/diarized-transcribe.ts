@@ -1,9 +1,9 @@
 import type { ClientWritableStream, Deadline } from '@grpc/grpc-js';
-import { AudioStreamRequest, type TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
-import type { Diarization } from '../../../gen/callscribe/v1/diarization.js';
-import { TranscriptEvent, type FinalResult, type Segment } from '../../../gen/callscribe/v1/transcript.js';
-import { readMessages, writeMessage } from '../../common/src/message-stream.js';
-import { internal } from '../../common/src/service-error.js';
+import { AudioStreamRequest, type TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
+import type { Diarization } from '#gen/callscribe/v1/diarization.js';
+import { TranscriptEvent, type FinalResult, type Segment } from '#gen/callscribe/v1/transcript.js';
+import { readMessages, writeMessage } from '#common/message-stream.js';
+import { internal } from '#common/service-error.js';
 import { assignSpeakers } from './assign-speakers.js';
 import type { RawTranscribeCall, RawTranscriberClient } from './passthrough-methods.js';
 
@@ -21,11 +21,19 @@ export async function* diarizedTranscribe(
 ): AsyncGenerator<Buffer> {
   const startedAt = performance.now();
   // Words are needed to place speakers, whatever the client asked for; they are dropped again below.
-  const first = Buffer.from(AudioStreamRequest.encode({ payload: { $case: 'config', config: { ...config, wordTimestamps: true } } }).finish());
+  const first = Buffer.from(
+    AudioStreamRequest.encode({ payload: { $case: 'config', config: { ...config, wordTimestamps: true } } }).finish(),
+  );
   const transcribeCall = client.transcribe({ deadline });
   let diarizeCall!: ClientWritableStream<Buffer>;
   const diarizeDone = new Promise<Diarization>((resolve, reject) => {
-    diarizeCall = client.diarize({ deadline }, (err, result) => (err !== null ? reject(err) : result === undefined ? reject(internal('Diarize returned nothing')) : resolve(result)));
+    diarizeCall = client.diarize({ deadline }, (err, result) =>
+      err !== null
+        ? reject(err)
+        : result === undefined
+          ? reject(internal('Diarize returned nothing'))
+          : resolve(result),
+    );
   });
   diarizeDone.catch(() => {});
   const cancelAll = () => {
@@ -75,7 +83,21 @@ export async function* diarizedTranscribe(
       speakers,
       diarizationBackend: byChannel ? 'channels' : diarization.backend,
       rtf: final.audioDurationSec > 0 ? totalMs / 1000 / final.audioDurationSec : 0,
-      timings: { ...(final.timings ?? { decodeMs: 0, vadMs: 0, queueMs: 0, asrMs: 0, alignMs: 0, diarizeMs: 0, assignMs: 0, totalMs: 0 }), diarizeMs: diarization.totalMs, assignMs, totalMs },
+      timings: {
+        ...(final.timings ?? {
+          decodeMs: 0,
+          vadMs: 0,
+          queueMs: 0,
+          asrMs: 0,
+          alignMs: 0,
+          diarizeMs: 0,
+          assignMs: 0,
+          totalMs: 0,
+        }),
+        diarizeMs: diarization.totalMs,
+        assignMs,
+        totalMs,
+      },
     };
     yield Buffer.from(TranscriptEvent.encode({ event: { $case: 'final', final: finished } }).finish());
   } catch (err: unknown) {

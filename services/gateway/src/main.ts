@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runService } from '../../common/src/service-main.js';
+import { runService } from '#common/service-main.js';
 import { gatewayHelp, gatewayOptions } from './config.js';
 import { startGateway } from './server.js';
 

@@ -1,6 +1,6 @@
 import { makeGenericClientConstructor, type Client, type ClientDuplexStream } from '@grpc/grpc-js';
-import { GatewayService } from '../../../gen/callscribe/v1/gateway.js';
-import { TranscriberService } from '../../../gen/callscribe/v1/transcriber.js';
+import { GatewayService } from '#gen/callscribe/v1/gateway.js';
+import { TranscriberService } from '#gen/callscribe/v1/transcriber.js';
 
 /**
  * The proxy path moves messages as the bytes they arrived as: decoding and re-encoding every audio
@@ -25,11 +25,17 @@ export interface RawTranscriberClient extends Client {
   transcribe(options: { deadline?: import('@grpc/grpc-js').Deadline }): RawTranscribeCall;
   diarize(
     options: { deadline?: import('@grpc/grpc-js').Deadline },
-    callback: (err: import('@grpc/grpc-js').ServiceError | null, result?: import('../../../gen/callscribe/v1/diarization.js').Diarization) => void,
+    callback: (
+      err: import('@grpc/grpc-js').ServiceError | null,
+      result?: import('#gen/callscribe/v1/diarization.js').Diarization,
+    ) => void,
   ): import('@grpc/grpc-js').ClientWritableStream<Buffer>;
 }
 
-export const RawTranscriberClient = makeGenericClientConstructor(rawTranscriberDefinition, 'callscribe.v1.Transcriber') as unknown as new (
+export const RawTranscriberClient = makeGenericClientConstructor(
+  rawTranscriberDefinition,
+  'callscribe.v1.Transcriber',
+) as unknown as new (
   address: string,
   creds: import('@grpc/grpc-js').ChannelCredentials,
   options?: Record<string, unknown>,

@@ -1,10 +1,10 @@
 import { Metadata, Server, type Deadline, type handleBidiStreamingCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { GatewayServer } from '../../../gen/callscribe/v1/gateway.js';
-import type { ServerStats, TranscriberStats } from '../../../gen/callscribe/v1/stats.js';
-import { createCallAdapters } from '../../common/src/call-adapters.js';
-import { log } from '../../common/src/log.js';
-import { createServerLifecycle } from '../../common/src/server-lifecycle.js';
+import type { GatewayServer } from '#gen/callscribe/v1/gateway.js';
+import type { ServerStats, TranscriberStats } from '#gen/callscribe/v1/stats.js';
+import { createCallAdapters } from '#common/call-adapters.js';
+import { log } from '#common/log.js';
+import { createServerLifecycle } from '#common/server-lifecycle.js';
 import type { GatewayConfig } from './config.js';
 import { streamTranscribe } from './stream-transcribe.js';
 import { passthroughGatewayService } from './passthrough-methods.js';
@@ -17,7 +17,9 @@ export interface RunningGateway {
 
 function getStats(target: TranscriberTarget, deadline: Deadline): Promise<TranscriberStats> {
   return new Promise((resolve, reject) => {
-    target.client.getStats({}, new Metadata(), { deadline }, (err, stats) => (err !== null ? reject(err) : resolve(stats)));
+    target.client.getStats({}, new Metadata(), { deadline }, (err, stats) =>
+      err !== null ? reject(err) : resolve(stats),
+    );
   });
 }
 
@@ -26,16 +28,25 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const server = new Server({ 'grpc.max_receive_message_length': config.maxMessageBytes });
   const health = new HealthImplementation();
   health.addToServer(server);
-  const lifecycle = createServerLifecycle({ server, health, services: ['callscribe.v1.Gateway'], defaultGraceMs: config.shutdownGraceMs });
+  const lifecycle = createServerLifecycle({
+    server,
+    health,
+    services: ['callscribe.v1.Gateway'],
+    defaultGraceMs: config.shutdownGraceMs,
+  });
   const calls = createCallAdapters(lifecycle.shutdown);
 
   // The streaming method moves bytes (see passthrough-methods.ts); the rest is typed by the generated interface.
-  const service: Omit<GatewayServer, 'streamTranscribe'> & { streamTranscribe: handleBidiStreamingCall<Buffer, Buffer> } = {
+  const service: Omit<GatewayServer, 'streamTranscribe'> & {
+    streamTranscribe: handleBidiStreamingCall<Buffer, Buffer>;
+  } = {
     streamTranscribe: calls.bidi('streamTranscribe', (requests: AsyncIterable<Buffer>, { signal, deadline }) =>
       streamTranscribe(requests, clients.next().raw, signal, deadline),
     ),
     getServerStats: calls.unary('getServerStats', async (): Promise<ServerStats> => {
-      const results = await Promise.allSettled(clients.targets.map((t) => getStats(t, Date.now() + config.statsTimeoutMs)));
+      const results = await Promise.allSettled(
+        clients.targets.map((t) => getStats(t, Date.now() + config.statsTimeoutMs)),
+      );
       const transcribers: TranscriberStats[] = [];
       const errors: string[] = [];
       results.forEach((r, i) => {
@@ -48,7 +59,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   };
   server.addService(passthroughGatewayService, service);
   const address = await lifecycle.listen(config.listen, async () => clients.close());
-  if (config.httpListen !== '') log.warn('--http-listen is accepted but the HTTP upload endpoint is not served by this version');
+  if (config.httpListen !== '')
+    log.warn('--http-listen is accepted but the HTTP upload endpoint is not served by this version');
   log.info('gateway ready', { transcribers: config.transcribers });
   return { address, stop: (graceMs?: number) => lifecycle.stop(graceMs) };
 }

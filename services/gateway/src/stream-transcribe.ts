@@ -1,8 +1,8 @@
 import type { Deadline } from '@grpc/grpc-js';
-import { AudioStreamRequest, DiarizationMode } from '../../../gen/callscribe/v1/audio.js';
-import { readMessages, writeMessage } from '../../common/src/message-stream.js';
-import { invalidArgument } from '../../common/src/service-error.js';
-import { expectConfig } from '../../common/src/validate-config.js';
+import { AudioStreamRequest, DiarizationMode } from '#gen/callscribe/v1/audio.js';
+import { readMessages, writeMessage } from '#common/message-stream.js';
+import { invalidArgument } from '#common/service-error.js';
+import { expectConfig } from '#common/validate-config.js';
 import { diarizedTranscribe } from './diarized-transcribe.js';
 import type { RawTranscriberClient } from './passthrough-methods.js';
 
@@ -42,7 +42,8 @@ export async function* streamTranscribe(
   let finished = false;
   const pump = (async () => {
     await writeMessage(upstream, first.value as Buffer, signal);
-    for await (const message of { [Symbol.asyncIterator]: () => iterator }) await writeMessage(upstream, message, signal);
+    for await (const message of { [Symbol.asyncIterator]: () => iterator })
+      await writeMessage(upstream, message, signal);
     upstream.end();
   })().catch((err: unknown) => {
     pumpFailure = err;

@@ -1,7 +1,7 @@
 import { connectivityState, credentials } from '@grpc/grpc-js';
-import { TranscriberClient } from '../../../gen/callscribe/v1/transcriber.js';
+import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
 import { RawTranscriberClient } from './passthrough-methods.js';
-import { unavailable } from '../../common/src/service-error.js';
+import { unavailable } from '#common/service-error.js';
 
 export interface TranscriberTarget {
   address: string;
@@ -21,7 +21,10 @@ export class TranscriberClients {
   constructor(addresses: readonly string[], maxMessageBytes: number) {
     if (addresses.length === 0) throw new Error('at least one transcriber address is required');
     this.targets = addresses.map((address) => {
-      const options = { 'grpc.max_send_message_length': maxMessageBytes, 'grpc.max_receive_message_length': maxMessageBytes };
+      const options = {
+        'grpc.max_send_message_length': maxMessageBytes,
+        'grpc.max_receive_message_length': maxMessageBytes,
+      };
       return {
         address,
         client: new TranscriberClient(address, credentials.createInsecure(), options),

@@ -1,8 +1,13 @@
 import { status } from '@grpc/grpc-js';
-import { log } from '../../common/src/log.js';
-import { ServiceError, resourceExhausted, unavailable } from '../../common/src/service-error.js';
+import { log } from '#common/log.js';
+import { ServiceError, resourceExhausted, unavailable } from '#common/service-error.js';
 import type { WorkerPool } from './worker-pool.js';
-import { WorkerCrashedError, type WorkerBatchResult, type WorkerItemResult, type WorkerSegment } from './worker-process.js';
+import {
+  WorkerCrashedError,
+  type WorkerBatchResult,
+  type WorkerItemResult,
+  type WorkerSegment,
+} from './worker-process.js';
 
 export interface BatcherOptions {
   batchSize: number;
@@ -70,13 +75,33 @@ export class Batcher {
     pool.onAvailable(() => this.dispatch());
   }
 
-  submit(requestId: number, audio: Float32Array, language: string, wordTimestamps: boolean, signal: AbortSignal): Promise<ChunkOutcome> {
+  submit(
+    requestId: number,
+    audio: Float32Array,
+    language: string,
+    wordTimestamps: boolean,
+    signal: AbortSignal,
+  ): Promise<ChunkOutcome> {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.queued >= this.options.maxQueuedChunks) {
-      return Promise.reject(resourceExhausted(`transcriber queue is full (${this.queued} chunks waiting); retry with backoff or add transcribers`));
+      return Promise.reject(
+        resourceExhausted(
+          `transcriber queue is full (${this.queued} chunks waiting); retry with backoff or add transcribers`,
+        ),
+      );
     }
     return new Promise<ChunkOutcome>((resolve, reject) => {
-      const job: Job = { requestId, language, wordTimestamps, audio, enqueuedAt: performance.now(), attempts: 0, settled: false, resolve, reject };
+      const job: Job = {
+        requestId,
+        language,
+        wordTimestamps,
+        audio,
+        enqueuedAt: performance.now(),
+        attempts: 0,
+        settled: false,
+        resolve,
+        reject,
+      };
       let queue = this.queues.get(requestId);
       if (queue === undefined) {
         queue = [];
@@ -107,14 +132,21 @@ export class Batcher {
       const retry = this.retries[0];
       if (retry === undefined && !this.batchDue()) return;
       if (this.pool.down) {
-        this.failAll(unavailable(`no transcription worker is running${this.pool.fatalReason === undefined ? '' : ': the engine cannot load'}`));
+        this.failAll(
+          unavailable(
+            `no transcription worker is running${this.pool.fatalReason === undefined ? '' : ': the engine cannot load'}`,
+          ),
+        );
         return;
       }
       if (!this.pool.hasIdle) return;
       const batch = retry === undefined ? this.take() : (this.retries.shift() as Job[]);
       const live = batch.filter((j) => !j.settled);
       if (live.length === 0) continue;
-      const running = this.pool.run({ wordTimestamps: live.some((j) => j.wordTimestamps), items: live.map((j) => ({ audio: j.audio, language: j.language })) });
+      const running = this.pool.run({
+        wordTimestamps: live.some((j) => j.wordTimestamps),
+        items: live.map((j) => ({ audio: j.audio, language: j.language })),
+      });
       void this.settleBatch(live, running);
     }
   }
@@ -168,7 +200,14 @@ export class Batcher {
         const item = result.items[i];
         if (item?.ok === true) {
           const asrMs = (result.elapsedMs * job.audio.length) / Math.max(1, totalSamples);
-          settle(job, () => job.resolve({ segments: item.segments, language: item.language, queueMs: dispatchedAt - job.enqueuedAt, asrMs }));
+          settle(job, () =>
+            job.resolve({
+              segments: item.segments,
+              language: item.language,
+              queueMs: dispatchedAt - job.enqueuedAt,
+              asrMs,
+            }),
+          );
         } else settle(job, () => job.reject(itemFailure(item)));
       });
     } catch (err: unknown) {
@@ -178,7 +217,10 @@ export class Batcher {
         this.stats.batchesRetried++;
         this.retries.push(live);
       } else {
-        log.error('transcription batch failed', { chunks: live.length, error: err instanceof Error ? err.message : String(err) });
+        log.error('transcription batch failed', {
+          chunks: live.length,
+          error: err instanceof Error ? err.message : String(err),
+        });
         const failure =
           err instanceof WorkerCrashedError
             ? new ServiceError(status.UNAVAILABLE, 'the transcription worker crashed twice on this audio; retry later')
@@ -203,7 +245,11 @@ function settle(job: Job, action: () => void): void {
 }
 
 function itemFailure(item: WorkerItemResult | undefined): ServiceError {
-  if (item?.ok === false && item.code === 'invalid_argument') return new ServiceError(status.INVALID_ARGUMENT, item.error);
+  if (item?.ok === false && item.code === 'invalid_argument')
+    return new ServiceError(status.INVALID_ARGUMENT, item.error);
   log.error('transcription failed for one chunk', { error: item?.ok === false ? item.error : 'no result' });
-  return new ServiceError(status.INTERNAL, 'transcription failed for part of this audio (the transcriber logged the cause)');
+  return new ServiceError(
+    status.INTERNAL,
+    'transcription failed for part of this audio (the transcriber logged the cause)',
+  );
 }

@@ -1,4 +1,4 @@
-import type { Segment } from '../../../gen/callscribe/v1/transcript.js';
+import type { Segment } from '#gen/callscribe/v1/transcript.js';
 import { chunkTimeToSource, pieceIndexAt, type SpeechChunk } from './chunker.js';
 import type { WorkerSegment } from './worker-process.js';
 
@@ -19,7 +19,13 @@ export function chunkSegments(chunk: SpeechChunk, segments: WorkerSegment[], own
     startSec: at(start),
     endSec: at(end),
     text,
-    words: words.map((w) => ({ text: w.text, startSec: at(w.start), endSec: at(w.end), confidence: w.confidence, speaker: owner.speaker })),
+    words: words.map((w) => ({
+      text: w.text,
+      startSec: at(w.start),
+      endSec: at(w.end),
+      confidence: w.confidence,
+      speaker: owner.speaker,
+    })),
     speaker: owner.speaker,
     channel: owner.channel,
   });
@@ -38,7 +44,8 @@ export function chunkSegments(chunk: SpeechChunk, segments: WorkerSegment[], own
       for (const words of groups) {
         const first = words[0];
         const last = words[words.length - 1];
-        if (first !== undefined && last !== undefined) out.push(make(first.start, last.end, words.map((w) => w.text).join(' '), words));
+        if (first !== undefined && last !== undefined)
+          out.push(make(first.start, last.end, words.map((w) => w.text).join(' '), words));
       }
   }
   return out;

@@ -1,6 +1,6 @@
-import type { Segment } from '../../../gen/callscribe/v1/transcript.js';
-import { AsyncQueue } from '../../common/src/async-queue.js';
-import type { Transform } from '../../common/src/pipe.js';
+import type { Segment } from '#gen/callscribe/v1/transcript.js';
+import { AsyncQueue } from '#common/async-queue.js';
+import type { Transform } from '#common/pipe.js';
 import type { ChunkOutcome } from './batcher.js';
 import { chunkSegments, type TrackSpeaker } from './chunk-segments.js';
 import { TARGET_RATE_HZ } from './resampler.js';

@@ -1,33 +1,138 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '../../common/src/options.js';
+import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '#common/options.js';
 
 const GPU_BACKENDS = new Set(['whisperx', 'hf']);
 
 export const transcriberOptions = {
-  listen: option({ flag: 'listen', env: 'TRANSCRIBER_LISTEN', defaultValue: '0.0.0.0:50052', help: 'gRPC listen address (port 0 = ephemeral)', parse: parsers.hostPort }),
-  backend: option({ flag: 'backend', env: 'CALLSCRIBE_BACKEND', defaultValue: 'sphinx' as 'sphinx' | 'whisperx' | 'hf', help: 'speech engine: sphinx (CPU), whisperx or hf (GPU)', parse: parsers.choice(['sphinx', 'whisperx', 'hf'] as const) }),
-  workers: option({ flag: 'workers', env: 'WORKERS', defaultValue: 0, help: 'model worker processes (0 = one per core for sphinx, one per GPU otherwise)', parse: parsers.int(0, 64) }),
-  batchSize: option({ flag: 'batch-size', env: 'BATCH_SIZE', defaultValue: 0, help: 'chunks per engine call (0 = 4 for sphinx, WHISPERX_BATCH_SIZE or 48 on GPU)', parse: parsers.int(0, 512) }),
-  maxDelayMs: option({ flag: 'max-delay-ms', env: 'BATCH_MAX_DELAY_MS', defaultValue: -1, help: 'longest a chunk waits for a fuller batch while a worker is free (-1 = 0 for sphinx, 10 on GPU)', parse: parsers.int(-1, 10_000) }),
-  maxQueuedChunks: option({ flag: 'max-queued-chunks', env: 'MAX_QUEUED_CHUNKS', defaultValue: 4096, help: 'chunks waiting across requests before RESOURCE_EXHAUSTED', parse: parsers.int(1, 1_000_000) }),
-  diarizer: option({ flag: 'diarizer', env: 'DIARIZER_BACKEND', defaultValue: 'spectral' as 'spectral' | 'pyannote' | 'none', help: 'diarizer for mono audio: spectral (CPU), pyannote (GPU, needs HF_TOKEN) or none', parse: parsers.choice(['spectral', 'pyannote', 'none'] as const) }),
-  diarizerWorkers: option({ flag: 'diarizer-workers', env: 'DIARIZER_WORKERS', defaultValue: 1, help: 'diarizer worker processes', parse: parsers.int(1, 64) }),
-  audioChunkSec: option({ flag: 'audio-chunk-sec', env: 'AUDIO_CHUNK_SEC', defaultValue: 30, help: 'most speech per chunk sent to the engine', parse: parsers.number(1, 30) }),
-  speechPadMs: option({ flag: 'speech-pad-ms', env: 'SPEECH_PAD_MS', defaultValue: 200, help: 'audio kept either side of detected speech', parse: parsers.int(0, 2000) }),
-  vadThreshold: option({ flag: 'vad-threshold', env: 'VAD_THRESHOLD', defaultValue: 0.5, help: 'speech probability that starts a region', parse: parsers.number(0.05, 0.95) }),
-  maxAudioBytes: option({ flag: 'max-audio-bytes', env: 'MAX_AUDIO_BYTES', defaultValue: 2 * 1024 ** 3, help: 'largest audio accepted per request', parse: parsers.int(1024, 2 ** 40) }),
-  pythonPath: option({ flag: 'python', env: 'CALLSCRIBE_PYTHON', defaultValue: '/usr/bin/python3', help: "worker interpreter (Debian's, which sees apt's python3-* packages)", parse: parsers.string }),
-  ffmpegPath: option({ flag: 'ffmpeg', env: 'FFMPEG_PATH', defaultValue: 'ffmpeg', help: 'ffmpeg for MP3/FLAC/OGG and WAV codecs beyond PCM/G.711 ("" disables)', parse: parsers.string }),
-  nvidiaSmiPath: option({ flag: 'nvidia-smi', env: 'NVIDIA_SMI_PATH', defaultValue: 'nvidia-smi', help: 'nvidia-smi used for GPU stats', parse: parsers.string }),
-  workerStartTimeoutMs: option({ flag: 'worker-start-timeout-ms', env: 'WORKER_START_TIMEOUT_MS', defaultValue: 600_000, help: 'how long a worker may take to load its model', parse: parsers.int(1000, 3_600_000) }),
-  shutdownGraceMs: option({ flag: 'shutdown-grace-ms', env: 'SHUTDOWN_GRACE_MS', defaultValue: 10_000, help: 'time in-flight calls get to finish on SIGTERM', parse: parsers.int(0, 600_000) }),
+  listen: option({
+    flag: 'listen',
+    env: 'TRANSCRIBER_LISTEN',
+    defaultValue: '0.0.0.0:50052',
+    help: 'gRPC listen address (port 0 = ephemeral)',
+    parse: parsers.hostPort,
+  }),
+  backend: option({
+    flag: 'backend',
+    env: 'CALLSCRIBE_BACKEND',
+    defaultValue: 'sphinx' as 'sphinx' | 'whisperx' | 'hf',
+    help: 'speech engine: sphinx (CPU), whisperx or hf (GPU)',
+    parse: parsers.choice(['sphinx', 'whisperx', 'hf'] as const),
+  }),
+  workers: option({
+    flag: 'workers',
+    env: 'WORKERS',
+    defaultValue: 0,
+    help: 'model worker processes (0 = one per core for sphinx, one per GPU otherwise)',
+    parse: parsers.int(0, 64),
+  }),
+  batchSize: option({
+    flag: 'batch-size',
+    env: 'BATCH_SIZE',
+    defaultValue: 0,
+    help: 'chunks per engine call (0 = 4 for sphinx, WHISPERX_BATCH_SIZE or 48 on GPU)',
+    parse: parsers.int(0, 512),
+  }),
+  maxDelayMs: option({
+    flag: 'max-delay-ms',
+    env: 'BATCH_MAX_DELAY_MS',
+    defaultValue: -1,
+    help: 'longest a chunk waits for a fuller batch while a worker is free (-1 = 0 for sphinx, 10 on GPU)',
+    parse: parsers.int(-1, 10_000),
+  }),
+  maxQueuedChunks: option({
+    flag: 'max-queued-chunks',
+    env: 'MAX_QUEUED_CHUNKS',
+    defaultValue: 4096,
+    help: 'chunks waiting across requests before RESOURCE_EXHAUSTED',
+    parse: parsers.int(1, 1_000_000),
+  }),
+  diarizer: option({
+    flag: 'diarizer',
+    env: 'DIARIZER_BACKEND',
+    defaultValue: 'spectral' as 'spectral' | 'pyannote' | 'none',
+    help: 'diarizer for mono audio: spectral (CPU), pyannote (GPU, needs HF_TOKEN) or none',
+    parse: parsers.choice(['spectral', 'pyannote', 'none'] as const),
+  }),
+  diarizerWorkers: option({
+    flag: 'diarizer-workers',
+    env: 'DIARIZER_WORKERS',
+    defaultValue: 1,
+    help: 'diarizer worker processes',
+    parse: parsers.int(1, 64),
+  }),
+  audioChunkSec: option({
+    flag: 'audio-chunk-sec',
+    env: 'AUDIO_CHUNK_SEC',
+    defaultValue: 30,
+    help: 'most speech per chunk sent to the engine',
+    parse: parsers.number(1, 30),
+  }),
+  speechPadMs: option({
+    flag: 'speech-pad-ms',
+    env: 'SPEECH_PAD_MS',
+    defaultValue: 200,
+    help: 'audio kept either side of detected speech',
+    parse: parsers.int(0, 2000),
+  }),
+  vadThreshold: option({
+    flag: 'vad-threshold',
+    env: 'VAD_THRESHOLD',
+    defaultValue: 0.5,
+    help: 'speech probability that starts a region',
+    parse: parsers.number(0.05, 0.95),
+  }),
+  maxAudioBytes: option({
+    flag: 'max-audio-bytes',
+    env: 'MAX_AUDIO_BYTES',
+    defaultValue: 2 * 1024 ** 3,
+    help: 'largest audio accepted per request',
+    parse: parsers.int(1024, 2 ** 40),
+  }),
+  pythonPath: option({
+    flag: 'python',
+    env: 'CALLSCRIBE_PYTHON',
+    defaultValue: '/usr/bin/python3',
+    help: "worker interpreter (Debian's, which sees apt's python3-* packages)",
+    parse: parsers.string,
+  }),
+  ffmpegPath: option({
+    flag: 'ffmpeg',
+    env: 'FFMPEG_PATH',
+    defaultValue: 'ffmpeg',
+    help: 'ffmpeg for MP3/FLAC/OGG and WAV codecs beyond PCM/G.711 ("" disables)',
+    parse: parsers.string,
+  }),
+  nvidiaSmiPath: option({
+    flag: 'nvidia-smi',
+    env: 'NVIDIA_SMI_PATH',
+    defaultValue: 'nvidia-smi',
+    help: 'nvidia-smi used for GPU stats',
+    parse: parsers.string,
+  }),
+  workerStartTimeoutMs: option({
+    flag: 'worker-start-timeout-ms',
+    env: 'WORKER_START_TIMEOUT_MS',
+    defaultValue: 600_000,
+    help: 'how long a worker may take to load its model',
+    parse: parsers.int(1000, 3_600_000),
+  }),
+  shutdownGraceMs: option({
+    flag: 'shutdown-grace-ms',
+    env: 'SHUTDOWN_GRACE_MS',
+    defaultValue: 10_000,
+    help: 'time in-flight calls get to finish on SIGTERM',
+    parse: parsers.int(0, 600_000),
+  }),
 };
 
 export type TranscriberConfig = ParsedArgs<typeof transcriberOptions>['values'] & { workerDir: string };
 
 export const transcriberHelp = () =>
-  formatHelp('callscribe-transcriber: decode, VAD, batch and transcribe audio streams (gRPC callscribe.v1.Transcriber)', transcriberOptions);
+  formatHelp(
+    'callscribe-transcriber: decode, VAD, batch and transcribe audio streams (gRPC callscribe.v1.Transcriber)',
+    transcriberOptions,
+  );
 
 /** Fills the defaults that depend on the backend and the machine. */
 export function resolveTranscriberConfig(values: ParsedArgs<typeof transcriberOptions>['values']): TranscriberConfig {
@@ -39,7 +144,8 @@ export function resolveTranscriberConfig(values: ParsedArgs<typeof transcriberOp
     // A CPU engine gains nothing from a fuller batch, so never hold a chunk back for one; on a GPU
     // 10 ms of waiting buys batches that cost about as much as a single chunk.
     maxDelayMs: values.maxDelayMs >= 0 ? values.maxDelayMs : gpu ? 10 : 0,
-    batchSize: values.batchSize || (gpu ? (Number.isInteger(whisperxBatch) && whisperxBatch > 0 ? whisperxBatch : 48) : 4),
+    batchSize:
+      values.batchSize || (gpu ? (Number.isInteger(whisperxBatch) && whisperxBatch > 0 ? whisperxBatch : 48) : 4),
     workerDir: fileURLToPath(new URL('../../../../services/transcriber/worker', import.meta.url)),
   };
 }

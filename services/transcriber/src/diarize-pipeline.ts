@@ -1,8 +1,8 @@
-import { DiarizationMode, type AudioStreamRequest } from '../../../gen/callscribe/v1/audio.js';
-import type { Diarization, SpeakerTurn } from '../../../gen/callscribe/v1/diarization.js';
-import { openAudioStream } from '../../common/src/audio-stream.js';
-import { channelLabel } from '../../common/src/channel-labels.js';
-import { unavailable } from '../../common/src/service-error.js';
+import { DiarizationMode, type AudioStreamRequest } from '#gen/callscribe/v1/audio.js';
+import type { Diarization, SpeakerTurn } from '#gen/callscribe/v1/diarization.js';
+import { openAudioStream } from '#common/audio-stream.js';
+import { channelLabel } from '#common/channel-labels.js';
+import { unavailable } from '#common/service-error.js';
 import { TARGET_RATE_HZ } from './resampler.js';
 import { bridgeTurns } from './speaker-turns.js';
 import { SpeechDetector } from './speech-detector.js';
@@ -37,10 +37,18 @@ async function collectRegions(detector: SpeechDetector, keepAudio: boolean): Pro
  * regions are its speaker's turns). Otherwise the mix goes to the diarizer backend with its speech
  * regions, in one call per recording.
  */
-export async function diarize(requests: AsyncIterable<AudioStreamRequest>, deps: DiarizeDeps, signal: AbortSignal): Promise<Diarization> {
+export async function diarize(
+  requests: AsyncIterable<AudioStreamRequest>,
+  deps: DiarizeDeps,
+  signal: AbortSignal,
+): Promise<Diarization> {
   const startedAt = performance.now();
   const { config, audio, close } = await openAudioStream(requests);
-  const decoder = new TrackDecoder(config.format, deps, config.diarization === DiarizationMode.CLUSTER ? 'mix' : 'channels');
+  const decoder = new TrackDecoder(
+    config.format,
+    deps,
+    config.diarization === DiarizationMode.CLUSTER ? 'mix' : 'channels',
+  );
   const detectors: SpeechDetector[] = [];
   const abort = () => {
     for (const d of detectors) d.abort(signal.reason);
@@ -59,23 +67,65 @@ export async function diarize(requests: AsyncIterable<AudioStreamRequest>, deps:
       vadMs: detectors.reduce((n, d) => n + d.busyMs, 0),
     };
     if (byChannel) {
-      const turns: SpeakerTurn[] = bridgeTurns(regions.flatMap((rs, c) => rs.map((r) => ({ startSec: sec(r.start), endSec: sec(r.end), speaker: channelLabel(config, c) }))));
-      const speakers = detectors.map((_, c) => channelLabel(config, c)).filter((s) => turns.some((t) => t.speaker === s));
-      return { ...base, turns, speakers, numSpeakers: speakers.length, mode: 'CHANNELS', backend: 'channels', diarizeMs: 0, totalMs: performance.now() - startedAt };
+      const turns: SpeakerTurn[] = bridgeTurns(
+        regions.flatMap((rs, c) =>
+          rs.map((r) => ({ startSec: sec(r.start), endSec: sec(r.end), speaker: channelLabel(config, c) })),
+        ),
+      );
+      const speakers = detectors
+        .map((_, c) => channelLabel(config, c))
+        .filter((s) => turns.some((t) => t.speaker === s));
+      return {
+        ...base,
+        turns,
+        speakers,
+        numSpeakers: speakers.length,
+        mode: 'CHANNELS',
+        backend: 'channels',
+        diarizeMs: 0,
+        totalMs: performance.now() - startedAt,
+      };
     }
     const mix = detectors[0] as SpeechDetector;
     const speech = regions[0] ?? [];
     const pool = deps.diarizers;
-    if (speech.length === 0) return { ...base, turns: [], speakers: [], numSpeakers: 0, mode: 'CLUSTER', backend: pool?.engine?.backend ?? 'none', diarizeMs: 0, totalMs: performance.now() - startedAt };
-    if (pool === undefined) throw unavailable('this transcriber runs without a diarizer (--diarizer none); mono audio cannot be diarized here');
+    if (speech.length === 0)
+      return {
+        ...base,
+        turns: [],
+        speakers: [],
+        numSpeakers: 0,
+        mode: 'CLUSTER',
+        backend: pool?.engine?.backend ?? 'none',
+        diarizeMs: 0,
+        totalMs: performance.now() - startedAt,
+      };
+    if (pool === undefined)
+      throw unavailable(
+        'this transcriber runs without a diarizer (--diarizer none); mono audio cannot be diarized here',
+      );
     const whole = new Float32Array(mix.audio.length);
     mix.audio.copyInto(whole, 0, 0, whole.length);
     const result = await pool.withWorker(signal, (worker) =>
-      worker.diarize(whole, speech.map((r) => [sec(r.start), sec(r.end)]), config.minSpeakers, config.maxSpeakers),
+      worker.diarize(
+        whole,
+        speech.map((r) => [sec(r.start), sec(r.end)]),
+        config.minSpeakers,
+        config.maxSpeakers,
+      ),
     );
     const turns = bridgeTurns(result.turns.map((t) => ({ startSec: t.start, endSec: t.end, speaker: t.speaker })));
     const speakers = [...new Set(turns.map((t) => t.speaker))];
-    return { ...base, turns, speakers, numSpeakers: speakers.length, mode: 'CLUSTER', backend: pool.engine?.backend ?? '', diarizeMs: result.elapsedMs, totalMs: performance.now() - startedAt };
+    return {
+      ...base,
+      turns,
+      speakers,
+      numSpeakers: speakers.length,
+      mode: 'CLUSTER',
+      backend: pool.engine?.backend ?? '',
+      diarizeMs: result.elapsedMs,
+      totalMs: performance.now() - startedAt,
+    };
   } finally {
     signal.removeEventListener('abort', abort);
     close();

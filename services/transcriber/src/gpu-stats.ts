@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { GpuStats } from '../../../gen/callscribe/v1/stats.js';
+import type { GpuStats } from '#gen/callscribe/v1/stats.js';
 
 const QUERY = ['--query-gpu=index,name,utilization.gpu,memory.used,memory.total', '--format=csv,noheader,nounits'];
 const MIB = 1024 * 1024;
@@ -23,7 +23,10 @@ function read(path: string): Promise<GpuStats> {
     execFile(path, QUERY, { timeout: 2000 }, (err, stdout) => {
       const sampledAtMs = Date.now();
       if (err !== null) {
-        const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no GPU: nvidia-smi not found' : `no GPU: nvidia-smi failed (${err.message.split('\n')[0]})`;
+        const reason =
+          (err as NodeJS.ErrnoException).code === 'ENOENT'
+            ? 'no GPU: nvidia-smi not found'
+            : `no GPU: nvidia-smi failed (${err.message.split('\n')[0]})`;
         resolve({ available: false, reason, devices: [], sampledAtMs });
         return;
       }
@@ -41,7 +44,11 @@ function read(path: string): Promise<GpuStats> {
             memoryTotalBytes: Number(total) * MIB,
           };
         });
-      resolve(devices.length === 0 ? { available: false, reason: 'no GPU: nvidia-smi lists no device', devices, sampledAtMs } : { available: true, reason: '', devices, sampledAtMs });
+      resolve(
+        devices.length === 0
+          ? { available: false, reason: 'no GPU: nvidia-smi lists no device', devices, sampledAtMs }
+          : { available: true, reason: '', devices, sampledAtMs },
+      );
     });
   });
 }

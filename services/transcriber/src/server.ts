@@ -1,11 +1,11 @@
 import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { EngineInfo } from '../../../gen/callscribe/v1/transcript.js';
-import { TranscriberService, type TranscriberServer } from '../../../gen/callscribe/v1/transcriber.js';
-import type { TranscriberStats } from '../../../gen/callscribe/v1/stats.js';
-import { createCallAdapters } from '../../common/src/call-adapters.js';
-import { log } from '../../common/src/log.js';
-import { createServerLifecycle } from '../../common/src/server-lifecycle.js';
+import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
+import { TranscriberService, type TranscriberServer } from '#gen/callscribe/v1/transcriber.js';
+import type { TranscriberStats } from '#gen/callscribe/v1/stats.js';
+import { createCallAdapters } from '#common/call-adapters.js';
+import { log } from '#common/log.js';
+import { createServerLifecycle } from '#common/server-lifecycle.js';
 import { Batcher } from './batcher.js';
 import type { TranscriberConfig } from './config.js';
 import { ffmpegAvailable } from './decode/ffmpeg-decoder.js';
@@ -36,7 +36,12 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   const diarizers =
     config.diarizer === 'none'
       ? undefined
-      : new WorkerPool(config.diarizerWorkers, { pythonPath: config.pythonPath, workerDir: config.workerDir, backend: config.diarizer, startTimeoutMs: config.workerStartTimeoutMs });
+      : new WorkerPool(config.diarizerWorkers, {
+          pythonPath: config.pythonPath,
+          workerDir: config.workerDir,
+          backend: config.diarizer,
+          startTimeoutMs: config.workerStartTimeoutMs,
+        });
   // A diarizer that cannot load (pyannote without its package or HF_TOKEN) stops start-up with its
   // reason, and whatever did start is stopped again.
   const started = await Promise.allSettled([pool.start(), loadVadModel(), diarizers?.start()] as const);
@@ -55,25 +60,44 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     computeType: engineDescription.computeType,
     batchSize: config.batchSize,
   };
-  const batcher = new Batcher(pool, { batchSize: config.batchSize, maxDelayMs: config.maxDelayMs, maxQueuedChunks: config.maxQueuedChunks });
+  const batcher = new Batcher(pool, {
+    batchSize: config.batchSize,
+    maxDelayMs: config.maxDelayMs,
+    maxQueuedChunks: config.maxQueuedChunks,
+  });
   const vad = new VadScheduler(vadModel);
   const ffmpegPath = config.ffmpegPath !== '' && ffmpegAvailable(config.ffmpegPath) ? config.ffmpegPath : undefined;
   if (ffmpegPath === undefined) log.warn('ffmpeg not found: MP3/FLAC/OGG and non-PCM WAV codecs will be rejected');
   const readGpu = createGpuReader(config.nvidiaSmiPath);
 
-  const regions = { ...DEFAULT_REGION_OPTIONS, threshold: config.vadThreshold, negThreshold: Math.max(0.01, config.vadThreshold - 0.15) };
+  const regions = {
+    ...DEFAULT_REGION_OPTIONS,
+    threshold: config.vadThreshold,
+    negThreshold: Math.max(0.01, config.vadThreshold - 0.15),
+  };
   const deps: TranscriptionDeps = {
     batcher,
     vad,
     engine: () => engine,
     languages: () => engineDescription.languages,
-    options: { audioChunkSec: config.audioChunkSec, speechPadMs: config.speechPadMs, regions, ffmpegPath, maxAudioBytes: config.maxAudioBytes },
+    options: {
+      audioChunkSec: config.audioChunkSec,
+      speechPadMs: config.speechPadMs,
+      regions,
+      ffmpegPath,
+      maxAudioBytes: config.maxAudioBytes,
+    },
   };
   const diarizeDeps = { vad, diarizers, regions, ffmpegPath, maxAudioBytes: config.maxAudioBytes };
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const health = new HealthImplementation();
   health.addToServer(server);
-  const lifecycle = createServerLifecycle({ server, health, services: [SERVICE_NAME], defaultGraceMs: config.shutdownGraceMs });
+  const lifecycle = createServerLifecycle({
+    server,
+    health,
+    services: [SERVICE_NAME],
+    defaultGraceMs: config.shutdownGraceMs,
+  });
   const calls = createCallAdapters(lifecycle.shutdown);
   let audioSecTranscribed = 0;
   let address = '';
@@ -116,6 +140,12 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     await Promise.all([pool.stop(2000), diarizers?.stop(2000)]);
     await vadModel.release();
   });
-  log.info('transcriber ready', { engine, workers: config.workers, batchSize: config.batchSize, diarizer: config.diarizer, ffmpeg: ffmpegPath !== undefined });
+  log.info('transcriber ready', {
+    engine,
+    workers: config.workers,
+    batchSize: config.batchSize,
+    diarizer: config.diarizer,
+    ffmpeg: ffmpegPath !== undefined,
+  });
   return { address, pool, batcher, stop: (graceMs?: number) => lifecycle.stop(graceMs) };
 }

@@ -1,4 +1,4 @@
-import type { SpeakerTurn } from '../../../gen/callscribe/v1/diarization.js';
+import type { SpeakerTurn } from '#gen/callscribe/v1/diarization.js';
 
 // A pause shorter than this inside one speaker's talk is still their turn (pyannote calls it
 // min_duration_off); the sentence pauses of the VAD would otherwise fragment every turn.
@@ -15,7 +15,9 @@ export function bridgeTurns(turns: SpeakerTurn[], maxGapSec = BRIDGE_GAP_SEC): S
   for (const turn of sorted) {
     const last = lastOf.get(turn.speaker);
     const gap = last === undefined ? Infinity : turn.startSec - last.endSec;
-    const interrupted = last !== undefined && sorted.some((o) => o.speaker !== turn.speaker && o.startSec > last.endSec && o.startSec < turn.startSec);
+    const interrupted =
+      last !== undefined &&
+      sorted.some((o) => o.speaker !== turn.speaker && o.startSec > last.endSec && o.startSec < turn.startSec);
     if (last !== undefined && gap < maxGapSec && !interrupted) {
       last.endSec = Math.max(last.endSec, turn.endSec);
       continue;

@@ -1,4 +1,4 @@
-import type { Transform } from '../../common/src/pipe.js';
+import type { Transform } from '#common/pipe.js';
 import { Chunker, type SpeechChunk } from './chunker.js';
 import { TARGET_RATE_HZ } from './resampler.js';
 import type { SpeechDetector, SpeechEvent } from './speech-detector.js';
@@ -9,7 +9,9 @@ export interface ChunkingOptions {
 }
 
 /** A chunk ready for the engine, or how far the track is settled (no later chunk starts before). */
-export type ChunkEvent = { kind: 'chunk'; chunk: SpeechChunk; audio: Float32Array } | { kind: 'settled'; sample: number };
+export type ChunkEvent =
+  | { kind: 'chunk'; chunk: SpeechChunk; audio: Float32Array }
+  | { kind: 'settled'; sample: number };
 
 /** Copies a chunk's pieces out of the track's audio, joined, as the engine will hear them. */
 function cut(detector: SpeechDetector, chunk: SpeechChunk): Float32Array {
@@ -30,7 +32,9 @@ export function chunkSpeech(detector: SpeechDetector, options: ChunkingOptions):
   const padSamples = Math.round((options.speechPadMs * TARGET_RATE_HZ) / 1000);
   return async function* (events) {
     const cutChunks: SpeechChunk[] = [];
-    const chunker = new Chunker(Math.round(options.audioChunkSec * TARGET_RATE_HZ), padSamples, (c) => cutChunks.push(c));
+    const chunker = new Chunker(Math.round(options.audioChunkSec * TARGET_RATE_HZ), padSamples, (c) =>
+      cutChunks.push(c),
+    );
     const chunks = function* (): Generator<ChunkEvent> {
       for (const chunk of cutChunks.splice(0)) yield { kind: 'chunk', chunk, audio: cut(detector, chunk) };
     };
@@ -38,7 +42,8 @@ export function chunkSpeech(detector: SpeechDetector, options: ChunkingOptions):
       if (event.kind === 'region') chunker.addRegion(event.region, detector.audio.length);
       yield* chunks();
       // A region not yet reported can reach `padSamples` before its start.
-      if (event.kind === 'settled') yield { kind: 'settled', sample: Math.min(event.sample - padSamples, chunker.lowWatermark) };
+      if (event.kind === 'settled')
+        yield { kind: 'settled', sample: Math.min(event.sample - padSamples, chunker.lowWatermark) };
       detector.release(chunker.lowWatermark);
     }
     chunker.end();

@@ -1,4 +1,4 @@
-import { AsyncQueue } from '../../common/src/async-queue.js';
+import { AsyncQueue } from '#common/async-queue.js';
 import type { SampleBuffer } from './sample-buffer.js';
 import { SpeechRegionTracker, type SpeechRegion, type SpeechRegionOptions } from './speech-regions.js';
 import { VAD_WINDOW } from './vad-model.js';

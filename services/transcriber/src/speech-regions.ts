@@ -10,7 +10,12 @@ export interface SpeechRegionOptions {
 
 // Silero's own defaults except a longer minimum silence: 300 ms keeps a sentence's pauses inside one
 // region, which matters more to ASR than tight boundaries.
-export const DEFAULT_REGION_OPTIONS: SpeechRegionOptions = { threshold: 0.5, negThreshold: 0.35, minSpeechMs: 250, minSilenceMs: 300 };
+export const DEFAULT_REGION_OPTIONS: SpeechRegionOptions = {
+  threshold: 0.5,
+  negThreshold: 0.35,
+  minSpeechMs: 250,
+  minSilenceMs: 300,
+};
 
 export interface SpeechRegion {
   /** Sample indices at 16 kHz, end exclusive. */
@@ -65,7 +70,8 @@ export class SpeechRegionTracker {
   }
 
   end(totalSamples: number): void {
-    if (this.triggered && totalSamples - this.start >= this.minSpeech) this.onRegion({ start: this.start, end: totalSamples });
+    if (this.triggered && totalSamples - this.start >= this.minSpeech)
+      this.onRegion({ start: this.start, end: totalSamples });
     this.triggered = false;
   }
 }

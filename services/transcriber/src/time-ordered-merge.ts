@@ -1,4 +1,4 @@
-import type { Segment } from '../../../gen/callscribe/v1/transcript.js';
+import type { Segment } from '#gen/callscribe/v1/transcript.js';
 import type { TrackEvent } from './chunk-transcription.js';
 
 interface TrackState {
@@ -16,13 +16,20 @@ interface TrackState {
  * not hold the other back.
  */
 export async function* mergeByTime(tracks: Array<AsyncIterable<TrackEvent>>): AsyncGenerator<Segment> {
-  const states: TrackState[] = tracks.map((t) => ({ iterator: t[Symbol.asyncIterator](), next: undefined, ready: [], settledSec: 0, done: false }));
+  const states: TrackState[] = tracks.map((t) => ({
+    iterator: t[Symbol.asyncIterator](),
+    next: undefined,
+    ready: [],
+    settledSec: 0,
+    done: false,
+  }));
   try {
     for (;;) {
       yield* releasable(states);
       const live = states.filter((s) => !s.done);
       if (live.length === 0) return;
-      for (const [index, s] of states.entries()) if (!s.done) s.next ??= s.iterator.next().then((result) => ({ index, result }));
+      for (const [index, s] of states.entries())
+        if (!s.done) s.next ??= s.iterator.next().then((result) => ({ index, result }));
       const { index, result } = await Promise.race(live.map((s) => s.next as NonNullable<TrackState['next']>));
       const state = states[index] as TrackState;
       state.next = undefined;

@@ -1,4 +1,4 @@
-import type { AudioFormat } from '../../../gen/callscribe/v1/audio.js';
+import type { AudioFormat } from '#gen/callscribe/v1/audio.js';
 import { AudioDecoder, type SourceInfo } from './decode/audio-decoder.js';
 import { createResampler, type Resampler } from './resampler.js';
 
@@ -77,7 +77,8 @@ export class TrackDecoder {
     const decoder = new AudioDecoder(this.format, this.options, (planar, info) => {
       this.source = info;
       this.pending.push(planar);
-      if (this.layout === 'channels' && planar.length > 1 && this.resamplers === undefined) this.comparison.observe(planar);
+      if (this.layout === 'channels' && planar.length > 1 && this.resamplers === undefined)
+        this.comparison.observe(planar);
     });
     try {
       for await (const chunk of bytes) {
@@ -113,8 +114,11 @@ export class TrackDecoder {
     const resamplers = this.resamplers;
     const t = performance.now();
     for (const planar of this.pending.splice(0)) {
-      if (resamplers.length === 1) out.push({ kind: 'samples', track: 0, samples: (resamplers[0] as Resampler).push(downmix(planar)) });
-      else for (const [c, r] of resamplers.entries()) out.push({ kind: 'samples', track: c, samples: r.push(planar[c] as Float32Array) });
+      if (resamplers.length === 1)
+        out.push({ kind: 'samples', track: 0, samples: (resamplers[0] as Resampler).push(downmix(planar)) });
+      else
+        for (const [c, r] of resamplers.entries())
+          out.push({ kind: 'samples', track: c, samples: r.push(planar[c] as Float32Array) });
     }
     this.decodeMs += performance.now() - t;
     return out;

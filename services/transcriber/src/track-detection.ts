@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../common/src/service-error.js';
+import { invalidArgument } from '#common/service-error.js';
 import type { SourceInfo } from './decode/audio-decoder.js';
 import type { SpeechDetector } from './speech-detector.js';
 import type { TrackAudio } from './track-decoder.js';
@@ -15,7 +15,10 @@ export interface DetectedTracks {
  * Reads decoded audio until the layout is known, opens one speech detector per track, and keeps
  * feeding them in the background while the caller consumes their speech events.
  */
-export async function detectTracks(audio: AsyncIterable<TrackAudio>, open: () => SpeechDetector): Promise<DetectedTracks> {
+export async function detectTracks(
+  audio: AsyncIterable<TrackAudio>,
+  open: () => SpeechDetector,
+): Promise<DetectedTracks> {
   const iterator = audio[Symbol.asyncIterator]();
   let first = await iterator.next();
   while (first.done !== true && first.value.kind !== 'layout') first = await iterator.next();

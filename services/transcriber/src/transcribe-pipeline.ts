@@ -1,10 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import { DiarizationMode, type AudioStreamRequest, type TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
-import type { EngineInfo, TranscriptEvent, Segment } from '../../../gen/callscribe/v1/transcript.js';
-import { openAudioStream } from '../../common/src/audio-stream.js';
-import { channelLabel } from '../../common/src/channel-labels.js';
-import { pipe } from '../../common/src/pipe.js';
-import { ServiceError, invalidArgument } from '../../common/src/service-error.js';
+import { DiarizationMode, type AudioStreamRequest, type TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
+import type { EngineInfo, TranscriptEvent, Segment } from '#gen/callscribe/v1/transcript.js';
+import { openAudioStream } from '#common/audio-stream.js';
+import { channelLabel } from '#common/channel-labels.js';
+import { pipe } from '#common/pipe.js';
+import { ServiceError, invalidArgument } from '#common/service-error.js';
 import type { Batcher } from './batcher.js';
 import { emptyTally, transcribeChunks, type TrackTally } from './chunk-transcription.js';
 import { finalResult } from './final-result.js';
@@ -38,7 +38,9 @@ function checkLanguage(config: TranscriptionConfig, deps: Pick<TranscriptionDeps
   const languages = deps.languages();
   const base = config.language.split('-')[0] as string;
   if (config.language !== '' && !languages.includes('*') && !languages.includes(base)) {
-    throw invalidArgument(`config.language "${config.language}" is not supported by the ${deps.engine().backend} engine (supported: ${languages.join(', ')})`);
+    throw invalidArgument(
+      `config.language "${config.language}" is not supported by the ${deps.engine().backend} engine (supported: ${languages.join(', ')})`,
+    );
   }
 }
 
@@ -51,7 +53,11 @@ function checkLanguage(config: TranscriptionConfig, deps: Pick<TranscriptionDeps
  * Each track's stages run as data arrives, so ASR on early speech starts before the upload ends, and
  * a segment is sent as soon as nothing earlier can still appear.
  */
-export async function* transcribe(requests: AsyncIterable<AudioStreamRequest>, deps: TranscriptionDeps, signal: AbortSignal): AsyncGenerator<TranscriptEvent> {
+export async function* transcribe(
+  requests: AsyncIterable<AudioStreamRequest>,
+  deps: TranscriptionDeps,
+  signal: AbortSignal,
+): AsyncGenerator<TranscriptEvent> {
   const startedAt = performance.now();
   const { config, audio, close } = await openAudioStream(requests);
   checkLanguage(config, deps);
@@ -79,7 +85,8 @@ export async function* transcribe(requests: AsyncIterable<AudioStreamRequest>, d
     const perTrack = tracks.detectors.map((detector, c) => {
       const tally = emptyTally();
       tallies.push(tally);
-      const owner = tracks.detectors.length > 1 ? { speaker: channelLabel(config, c), channel: c } : { speaker: '', channel: 0 };
+      const owner =
+        tracks.detectors.length > 1 ? { speaker: channelLabel(config, c), channel: c } : { speaker: '', channel: 0 };
       // Words are always asked for: they place segment boundaries and, later, speakers.
       const submit = (chunk: Float32Array) => batcher.submit(requestId, chunk, config.language, true, life);
       return pipe(detector, chunkSpeech(detector, options), transcribeChunks(submit, owner, tally));

@@ -162,7 +162,14 @@ export class VadScheduler {
       const start = Math.max(0, reportFrom - warmupWindows);
       if (!stream.windowReady(start)) return;
       stream.lanesOpened++;
-      const lane: Lane = { stream, next: start, reportFrom, endWindow: reportFrom + laneWindows, state: new Float32Array(2 * VAD_STATE), fresh: true };
+      const lane: Lane = {
+        stream,
+        next: start,
+        reportFrom,
+        endWindow: reportFrom + laneWindows,
+        state: new Float32Array(2 * VAD_STATE),
+        fresh: true,
+      };
       this.lanes.push(lane);
       stream.lanes.add(lane);
     }
@@ -171,7 +178,9 @@ export class VadScheduler {
   private async loop(): Promise<void> {
     try {
       for (;;) {
-        const batch = this.lanes.filter((l) => !l.stream.closed && l.stream.windowReady(l.next)).slice(0, this.options.maxBatch);
+        const batch = this.lanes
+          .filter((l) => !l.stream.closed && l.stream.windowReady(l.next))
+          .slice(0, this.options.maxBatch);
         if (batch.length === 0) break;
         await this.runBatch(batch);
       }
@@ -194,7 +203,12 @@ export class VadScheduler {
       row.fill(0);
       // A lane's first window has no context, as at the start of a file.
       const ctxFrom = lane.fresh ? from : from - VAD_CONTEXT;
-      lane.stream.audio.copyInto(row, VAD_CONTEXT - (from - ctxFrom), ctxFrom, Math.min(from + VAD_WINDOW, lane.stream.audio.length));
+      lane.stream.audio.copyInto(
+        row,
+        VAD_CONTEXT - (from - ctxFrom),
+        ctxFrom,
+        Math.min(from + VAD_WINDOW, lane.stream.audio.length),
+      );
       state.set(lane.state.subarray(0, VAD_STATE), i * VAD_STATE);
       state.set(lane.state.subarray(VAD_STATE), (n + i) * VAD_STATE);
     });

@@ -26,7 +26,8 @@ export class FrameDecoder {
     const frames: Frame[] = [];
     for (;;) {
       if (this.pendingLength < 4) break;
-      const all = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingLength);
+      const all =
+        this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingLength);
       this.pending = [all];
       const length = all.readUInt32BE(0);
       if (all.length < 4 + length) break;

@@ -1,4 +1,4 @@
-import { log } from '../../common/src/log.js';
+import { log } from '#common/log.js';
 import {
   WorkerCrashedError,
   WorkerLoadError,
@@ -51,7 +51,13 @@ export class WorkerPool {
     private readonly spawnOptions: WorkerSpawnOptions,
     private readonly restartDelayMs = 250,
   ) {
-    this.slots = Array.from({ length: size }, (_, id) => ({ id, state: 'starting' as WorkerState, process: undefined, batches: 0, restarts: 0 }));
+    this.slots = Array.from({ length: size }, (_, id) => ({
+      id,
+      state: 'starting' as WorkerState,
+      process: undefined,
+      batches: 0,
+      restarts: 0,
+    }));
   }
 
   /** Starts every worker; fails only if none can start, with the backend's own reason. */
@@ -134,7 +140,13 @@ export class WorkerPool {
   }
 
   workers(): WorkerSummary[] {
-    return this.slots.map((w) => ({ id: w.id, pid: w.process?.pid ?? 0, state: w.state, batches: w.batches, restarts: w.restarts }));
+    return this.slots.map((w) => ({
+      id: w.id,
+      pid: w.process?.pid ?? 0,
+      state: w.state,
+      batches: w.batches,
+      restarts: w.restarts,
+    }));
   }
 
   private takeIdle(): WorkerSlot | undefined {

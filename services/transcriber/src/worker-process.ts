@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { log } from '../../common/src/log.js';
+import { log } from '#common/log.js';
 import { encodeFrame, FrameDecoder, type Frame } from './worker-frames.js';
 
 export interface EngineDescription {
@@ -56,7 +56,8 @@ interface WireItem {
 
 function itemResult(wire: WireItem | undefined): WorkerItemResult {
   if (wire === undefined) return { ok: false, error: 'the worker returned no result for this chunk', code: 'internal' };
-  if (wire.error !== undefined) return { ok: false, error: wire.error, code: wire.code === 'invalid_argument' ? 'invalid_argument' : 'internal' };
+  if (wire.error !== undefined)
+    return { ok: false, error: wire.error, code: wire.code === 'invalid_argument' ? 'invalid_argument' : 'internal' };
   return { ok: true, segments: wire.segments ?? [], language: wire.language ?? '', aligned: wire.aligned ?? false };
 }
 
@@ -213,14 +214,23 @@ export class WorkerProcess {
 
   async run(batch: WorkerBatch): Promise<WorkerBatchResult> {
     const reply = await this.request(
-      { type: 'transcribe', wordTimestamps: batch.wordTimestamps, items: batch.items.map((i) => ({ samples: i.audio.length, language: i.language })) },
+      {
+        type: 'transcribe',
+        wordTimestamps: batch.wordTimestamps,
+        items: batch.items.map((i) => ({ samples: i.audio.length, language: i.language })),
+      },
       batch.items.map((i) => i.audio),
     );
     const items = (reply['items'] as WireItem[] | undefined) ?? [];
     return { items: batch.items.map((_, i) => itemResult(items[i])), elapsedMs: Number(reply['elapsedMs'] ?? 0) };
   }
 
-  async diarize(audio: Float32Array, regions: Array<[number, number]>, minSpeakers: number, maxSpeakers: number): Promise<WorkerDiarizeResult> {
+  async diarize(
+    audio: Float32Array,
+    regions: Array<[number, number]>,
+    minSpeakers: number,
+    maxSpeakers: number,
+  ): Promise<WorkerDiarizeResult> {
     const reply = await this.request({ type: 'diarize', regions, minSpeakers, maxSpeakers }, [audio]);
     return { turns: reply['turns'] as WorkerTurn[], elapsedMs: Number(reply['elapsedMs'] ?? 0) };
   }

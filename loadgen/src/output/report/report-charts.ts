@@ -8,11 +8,22 @@ import { STAGES } from '../summary.js';
 const tailX = (p: number) => Math.log10(1 / (1 - Math.min(p, 99.999) / 100));
 const tailLabel = (x: number) => `${Number((100 - 100 / 10 ** x).toPrecision(4))}%`;
 const round = (v: number, d = 3) => Number(v.toFixed(d));
-const title = (text: string, subtext?: string) => ({ text, left: 'center', textStyle: { fontSize: 14 }, ...(subtext === undefined ? {} : { subtext, subtextStyle: { fontSize: 11 } }) });
+const title = (text: string, subtext?: string) => ({
+  text,
+  left: 'center',
+  textStyle: { fontSize: 14 },
+  ...(subtext === undefined ? {} : { subtext, subtextStyle: { fontSize: 11 } }),
+});
 const grid = { left: 70, right: 160, top: 60, bottom: 50 };
 const legend = { orient: 'vertical' as const, right: 5, top: 60, textStyle: { fontSize: 11 } };
 
-function percentileChart(levels: MeasuredLevel[], metrics: Array<{ metric: MetricName; label: string; dashed: boolean }>, heading: string, yName: string, subtext?: string): EChartsOption {
+function percentileChart(
+  levels: MeasuredLevel[],
+  metrics: Array<{ metric: MetricName; label: string; dashed: boolean }>,
+  heading: string,
+  yName: string,
+  subtext?: string,
+): EChartsOption {
   const series: SeriesOption[] = levels.flatMap((l, i) =>
     metrics.map(({ metric, label, dashed }) => ({
       type: 'line' as const,
@@ -26,7 +37,16 @@ function percentileChart(levels: MeasuredLevel[], metrics: Array<{ metric: Metri
     title: title(heading, subtext),
     grid,
     legend,
-    xAxis: { type: 'value', name: 'percentile', nameLocation: 'middle', nameGap: 28, min: 0, max: round(tailX(99.99)), interval: 1, axisLabel: { formatter: tailLabel } },
+    xAxis: {
+      type: 'value',
+      name: 'percentile',
+      nameLocation: 'middle',
+      nameGap: 28,
+      min: 0,
+      max: round(tailX(99.99)),
+      interval: 1,
+      axisLabel: { formatter: tailLabel },
+    },
     yAxis: { type: 'value', name: yName },
     series,
   };
@@ -46,19 +66,35 @@ export const latencyChart = (levels: MeasuredLevel[]): EChartsOption =>
     'the gap between the two is time spent waiting to be sent: coordinated omission',
   );
 
-export const rtfChart = (levels: MeasuredLevel[]): EChartsOption => percentileChart(levels, [{ metric: 'rtf', label: '', dashed: false }], 'RTF distribution (latency / audio duration)', 'RTF');
-export const ttfsChart = (levels: MeasuredLevel[]): EChartsOption => percentileChart(levels, [{ metric: 'ttfs', label: '', dashed: false }], 'Time to first segment distribution', 'ms');
+export const rtfChart = (levels: MeasuredLevel[]): EChartsOption =>
+  percentileChart(
+    levels,
+    [{ metric: 'rtf', label: '', dashed: false }],
+    'RTF distribution (latency / audio duration)',
+    'RTF',
+  );
+export const ttfsChart = (levels: MeasuredLevel[]): EChartsOption =>
+  percentileChart(levels, [{ metric: 'ttfs', label: '', dashed: false }], 'Time to first segment distribution', 'ms');
 
 export function stagesChart(levels: MeasuredLevel[]): EChartsOption {
   const shown = STAGES.filter((st) => levels.some((l) => (l.summary.stagesMs?.[st] ?? 0) > 0));
   return {
-    title: title('Server time per stage (mean per request)', 'from each final event; stages run partly in parallel, so the stack can exceed the latency'),
+    title: title(
+      'Server time per stage (mean per request)',
+      'from each final event; stages run partly in parallel, so the stack can exceed the latency',
+    ),
     grid,
     legend,
     tooltip: {},
     xAxis: { type: 'category', name: 'level', data: levels.map((l) => l.name) },
     yAxis: { type: 'value', name: 'ms' },
-    series: shown.map((st, i) => ({ type: 'bar' as const, stack: 'stages', name: st, color: PALETTE[i % PALETTE.length], data: levels.map((l) => round(l.summary.stagesMs?.[st] ?? 0, 1)) })),
+    series: shown.map((st, i) => ({
+      type: 'bar' as const,
+      stack: 'stages',
+      name: st,
+      color: PALETTE[i % PALETTE.length],
+      data: levels.map((l) => round(l.summary.stagesMs?.[st] ?? 0, 1)),
+    })),
   };
 }
 
@@ -74,7 +110,9 @@ export function saturationChart(levels: MeasuredLevel[]): EChartsOption {
         name: 'levels',
         color: PALETTE[0],
         label: { show: true, position: 'top', formatter: '{b}' },
-        data: levels.filter((l) => Number.isFinite(l.summary.latency.p99)).map((l) => ({ name: l.name, value: [round(l.summary.throughputRps), round(l.summary.latency.p99)] })),
+        data: levels
+          .filter((l) => Number.isFinite(l.summary.latency.p99))
+          .map((l) => ({ name: l.name, value: [round(l.summary.throughputRps), round(l.summary.latency.p99)] })),
       },
     ],
   };
@@ -94,17 +132,39 @@ export function timeAxisOf(levels: MeasuredLevel[], stats: StatsSample[]): TimeA
 
 const sec = (axis: TimeAxis, atMs: number) => round((atMs - axis.startMs) / 1000, 2);
 
-function timeChart(axis: TimeAxis, levels: MeasuredLevel[], heading: string, yName: string, series: SeriesOption[], subtext?: string): EChartsOption {
+function timeChart(
+  axis: TimeAxis,
+  levels: MeasuredLevel[],
+  heading: string,
+  yName: string,
+  series: SeriesOption[],
+  subtext?: string,
+): EChartsOption {
   // Shaded spans name the level running at each moment, so every time chart reads the same way.
-  const spans = levels.map((l) => [{ name: l.name, xAxis: sec(axis, l.run.startMs) }, { xAxis: sec(axis, l.run.endMs) }]);
+  const spans = levels.map((l) => [
+    { name: l.name, xAxis: sec(axis, l.run.startMs) },
+    { xAxis: sec(axis, l.run.endMs) },
+  ]);
   const marked = series.length > 0 ? series : [{ type: 'line' as const, name: '(none)', data: [] }];
   const first = marked[0] as SeriesOption & { markArea?: unknown };
-  first.markArea = { silent: true, itemStyle: { color: 'rgba(120,120,120,0.06)', borderColor: '#bbb', borderWidth: 1 }, label: { position: 'insideTop', fontSize: 10 }, data: spans };
+  first.markArea = {
+    silent: true,
+    itemStyle: { color: 'rgba(120,120,120,0.06)', borderColor: '#bbb', borderWidth: 1 },
+    label: { position: 'insideTop', fontSize: 10 },
+    data: spans,
+  };
   return {
     title: title(heading, subtext),
     grid,
     legend,
-    xAxis: { type: 'value', name: 'seconds since run start', nameLocation: 'middle', nameGap: 28, min: 0, max: axis.endSec },
+    xAxis: {
+      type: 'value',
+      name: 'seconds since run start',
+      nameLocation: 'middle',
+      nameGap: 28,
+      min: 0,
+      max: axis.endSec,
+    },
     yAxis: { type: 'value', name: yName },
     series: marked,
   };
@@ -121,7 +181,8 @@ export function throughputChart(axis: TimeAxis, levels: MeasuredLevel[]): EChart
     for (let j = 4; j < tl.length; j += 4) {
       const a = tl[Math.max(0, j - WINDOW_POINTS)];
       const b = tl[j];
-      if (a !== undefined && b !== undefined) data.push([sec(axis, b.atMs), round(((b.completed - a.completed) * 1000) / Math.max(1, b.atMs - a.atMs))]);
+      if (a !== undefined && b !== undefined)
+        data.push([sec(axis, b.atMs), round(((b.completed - a.completed) * 1000) / Math.max(1, b.atMs - a.atMs))]);
     }
     return { type: 'line' as const, name: l.name, color: PALETTE[i % PALETTE.length], showSymbol: false, data };
   });
@@ -129,7 +190,14 @@ export function throughputChart(axis: TimeAxis, levels: MeasuredLevel[]): EChart
 }
 
 export function inFlightChart(axis: TimeAxis, levels: MeasuredLevel[]): EChartsOption {
-  const series = levels.map((l, i) => ({ type: 'line' as const, name: l.name, color: PALETTE[i % PALETTE.length], showSymbol: false, step: 'end' as const, data: l.run.timeline.map((p) => [sec(axis, p.atMs), p.inFlight]) }));
+  const series = levels.map((l, i) => ({
+    type: 'line' as const,
+    name: l.name,
+    color: PALETTE[i % PALETTE.length],
+    showSymbol: false,
+    step: 'end' as const,
+    data: l.run.timeline.map((p) => [sec(axis, p.atMs), p.inFlight]),
+  }));
   return timeChart(axis, levels, 'Requests in flight over time', 'in flight', series);
 }
 
@@ -138,15 +206,57 @@ export function errorTimelineChart(axis: TimeAxis, levels: MeasuredLevel[]): ECh
   const statuses = [...new Set(failures.map((f) => f.status))].sort();
   const series = statuses.map((status, i) => {
     const perSec = new Map<number, number>();
-    for (const f of failures) if (f.status === status) perSec.set(Math.floor((f.atMs - axis.startMs) / 1000), (perSec.get(Math.floor((f.atMs - axis.startMs) / 1000)) ?? 0) + 1);
-    return { type: 'bar' as const, stack: 'errors', name: status, color: ['#d62728', '#ff7f0e', '#8c564b', '#e377c2'][i % 4], barMaxWidth: 12, data: [...perSec].map(([s, n]) => [s + 0.5, n]) };
+    for (const f of failures)
+      if (f.status === status)
+        perSec.set(
+          Math.floor((f.atMs - axis.startMs) / 1000),
+          (perSec.get(Math.floor((f.atMs - axis.startMs) / 1000)) ?? 0) + 1,
+        );
+    return {
+      type: 'bar' as const,
+      stack: 'errors',
+      name: status,
+      color: ['#d62728', '#ff7f0e', '#8c564b', '#e377c2'][i % 4],
+      barMaxWidth: 12,
+      data: [...perSec].map(([s, n]) => [s + 0.5, n]),
+    };
   });
-  return timeChart(axis, levels, 'Failed requests over time (per second, by status)', 'failed/s', series, failures.length === 0 ? 'no request failed' : `${failures.length} failed requests`);
+  return timeChart(
+    axis,
+    levels,
+    'Failed requests over time (per second, by status)',
+    'failed/s',
+    series,
+    failures.length === 0 ? 'no request failed' : `${failures.length} failed requests`,
+  );
 }
 
-export function serverChart(axis: TimeAxis, levels: MeasuredLevel[], stats: StatsSample[], gpuNote: string): EChartsOption {
-  const gpu = stats.filter((s) => s.gpuUtilPct !== undefined).map((s) => [sec(axis, s.atMs), round(s.gpuUtilPct as number, 1)]);
-  const queue = { type: 'line' as const, name: 'queued chunks', color: PALETTE[1], showSymbol: false, data: stats.map((s) => [sec(axis, s.atMs), s.queueDepth]) };
-  const series: SeriesOption[] = gpu.length > 0 ? [{ type: 'line', name: 'GPU util %', color: PALETTE[0], showSymbol: false, data: gpu }, queue] : [queue];
-  return timeChart(axis, levels, gpu.length > 0 ? 'GPU utilisation and transcriber queue' : 'Transcriber queue', gpu.length > 0 ? '% / chunks' : 'chunks', series, gpu.length > 0 ? undefined : `no GPU utilisation: ${gpuNote || 'no GPU'}`);
+export function serverChart(
+  axis: TimeAxis,
+  levels: MeasuredLevel[],
+  stats: StatsSample[],
+  gpuNote: string,
+): EChartsOption {
+  const gpu = stats
+    .filter((s) => s.gpuUtilPct !== undefined)
+    .map((s) => [sec(axis, s.atMs), round(s.gpuUtilPct as number, 1)]);
+  const queue = {
+    type: 'line' as const,
+    name: 'queued chunks',
+    color: PALETTE[1],
+    showSymbol: false,
+    data: stats.map((s) => [sec(axis, s.atMs), s.queueDepth]),
+  };
+  const series: SeriesOption[] =
+    gpu.length > 0
+      ? [{ type: 'line', name: 'GPU util %', color: PALETTE[0], showSymbol: false, data: gpu }, queue]
+      : [queue];
+  return timeChart(
+    axis,
+    levels,
+    gpu.length > 0 ? 'GPU utilisation and transcriber queue' : 'Transcriber queue',
+    gpu.length > 0 ? '% / chunks' : 'chunks',
+    series,
+    gpu.length > 0 ? undefined : `no GPU utilisation: ${gpuNote || 'no GPU'}`,
+  );
 }

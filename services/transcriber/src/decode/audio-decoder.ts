@@ -1,5 +1,5 @@
-import { AudioEncoding, type AudioFormat } from '../../../../gen/callscribe/v1/audio.js';
-import { invalidArgument } from '../../../common/src/service-error.js';
+import { AudioEncoding, type AudioFormat } from '#gen/callscribe/v1/audio.js';
+import { invalidArgument } from '#common/service-error.js';
 import { FfmpegDecoder } from './ffmpeg-decoder.js';
 import { PcmReader } from './pcm-reader.js';
 import type { SampleCodec } from './sample-codec.js';
@@ -130,14 +130,20 @@ export class AudioDecoder {
     const r = wav.push(bytes);
     if (r.kind === 'foreign') return this.startFfmpeg(`WAV ${r.codecName}`, r.buffered);
     if (r.kind === 'audio' && wav.format !== undefined) {
-      this.info ??= { sourceFormat: `wav/${wav.format.codec}`, sampleRateHz: wav.format.sampleRateHz, channels: wav.format.channels };
+      this.info ??= {
+        sourceFormat: `wav/${wav.format.codec}`,
+        sampleRateHz: wav.format.sampleRateHz,
+        channels: wav.format.channels,
+      };
       this.emit(r.planar);
     }
   }
 
   private async startFfmpeg(label: string, head: Buffer): Promise<void> {
     if (this.options.ffmpegPath === undefined) {
-      throw invalidArgument(`${label} audio needs ffmpeg, which is not installed on this transcriber; send WAV or raw PCM/mu-law/A-law`);
+      throw invalidArgument(
+        `${label} audio needs ffmpeg, which is not installed on this transcriber; send WAV or raw PCM/mu-law/A-law`,
+      );
     }
     this.mode = 'ffmpeg';
     const sourceFormat = `ffmpeg/${label.replace(/^WAV /, 'wav-').replace(/\s+/g, '_').toLowerCase()}`;
@@ -169,7 +175,8 @@ export class AudioDecoder {
       }
     }
     if (this.info === undefined) throw invalidArgument('the stream carried no audio bytes after the config');
-    if (this.frames === 0) throw invalidArgument(`the ${this.info.sourceFormat} audio holds no samples (an empty data chunk?)`);
+    if (this.frames === 0)
+      throw invalidArgument(`the ${this.info.sourceFormat} audio holds no samples (an empty data chunk?)`);
     return this.info;
   }
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { invalidArgument, unavailable } from '../../../common/src/service-error.js';
+import { invalidArgument, unavailable } from '#common/service-error.js';
 import { WavStream } from './wav-stream.js';
 
 /** True when an ffmpeg binary answers at `path`; checked once at startup. */
@@ -27,7 +27,21 @@ export class FfmpegDecoder {
   ) {
     this.child = spawn(
       ffmpegPath,
-      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', 'pipe:0', '-f', 'wav', '-acodec', 'pcm_f32le', '-ar', '16000', 'pipe:1'],
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-i',
+        'pipe:0',
+        '-f',
+        'wav',
+        '-acodec',
+        'pcm_f32le',
+        '-ar',
+        '16000',
+        'pipe:1',
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.child.stdout.on('data', (bytes: Buffer) => {

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../../common/src/service-error.js';
+import { invalidArgument } from '#common/service-error.js';
 import type { SampleCodec } from './sample-codec.js';
 
 export interface WavFormat {
@@ -51,7 +51,8 @@ function nativeCodec(tag: number, bits: number): SampleCodec | undefined {
  */
 export function parseWavHeader(buf: Buffer): WavHeader {
   if (buf.length < 12) return { kind: 'incomplete' };
-  if (buf.toString('latin1', 0, 4) === 'RIFX') throw invalidArgument('big-endian WAV (RIFX) is not supported; convert to little-endian RIFF WAV');
+  if (buf.toString('latin1', 0, 4) === 'RIFX')
+    throw invalidArgument('big-endian WAV (RIFX) is not supported; convert to little-endian RIFF WAV');
   if (buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') {
     throw invalidArgument('not a WAV file: expected "RIFF....WAVE" in the first 12 bytes');
   }
@@ -100,11 +101,15 @@ function describe(
         'supported: PCM 8/16/24/32-bit, IEEE float 32/64-bit, mu-law, A-law',
     );
   }
-  if (fmt.channels < 1 || fmt.channels > 8) throw invalidArgument(`WAV declares ${fmt.channels} channels; 1 to 8 are supported`);
-  if (fmt.rate < 1000 || fmt.rate > 384000) throw invalidArgument(`WAV declares a sample rate of ${fmt.rate} Hz; 1000 to 384000 are supported`);
+  if (fmt.channels < 1 || fmt.channels > 8)
+    throw invalidArgument(`WAV declares ${fmt.channels} channels; 1 to 8 are supported`);
+  if (fmt.rate < 1000 || fmt.rate > 384000)
+    throw invalidArgument(`WAV declares a sample rate of ${fmt.rate} Hz; 1000 to 384000 are supported`);
   const expectedAlign = (fmt.channels * fmt.bits) / 8;
   if (fmt.blockAlign !== expectedAlign) {
-    throw invalidArgument(`WAV block align is ${fmt.blockAlign} but ${fmt.channels} channel(s) of ${fmt.bits}-bit samples need ${expectedAlign}`);
+    throw invalidArgument(
+      `WAV block align is ${fmt.blockAlign} but ${fmt.channels} channel(s) of ${fmt.bits}-bit samples need ${expectedAlign}`,
+    );
   }
   const open = dataSize === 0 || dataSize === 0xffffffff;
   return {

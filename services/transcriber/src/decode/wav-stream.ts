@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../../common/src/service-error.js';
+import { invalidArgument } from '#common/service-error.js';
 import { PcmReader } from './pcm-reader.js';
 import { parseWavHeader, type WavFormat } from './wav-header.js';
 
@@ -44,7 +44,9 @@ export class WavStream {
   /** Checks that the stream held what its header promised. */
   end(): void {
     if (this.format === undefined) {
-      throw invalidArgument(`WAV header is incomplete: the stream ended after ${this.headerLength} bytes, before the data chunk`);
+      throw invalidArgument(
+        `WAV header is incomplete: the stream ended after ${this.headerLength} bytes, before the data chunk`,
+      );
     }
     const declared = this.format.dataBytes;
     if (declared !== undefined && this.dataSeen < declared) {

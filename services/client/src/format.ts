@@ -1,4 +1,4 @@
-import type { FinalResult, Segment } from '../../../gen/callscribe/v1/transcript.js';
+import type { FinalResult, Segment } from '#gen/callscribe/v1/transcript.js';
 
 export function clock(sec: number): string {
   const m = Math.floor(sec / 60);
@@ -19,6 +19,10 @@ export function formatFinal(f: FinalResult): string {
     `audio ${f.audioDurationSec.toFixed(2)} s (${f.sourceFormat}, ${f.sourceSampleRateHz} Hz, ${f.channels} ch) · speech sent to the engine ${f.speechSec.toFixed(2)} s in ${f.chunkCount} chunk(s)`,
     `timings ms: decode ${ms(t?.decodeMs)} · vad ${ms(t?.vadMs)} · queue ${ms(t?.queueMs)} · asr ${ms(t?.asrMs)} · total ${ms(t?.totalMs)} · RTF ${f.rtf.toFixed(3)} (${f.rtf > 0 ? (1 / f.rtf).toFixed(1) : '-'}x real time)`,
     `engine: ${e?.backend} ${e?.model} on ${e?.device} (${e?.computeType}), batch ${e?.batchSize}`,
-    ...(f.speakers.length > 0 ? [`speakers (${f.diarizationBackend}): ${f.speakers.join(', ')} · diarize ${ms(t?.diarizeMs)} ms beside ASR · assign ${ms(t?.assignMs)} ms`] : []),
+    ...(f.speakers.length > 0
+      ? [
+          `speakers (${f.diarizationBackend}): ${f.speakers.join(', ')} · diarize ${ms(t?.diarizeMs)} ms beside ASR · assign ${ms(t?.assignMs)} ms`,
+        ]
+      : []),
   ].join('\n');
 }

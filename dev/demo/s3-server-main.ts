@@ -11,7 +11,13 @@ if (directory === undefined) {
   process.stderr.write('usage: s3-server-main DIR BUCKET...\n');
   process.exit(2);
 }
-const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+const server = new S3rver({
+  port: 0,
+  address: '127.0.0.1',
+  silent: true,
+  directory,
+  configureBuckets: buckets.map((name) => ({ name })),
+});
 const { port } = await server.run();
 process.stdout.write(`listening on 127.0.0.1:${port}\n`);
 const stop = () => void server.close().then(() => process.exit(0));

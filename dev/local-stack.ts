@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitUntilServing } from '../../services/common/src/health-check.js';
+import { waitUntilServing } from '#common/health-check.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = {
   transcriber: `${ROOT}dist/services/transcriber/src/main.js`,
   gateway: `${ROOT}dist/services/gateway/src/main.js`,
@@ -17,11 +17,19 @@ export interface StartedBinary {
 }
 
 /** Starts a callscribe binary and resolves with the address it logged as "listening on host:port". */
-export function startBinary(path: string, args: string[], timeoutMs = 120_000, nodeArgs: string[] = []): Promise<StartedBinary> {
+export function startBinary(
+  path: string,
+  args: string[],
+  timeoutMs = 120_000,
+  nodeArgs: string[] = [],
+): Promise<StartedBinary> {
   const child = spawn(process.execPath, [...nodeArgs, path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening on" within ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
     const onData = (b: Buffer) => {
       output += b.toString();
       const m = /listening on (\S+:\d+)/.exec(output);
@@ -60,7 +68,12 @@ export interface LocalStack {
 /** Transcriber and gateway as real processes on ephemeral loopback ports, healthy when returned. */
 export async function startLocalStack(transcriberArgs: string[] = []): Promise<LocalStack> {
   const transcriber = await startBinary(BIN.transcriber, ['--listen', '127.0.0.1:0', ...transcriberArgs]);
-  const gateway = await startBinary(BIN.gateway, ['--listen', '127.0.0.1:0', '--transcriber', transcriber.address]).catch(async (err: unknown) => {
+  const gateway = await startBinary(BIN.gateway, [
+    '--listen',
+    '127.0.0.1:0',
+    '--transcriber',
+    transcriber.address,
+  ]).catch(async (err: unknown) => {
     await stopBinary(transcriber);
     throw err;
   });

@@ -67,5 +67,10 @@ export function mixDown(call: SyntheticCall): Float32Array {
 
 /** NIST RTTM, one SPEAKER line per turn. */
 export function toRttm(fileId: string, turns: SpeakerTurn[]): string {
-  return turns.map((t) => `SPEAKER ${fileId} 1 ${t.startSec.toFixed(3)} ${(t.endSec - t.startSec).toFixed(3)} <NA> <NA> ${t.speaker} <NA> <NA>\n`).join('');
+  return turns
+    .map(
+      (t) =>
+        `SPEAKER ${fileId} 1 ${t.startSec.toFixed(3)} ${(t.endSec - t.startSec).toFixed(3)} <NA> <NA> ${t.speaker} <NA> <NA>\n`,
+    )
+    .join('');
 }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startBinary, stopBinary } from '../local-stack.js';
-import { createS3Client } from '../source/s3-client.js';
+import { startBinary, stopBinary } from '#dev/local-stack.js';
+import { createS3Client } from '../../loadgen/src/source/s3-client.js';
 
 export interface LocalS3 {
   endpoint: string;
@@ -16,7 +16,12 @@ export interface LocalS3 {
 /** An S3-protocol server (s3rver, its own process) on an ephemeral loopback port, with its own store folder. */
 export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), 'callscribe-s3-'));
-  const server = await startBinary(fileURLToPath(new URL('./s3-server-main.js', import.meta.url)), [directory, ...buckets], 30_000, ['--openssl-legacy-provider']);
+  const server = await startBinary(
+    fileURLToPath(new URL('./s3-server-main.js', import.meta.url)),
+    [directory, ...buckets],
+    30_000,
+    ['--openssl-legacy-provider'],
+  );
   const endpoint = `http://${server.address}`;
   // s3rver accepts any key pair, but the SDK signs every request, so it needs one.
   process.env['AWS_ACCESS_KEY_ID'] ??= 'S3RVER';
@@ -35,6 +40,12 @@ export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
   };
 }
 
-export async function seedFiles(s3: LocalS3, bucket: string, prefix: string, dir: string, names: string[]): Promise<void> {
+export async function seedFiles(
+  s3: LocalS3,
+  bucket: string,
+  prefix: string,
+  dir: string,
+  names: string[],
+): Promise<void> {
   for (const name of names) await s3.put(bucket, `${prefix}${name}`, await readFile(join(dir, name)));
 }

@@ -9,7 +9,11 @@ export function run(cmd: string, args: string[], input?: Buffer): Promise<Buffer
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     child.on('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message} (install it: see scripts/setup.sh)`)));
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.trim()}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(Buffer.concat(out))
+        : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.trim()}`)),
+    );
     child.stdin.on('error', () => {});
     child.stdin.end(input);
   });
@@ -18,7 +22,11 @@ export function run(cmd: string, args: string[], input?: Buffer): Promise<Buffer
 /** Speaks `text` with espeak-ng and returns 16 kHz mono float samples (sox does the resampling). */
 export async function speak(text: string, voice = 'en-us+f2', wordsPerMinute = 150): Promise<Float32Array> {
   const wav = await run('espeak-ng', ['-v', voice, '-s', String(wordsPerMinute), '--stdout', text]);
-  const pcm = await run('sox', ['-t', 'wav', '-', '-t', 'f32', '-e', 'floating-point', '-r', '16000', '-c', '1', '-'], wav);
+  const pcm = await run(
+    'sox',
+    ['-t', 'wav', '-', '-t', 'f32', '-e', 'floating-point', '-r', '16000', '-c', '1', '-'],
+    wav,
+  );
   return new Float32Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength));
 }
 

@@ -3,17 +3,17 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { GatewayClient } from '../../../gen/callscribe/v1/gateway.js';
-import { formatFinal, formatSegment } from '../../../services/cli/src/format.js';
-import { configureLog } from '../../../services/common/src/log.js';
-import { streamAudio } from '../../../services/common/src/stream-audio.js';
-import { defaultRunConfig } from '../config.js';
-import { runLoadTest, terminalTable } from '../load-test.js';
-import { startLocalStack } from '../local-stack.js';
+import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import { formatFinal, formatSegment } from '#client/format.js';
+import { configureLog } from '#common/log.js';
+import { streamAudio } from '#client/stream-audio.js';
+import { defaultRunConfig } from '../../loadgen/src/config.js';
+import { runLoadTest, terminalTable } from '../../loadgen/src/load-test.js';
+import { startLocalStack } from '#dev/local-stack.js';
 import { ensureCorpus } from './corpus-cache.js';
 import { seedFiles, startLocalS3 } from './s3-server.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const say = (m: string) => process.stdout.write(`demo: ${m}\n`);
 const BUCKET = 'call-recordings';
 const PREFIX = 'demo/2026-11/';
@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   const corpusDir = join(ROOT, '.cache', 'demo-corpus');
   const files = await ensureCorpus(corpusDir, say);
   const companions = (await readdir(corpusDir)).filter((f) => f.endsWith('.txt') || f.endsWith('.rttm'));
-  say(`corpus: ${files.length} recordings (stereo 8 kHz mu-law and mono 16 kHz) with reference transcripts, in ${corpusDir}`);
+  say(
+    `corpus: ${files.length} recordings (stereo 8 kHz mu-law and mono 16 kHz) with reference transcripts, in ${corpusDir}`,
+  );
 
   const s3 = await startLocalS3([BUCKET]);
   await seedFiles(s3, BUCKET, PREFIX, corpusDir, [...files, ...companions]);
@@ -56,7 +58,9 @@ async function main(): Promise<void> {
       runId: `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`,
       sweep: ['1', '2'],
     });
-    say(`load test: callscribe-loadgen run --source ${config.source} --s3-endpoint ${s3.endpoint} --sweep 1,2 (each level sends every recording once)`);
+    say(
+      `load test: callscribe-loadgen run --source ${config.source} --s3-endpoint ${s3.endpoint} --sweep 1,2 (each level sends every recording once)`,
+    );
     const run = await runLoadTest(config, (m) => process.stdout.write(`  ${m}\n`));
     process.stdout.write('\n' + terminalTable(run.summaries) + '\n\n');
     say(`${run.csvRows} request rows: ${run.runDir}/requests.csv`);

@@ -1,7 +1,7 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import type { AudioStreamRequest, TranscriptionConfig } from '../../../gen/callscribe/v1/audio.js';
-import { TranscriptionConfig as ConfigCodec } from '../../../gen/callscribe/v1/audio.js';
-import type { FinalResult, Segment, TranscriptEvent } from '../../../gen/callscribe/v1/transcript.js';
+import type { AudioStreamRequest, TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
+import { TranscriptionConfig as ConfigCodec } from '#gen/callscribe/v1/audio.js';
+import type { FinalResult, Segment, TranscriptEvent } from '#gen/callscribe/v1/transcript.js';
 
 export type OpenStream = (options: { deadline?: number }) => ClientDuplexStream<AudioStreamRequest, TranscriptEvent>;
 
@@ -26,7 +26,11 @@ export interface StreamAudioResult {
 }
 
 /** Sends config then audio in chunks, honouring flow control, and collects the events. */
-export function streamAudio(open: OpenStream, audio: Buffer, options: StreamAudioOptions = {}): Promise<StreamAudioResult> {
+export function streamAudio(
+  open: OpenStream,
+  audio: Buffer,
+  options: StreamAudioOptions = {},
+): Promise<StreamAudioResult> {
   const chunkBytes = options.chunkBytes ?? 32 * 1024;
   const call = open(options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs });
   const segments: Segment[] = [];
@@ -67,7 +71,8 @@ export function streamAudio(open: OpenStream, audio: Buffer, options: StreamAudi
           if (due > 0) await new Promise((r) => setTimeout(r, due));
         }
         await write({ payload: { $case: 'audio', audio: audio.subarray(offset, offset + chunkBytes) } });
-        if (options.delayBetweenChunksMs !== undefined) await new Promise((r) => setTimeout(r, options.delayBetweenChunksMs));
+        if (options.delayBetweenChunksMs !== undefined)
+          await new Promise((r) => setTimeout(r, options.delayBetweenChunksMs));
       }
       call.end();
       options.onAudioSent?.();
