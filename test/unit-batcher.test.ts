@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { Batcher } from '../services/transcriber/src/batcher.js';
+import { WorkerPool } from '../services/transcriber/src/worker-pool.js';
+
+const WORKER_DIR = fileURLToPath(new URL('../../services/transcriber/worker', import.meta.url));
+const second = () => new Float32Array(16000);
+
+describe('batcher (one real sphinx worker)', () => {
+  let pool: WorkerPool;
+  before(async () => {
+    pool = new WorkerPool(1, {
+      pythonPath: '/usr/bin/python3',
+      workerDir: WORKER_DIR,
+      backend: 'sphinx',
+      startTimeoutMs: 60_000,
+    });
+    await pool.start();
+  });
+  after(() => pool.stop(2000));
+
+  it('refuses a chunk with RESOURCE_EXHAUSTED once the queue is full, and drops a cancelled request before any worker', async () => {
+    const batcher = new Batcher(pool, { batchSize: 4, maxDelayMs: 0, maxQueuedChunks: 2 });
+    const live = new AbortController();
+    // The first chunk goes straight to the idle worker; the next two wait behind it.
+    const running = batcher.submit(1, second(), 'en', true, live.signal);
+    const queued = [
+      batcher.submit(2, second(), 'en', true, live.signal),
+      batcher.submit(2, second(), 'en', true, live.signal),
+    ];
+    for (const q of queued) q.catch(() => {});
+    await assert.rejects(
+      batcher.submit(3, second(), 'en', true, live.signal),
+      (err: { code?: number }) => err.code === status.RESOURCE_EXHAUSTED,
+    );
+    batcher.cancel(2, new Error('client went away'));
+    for (const q of queued) await assert.rejects(q, /client went away/);
+    assert.equal(batcher.stats.chunksCancelled, 2);
+    const outcome = await running;
+    assert.deepEqual(outcome.segments, [], 'a second of silence has no words');
+    assert.equal(batcher.stats.chunksDispatched, 1, 'the cancelled chunks never reached the worker');
+  });
+
+  it('packs chunks of several requests into one batch while the worker is busy', async () => {
+    const batcher = new Batcher(pool, { batchSize: 4, maxDelayMs: 0, maxQueuedChunks: 100 });
+    const signal = new AbortController().signal;
+    const first = batcher.submit(10, second(), 'en', true, signal);
+    const rest = [11, 11, 11, 12].map((id) => batcher.submit(id, second(), 'en', true, signal));
+    await Promise.all([first, ...rest]);
+    assert.deepEqual(
+      [...batcher.stats.batchSizes].sort(),
+      [
+        [1, 1],
+        [4, 1],
+      ].sort(),
+    );
+  });
+});
