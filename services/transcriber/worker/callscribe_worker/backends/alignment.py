@@ -52,7 +52,8 @@ def align_targets(text: str, dictionary: Dict[str, int], language: str) -> Tuple
     for i in range(start, end):
         ch = text[i].lower()
         if ch == " ":
-            if not spaced or "|" not in dictionary:
+            # One separator between words, however many spaces or skipped symbols lie between.
+            if not spaced or "|" not in dictionary or not tokens or tokens[-1] == dictionary["|"]:
                 continue
             ch = "|"
         code = dictionary.get(ch)
