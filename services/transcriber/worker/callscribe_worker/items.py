@@ -79,8 +79,12 @@ def transcribe_items(backend: Backend, header: Dict[str, Any], audio: np.ndarray
     info = backend.info
     answers: List[Optional[Dict[str, Any]]] = []
     runnable: List[int] = []
+    # Until every sender puts the language on each item, a request-level one fills the gaps.
+    default_language = header.get("language", "")
+    for item in header["items"]:
+        item.setdefault("language", default_language)
     for i, (item, chunk) in enumerate(zip(header["items"], chunks)):
-        problem = _check(chunk, item.get("language", ""), info.languages, info.backend)
+        problem = _check(chunk, item["language"], info.languages, info.backend)
         answers.append(problem)
         if problem is None:
             if chunk.size == 0:
