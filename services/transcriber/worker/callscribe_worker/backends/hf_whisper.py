@@ -13,6 +13,7 @@ over the old `torch_dtype=` by what `from_pretrained` reads (loader_args.hf_dtyp
 """
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any, Dict, List, Sequence
 
@@ -70,6 +71,7 @@ class HfWhisperBackend:
         else:
             raise BackendLoadError("the hf backend needs HF_WHISPER_MODEL (a local model folder) or HF_WHISPER_RANDOM (one of " + ", ".join(_SIZES) + ")")
         self._model = model.to(device).eval()
+        self._features_on_device = device.startswith("cuda") and "device" in inspect.signature(self._features.__call__).parameters
         self._device = device
         self._dtype = dtype
         self._measurement = self._tokenizer is None
@@ -103,7 +105,11 @@ class HfWhisperBackend:
         return self._generate(chunks, features, langs, word_timestamps)
 
     def _inputs(self, chunks: Sequence[np.ndarray]) -> Any:
-        inputs = self._features([c.astype(np.float32) for c in chunks], sampling_rate=16000, return_tensors="pt")
+        kwargs: Dict[str, Any] = {}
+        if self._features_on_device:
+            # WhisperFeatureExtractor runs its STFT in torch on `device` (the stacked batch at once).
+            kwargs["device"] = self._device
+        inputs = self._features([c.astype(np.float32) for c in chunks], sampling_rate=16000, return_tensors="pt", **kwargs)
         return inputs.input_features.to(self._device, self._dtype)
 
     def _measure(self, chunks: Sequence[np.ndarray], features: Any, languages: Sequence[str]) -> List[ItemResult]:

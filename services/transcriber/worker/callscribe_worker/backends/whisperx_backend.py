@@ -77,7 +77,10 @@ class WhisperXBackend:
 
     def _encode(self, chunks: Sequence[np.ndarray]) -> Any:
         features = batched_log_mel(self._torch, chunks, self._filters, self._device)
-        if not self._device.startswith("cuda"):
+        if self._device.startswith("cuda"):
+            # CTranslate2 reads the tensor on its own CUDA stream: torch's kernels must have finished.
+            self._torch.cuda.current_stream().synchronize()
+        else:
             features = features.cpu().numpy()
         # StorageView reads a CUDA tensor in place through __cuda_array_interface__: no copy to the host.
         storage = self._ct2.StorageView.from_array(features)
