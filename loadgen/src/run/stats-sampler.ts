@@ -73,9 +73,8 @@ export class StatsSampler {
             atMs: Date.now(),
             gpuAvailable: devices.length > 0,
             gpuReason: devices.length > 0 ? '' : (t[0]?.gpu?.reason ?? 'no transcriber answered'),
-            gpuUtilPct:
-              devices.length > 0 ? devices.reduce((n, d) => n + d.utilizationPct, 0) / devices.length : undefined,
-            gpuMemUsedBytes: devices.length > 0 ? devices.reduce((n, d) => n + d.memoryUsedBytes, 0) : undefined,
+            gpuUtilPct: mean(devices.flatMap((d) => (d.utilizationPct === undefined ? [] : [d.utilizationPct]))),
+            gpuMemUsedBytes: sum(devices.flatMap((d) => (d.memoryUsedBytes === undefined ? [] : [d.memoryUsedBytes]))),
             queueDepth: t.reduce((n, x) => n + x.queueDepth, 0),
             serverInFlight: t.reduce((n, x) => n + x.inFlightRequests, 0),
             batches: t.reduce((n, x) => n + x.batchesDispatched, 0),
@@ -121,4 +120,13 @@ export class StatsSampler {
     this.csv.end();
     await this.done;
   }
+}
+
+// A GPU that reports [N/A] (MIG, vGPU) is left out of the figures rather than counted as idle.
+function mean(values: number[]): number | undefined {
+  return values.length > 0 ? values.reduce((n, v) => n + v, 0) / values.length : undefined;
+}
+
+function sum(values: number[]): number | undefined {
+  return values.length > 0 ? values.reduce((n, v) => n + v, 0) : undefined;
 }

@@ -1,12 +1,14 @@
 """Worker entry point: python -m callscribe_worker --backend sphinx|whisperx|hf|spectral|pyannote
 
 Loads the engine or diarizer once, says "ready" (or "fatal" with the reason and exits 3), then
-answers "transcribe" or "diarize" frames one at a time until stdin closes.
+answers "transcribe" or "diarize" frames one at a time until stdin closes. A transcribe request is
+answered per item (docs/worker-protocol.md): one chunk's failure never fails the rest of its batch.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 import traceback
@@ -15,18 +17,23 @@ from typing import Any, Callable, Dict
 import numpy as np
 
 from .backends import DIARIZERS, BackendLoadError, load_backend, load_diarizer
+from .items import RequestError, transcribe_items
 from .protocol import read_frame, write_frame
 
 EXIT_LOAD_FAILED = 3
 
 
 def _transcribe(backend: Any, header: dict, audio: np.ndarray) -> Dict[str, Any]:
-    chunks, offset = [], 0
-    for item in header["items"]:
-        chunks.append(audio[offset : offset + item["samples"]])
-        offset += item["samples"]
-    results = backend.transcribe_batch(chunks, header.get("language", ""), bool(header.get("wordTimestamps", True)))
-    return {"type": "result", "items": [{"segments": [dataclasses.asdict(s) for s in segments]} for segments in results]}
+    return {"type": "result", "items": transcribe_items(backend, header, audio)}
+
+
+def pinned_gpu(device: str) -> str:
+    """The CUDA device this process is pinned to: CUDA_VISIBLE_DEVICES (an index or a UUID) when it
+    names one device, "0" when unpinned on CUDA (torch and CTranslate2 then use device 0), "" on CPU."""
+    if not device.startswith("cuda"):
+        return ""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+    return visible.split(",")[0].strip() if visible else "0"
 
 
 def _diarize(diarizer: Any, header: dict, audio: np.ndarray) -> Dict[str, Any]:
@@ -46,10 +53,12 @@ def main() -> int:
     try:
         if args.backend in DIARIZERS:
             diarizer = load_diarizer(args.backend)
-            engine = {"backend": diarizer.name, "model": diarizer.name, "device": "cpu" if args.backend == "spectral" else "cuda", "compute_type": "float32", "languages": ["*"]}
+            device = getattr(diarizer, "device", "cpu" if args.backend == "spectral" else "cuda")
+            engine = {"backend": diarizer.name, "model": getattr(diarizer, "model", diarizer.name), "device": device, "compute_type": "float32", "languages": ["*"], "gpu": pinned_gpu(device)}
             handlers = {"diarize": lambda h, a: _diarize(diarizer, h, a)}
         else:
             backend = load_backend(args.backend)
+            backend.info.gpu = pinned_gpu(backend.info.device)
             engine = dataclasses.asdict(backend.info)
             handlers = {"transcribe": lambda h, a: _transcribe(backend, h, a)}
     except BackendLoadError as exc:
@@ -70,9 +79,11 @@ def main() -> int:
             reply = handler(header, np.frombuffer(payload, dtype="<f4"))
             reply.update({"id": header["id"], "elapsedMs": (time.perf_counter() - started) * 1000})
             write_frame(stdout, reply)
-        except Exception as exc:  # a bad request must not take the worker down
+        except RequestError as exc:  # our own message, about the request's shape: safe to send
+            write_frame(stdout, {"type": "error", "id": header.get("id"), "message": str(exc)})
+        except Exception:  # a bad request must not take the worker down; its details stay in stderr
             traceback.print_exc(file=sys.stderr)
-            write_frame(stdout, {"type": "error", "id": header.get("id"), "message": f"{type(exc).__name__}: {exc}"})
+            write_frame(stdout, {"type": "error", "id": header.get("id"), "message": f"the worker failed to process this {header.get('type')} request"})
 
 
 if __name__ == "__main__":

@@ -24,25 +24,62 @@ class Segment:
 
 
 @dataclass
+class ItemResult:
+    """What one chunk of a batch became."""
+
+    segments: List[Segment]
+    # The Whisper code the engine transcribed with: the one asked for, or the one it detected.
+    language: str
+    # True when the segments carry word timings; False when they were asked for and could not be
+    # made (no alignment model for the language, alignment failed for this chunk) or not asked for.
+    aligned: bool
+
+
+@dataclass
 class EngineInfo:
     backend: str
     model: str
     device: str
     compute_type: str
-    # Languages the model can transcribe; ["*"] for multilingual models.
+    # Languages the model can transcribe (Whisper codes); ["*"] for multilingual models.
     languages: List[str]
+    # The CUDA device this worker is pinned to (CUDA_VISIBLE_DEVICES), "" on CPU.
+    gpu: str = ""
 
 
 class Backend(Protocol):
     info: EngineInfo
 
-    def transcribe_batch(self, chunks: Sequence[np.ndarray], language: str, word_timestamps: bool) -> List[List[Segment]]:
-        """One list of segments per chunk, times in seconds from the chunk's start."""
+    def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
+        """One result per chunk, in order; languages[i] is a Whisper code or "" (detect).
+
+        Times are seconds from the chunk's start. Raising fails the batch; the worker then retries
+        the chunks one at a time, so an exception here never fails more than the chunk that causes it.
+        """
         ...
 
 
 class BackendLoadError(RuntimeError):
     """The backend cannot start here (library, weights, device or token missing); the message says which."""
+
+
+# The packages each backend imports, and how to get them into the worker's interpreter.
+INSTALL_HINTS = {
+    "sphinx": ("pocketsphinx", "apt-get install python3-pocketsphinx pocketsphinx-en-us (Debian) and use /usr/bin/python3"),
+    "whisperx": ("whisperx", 'pip install "whisperx>=3.8,<3.9" (pulls faster-whisper 1.2, torch, torchaudio, transformers)'),
+    "hf": ("transformers", 'pip install torch "transformers>=5"'),
+    "pyannote": ("pyannote.audio", 'pip install "pyannote.audio>=4,<5"'),
+}
+
+
+def missing_library(backend: str, exc: ImportError) -> BackendLoadError:
+    """A BackendLoadError that names the missing package and the install command."""
+    package, install = INSTALL_HINTS[backend]
+    missing = getattr(exc, "name", None) or package
+    return BackendLoadError(
+        f"the {backend} backend needs the Python package {package!r}, which this interpreter cannot import "
+        f"(missing module {missing!r}); install it with: {install}; or run the GPU image (docker/transcriber-gpu.Dockerfile)"
+    )
 
 
 DIARIZERS = ("spectral", "pyannote")

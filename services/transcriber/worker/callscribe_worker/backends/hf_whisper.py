@@ -3,16 +3,24 @@
 With HF_WHISPER_MODEL pointing at local weights it transcribes. With HF_WHISPER_RANDOM=<size>
 (tiny, base, small, medium, large-v3) it builds a randomly initialised model of that real size:
 the text is meaningless, but every FLOP is real, so GPU batching can be measured on machines that
-cannot fetch weights.
+cannot fetch weights. Only that measurement mode pins the decode length (HF_WHISPER_MAX_NEW_TOKENS,
+default 96, min = max); real weights may use the whole decoder (448 positions less the prompt):
+30 s of packed call speech is 120-170 tokens.
+
+Written against transformers 5.x (models/whisper/generation_whisper.py: `language` takes a list for
+a batch, English-only models refuse language/task, `return_token_timestamps`); `dtype=` is chosen
+over the old `torch_dtype=` by what `from_pretrained` reads (loader_args.hf_dtype_kwarg).
 """
 from __future__ import annotations
 
+import inspect
 import os
-from typing import List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
-from . import BackendLoadError, EngineInfo, Segment
+from . import BackendLoadError, EngineInfo, ItemResult, Segment, Word, missing_library
+from ..loader_args import hf_dtype_kwarg, hf_generate_kwargs, hf_max_new_tokens, is_english_only
 
 # (d_model, encoder/decoder layers, attention heads, mel bins) of the published checkpoints.
 _SIZES = {
@@ -30,11 +38,10 @@ class HfWhisperBackend:
             import torch
             from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
         except ImportError as exc:
-            raise BackendLoadError(f"the hf backend needs torch and transformers ({exc})") from exc
+            raise missing_library("hf", exc) from exc
         self._torch = torch
         device = os.environ.get("HF_WHISPER_DEVICE", "cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.float16 if device.startswith("cuda") else torch.float32
-        self._max_new_tokens = int(os.environ.get("HF_WHISPER_MAX_NEW_TOKENS", "96"))
         path = os.environ.get("HF_WHISPER_MODEL", "")
         random_size = os.environ.get("HF_WHISPER_RANDOM", "")
         self._tokenizer = None
@@ -43,9 +50,11 @@ class HfWhisperBackend:
 
             try:
                 processor = WhisperProcessor.from_pretrained(path, local_files_only=True)
-                model = WhisperForConditionalGeneration.from_pretrained(path, torch_dtype=dtype, attn_implementation="sdpa", local_files_only=True)
+                model = WhisperForConditionalGeneration.from_pretrained(
+                    path, attn_implementation="sdpa", local_files_only=True, **hf_dtype_kwarg(WhisperForConditionalGeneration.from_pretrained, dtype)
+                )
             except Exception as exc:
-                raise BackendLoadError(f"cannot load Whisper weights from {path!r}: {exc}") from exc
+                raise BackendLoadError(f"cannot load Whisper weights from {path!r}: {type(exc).__name__}: {exc}") from exc
             self._features = processor.feature_extractor
             self._tokenizer = processor.tokenizer
             name = os.path.basename(path.rstrip("/"))
@@ -62,20 +71,93 @@ class HfWhisperBackend:
         else:
             raise BackendLoadError("the hf backend needs HF_WHISPER_MODEL (a local model folder) or HF_WHISPER_RANDOM (one of " + ", ".join(_SIZES) + ")")
         self._model = model.to(device).eval()
+        self._features_on_device = device.startswith("cuda") and "device" in inspect.signature(self._features.__call__).parameters
         self._device = device
         self._dtype = dtype
-        self.info = EngineInfo("hf", name, device, str(dtype).replace("torch.", ""), ["*"])
+        self._measurement = self._tokenizer is None
+        generation_config = getattr(model, "generation_config", None)
+        self._english_only = is_english_only(name, generation_config)
+        fixed = int(os.environ.get("HF_WHISPER_MAX_NEW_TOKENS", "96")) if self._measurement else int(os.environ.get("HF_WHISPER_MAX_NEW_TOKENS", "0"))
+        self._max_new_tokens = hf_max_new_tokens(model.config.max_target_positions, self._english_only, fixed)
+        # Token timestamps come from cross-attention heads named in the generation config; a model
+        # without them cannot give word times, and says so through aligned=False.
+        self._word_times = not self._measurement and bool(getattr(generation_config, "alignment_heads", None))
+        lang_to_id: Dict[str, int] = dict(getattr(generation_config, "lang_to_id", None) or {})
+        self._id_to_lang = {v: k[2:-2] for k, v in lang_to_id.items()}
+        languages = ["en"] if self._english_only else ["*"]
+        self.info = EngineInfo("hf", name, device, str(dtype).replace("torch.", ""), languages)
 
-    def transcribe_batch(self, chunks: Sequence[np.ndarray], language: str, word_timestamps: bool) -> List[List[Segment]]:
-        torch = self._torch
-        inputs = self._features([c.astype(np.float32) for c in chunks], sampling_rate=16000, return_tensors="pt")
-        features = inputs.input_features.to(self._device, self._dtype)
-        with torch.inference_mode():
-            if self._tokenizer is None:
-                # Random weights never emit end-of-text: a fixed decode length keeps the work comparable.
-                tokens = self._model.generate(features, max_new_tokens=self._max_new_tokens, min_new_tokens=self._max_new_tokens, do_sample=False)
-                texts = [f"<{t.shape[-1]} tokens>" for t in tokens]
+    def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
+        features = self._inputs(chunks)
+        if self._measurement:
+            return self._measure(chunks, features, languages)
+        langs = ["en"] * len(chunks) if self._english_only else list(languages)
+        unknown = [i for i, l in enumerate(langs) if not l]
+        if unknown:
+            # generate() takes a language per item or None for all (a list holding None is a
+            # TypeError), so the items that asked for detection get it first, on their features only.
+            with self._torch.inference_mode():
+                ids = self._model.detect_language(input_features=features[unknown]).tolist()
+            for i, t in zip(unknown, ids):
+                langs[i] = self._id_to_lang.get(int(t), "")
+            if not all(langs):
+                raise RuntimeError("language detection returned a token that is not a language")
+        return self._generate(chunks, features, langs, word_timestamps)
+
+    def _inputs(self, chunks: Sequence[np.ndarray]) -> Any:
+        kwargs: Dict[str, Any] = {}
+        if self._features_on_device:
+            # WhisperFeatureExtractor runs its STFT in torch on `device` (the stacked batch at once).
+            kwargs["device"] = self._device
+        inputs = self._features([c.astype(np.float32) for c in chunks], sampling_rate=16000, return_tensors="pt", **kwargs)
+        return inputs.input_features.to(self._device, self._dtype)
+
+    def _measure(self, chunks: Sequence[np.ndarray], features: Any, languages: Sequence[str]) -> List[ItemResult]:
+        kwargs = hf_generate_kwargs(None, True, self._max_new_tokens, measurement=True)
+        with self._torch.inference_mode():
+            tokens = self._model.generate(features, **kwargs)
+        return [ItemResult([Segment(0.0, len(c) / 16000.0, f"<{t.shape[-1]} tokens>")], l or "en", False) for c, t, l in zip(chunks, tokens, languages)]
+
+    def _generate(self, chunks: Sequence[np.ndarray], features: Any, languages: List[str], word_timestamps: bool) -> List[ItemResult]:
+        timed = word_timestamps and self._word_times
+        kwargs = hf_generate_kwargs(None if self._english_only else languages, self._english_only, self._max_new_tokens, word_timestamps=timed)
+        with self._torch.inference_mode():
+            generated = self._model.generate(features, **kwargs)
+        sequences = generated["sequences"] if timed else generated
+        stamps = generated.get("token_timestamps") if timed else None
+        results = []
+        for k, chunk in enumerate(chunks):
+            ids = [int(t) for t in sequences[k].tolist()]
+            text = self._tokenizer.decode(ids, skip_special_tokens=True).strip()
+            duration = len(chunk) / 16000.0
+            if not text:
+                results.append(ItemResult([], languages[k], word_timestamps))
+                continue
+            words = self._words(ids, stamps[k].tolist(), duration) if stamps is not None else []
+            if words:
+                results.append(ItemResult([Segment(words[0].start, words[-1].end, text, words)], languages[k], True))
             else:
-                tokens = self._model.generate(features, language=language or "en", task="transcribe", max_new_tokens=self._max_new_tokens)
-                texts = self._tokenizer.batch_decode(tokens, skip_special_tokens=True)
-        return [[Segment(0.0, len(c) / 16000.0, t.strip())] if t.strip() else [] for c, t in zip(chunks, texts)]
+                results.append(ItemResult([Segment(0.0, duration, text)], languages[k], False))
+        return results
+
+    def _words(self, ids: List[int], times: List[float], duration: float) -> List[Word]:
+        """Words from token start times: a token that begins with a space begins a word."""
+        special = set(self._tokenizer.all_special_ids)
+        words: List[Word] = []
+        text, start, last = "", None, 0.0
+        for k, t in enumerate(ids):
+            if t in special or k >= len(times):
+                continue
+            piece = self._tokenizer.decode([t])
+            at = min(float(times[k]), duration)
+            if piece.startswith(" ") and text.strip():
+                words.append(Word(text.strip(), round(start or 0.0, 3), round(at, 3)))
+                text, start = "", None
+            if start is None:
+                start = at
+            text += piece
+            last = at
+        if text.strip():
+            end = min(duration, max(last, float(times[len(ids) - 1]) if len(times) >= len(ids) else last))
+            words.append(Word(text.strip(), round(start or 0.0, 3), round(max(end, start or 0.0), 3)))
+        return words

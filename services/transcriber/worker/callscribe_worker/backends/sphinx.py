@@ -11,7 +11,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-from . import BackendLoadError, EngineInfo, Segment, Word
+from . import BackendLoadError, missing_library, EngineInfo, ItemResult, Segment, Word
 
 _FRAMES_PER_SEC = 100.0
 # Fillers and markers the decoder emits that are not words.
@@ -27,10 +27,7 @@ class SphinxBackend:
         try:
             from pocketsphinx import Decoder
         except ImportError as exc:
-            raise BackendLoadError(
-                "pocketsphinx is not importable by this interpreter; install Debian's python3-pocketsphinx "
-                "and pocketsphinx-en-us, and point CALLSCRIBE_PYTHON at /usr/bin/python3"
-            ) from exc
+            raise missing_library("sphinx", exc) from exc
         model_dir = os.environ.get("SPHINX_MODEL_DIR", "/usr/share/pocketsphinx/model/en-us")
         paths = {"-hmm": "en-us", "-lm": "en-us.lm.bin", "-dict": "cmudict-en-us.dict"}
         config = Decoder.default_config()
@@ -51,8 +48,9 @@ class SphinxBackend:
         self._logmath = self._decoder.get_logmath()
         self.info = EngineInfo("sphinx", "cmusphinx-en-us-5.2", "cpu", "float32", ["en"])
 
-    def transcribe_batch(self, chunks: Sequence[np.ndarray], language: str, word_timestamps: bool) -> List[List[Segment]]:
-        return [self._transcribe(chunk) for chunk in chunks]
+    def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
+        # English only (the worker refuses other languages before they get here); word times always.
+        return [ItemResult(self._transcribe(chunk), "en", True) for chunk in chunks]
 
     def _transcribe(self, audio: np.ndarray) -> List[Segment]:
         pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()

@@ -1,8 +1,15 @@
 """GPU engine: WhisperX (faster-whisper on CTranslate2), batched over chunks from many requests.
 
-The transcriber has already cut speech into chunks of at most AUDIO_CHUNK_SEC, so this skips
-WhisperX's own VAD and runs its batched decoder directly on the stacked log-mel features.
-Settings: WHISPERX_MODEL, WHISPERX_COMPUTE_TYPE, WHISPERX_DEVICE, WHISPERX_ALIGN (wav2vec2 word times).
+The transcriber has already cut speech into chunks of at most AUDIO_CHUNK_SEC, so whisperX's own VAD
+is never loaded, and one batch goes through: log-mel of the stacked chunks on the GPU (mel.py) ->
+one encoder pass -> language detection on that encoder output for the items that asked for it ->
+one batched decode with a prompt per item (so a batch may mix languages) -> batched wav2vec2 and
+CTC forced alignment on the GPU for word times (alignment.py).
+
+Written against whisperX 3.8 (whisperx/asr.py: `WhisperModel.generate_segment_batched`, `load_model`)
+and faster-whisper 1.2 (`WhisperModel.get_prompt`, `Tokenizer`); see docs/upstream-checks.md.
+Settings: WHISPERX_MODEL, WHISPERX_COMPUTE_TYPE, WHISPERX_DEVICE, WHISPERX_ALIGN (0 disables word
+times), WHISPERX_BEAM_SIZE, WHISPERX_DOWNLOAD_ROOT, WHISPERX_LOCAL_FILES_ONLY, WHISPERX_ALIGN_MODEL_DIR.
 """
 from __future__ import annotations
 
@@ -11,61 +18,123 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
-from . import BackendLoadError, EngineInfo, Segment, Word
+from . import BackendLoadError, EngineInfo, ItemResult, Segment, missing_library
+from ..loader_args import whisperx_load_model_kwargs
+from .alignment import BatchAligner, aligned_segments
+from .mel import batched_log_mel
+
+
+class _NoVad:
+    """Stands in for whisperX's VAD model: `load_model` builds Silero or pyannote unless one is given.
+    This worker never calls `FasterWhisperPipeline.transcribe`, the only user of it."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("callscribe brings its own VAD; whisperX's is not loaded")
 
 
 class WhisperXBackend:
     def __init__(self) -> None:
         try:
+            import ctranslate2
             import torch
             import whisperx
             from faster_whisper.tokenizer import Tokenizer
+            from whisperx.audio import mel_filters
         except ImportError as exc:
-            raise BackendLoadError(f"the whisperx backend needs the whisperx package ({exc}); use the GPU image (docker/transcriber-gpu.Dockerfile)") from exc
+            raise missing_library("whisperx", exc) from exc
         self._torch = torch
-        self._whisperx = whisperx
+        self._ct2 = ctranslate2
         self._tokenizer_cls = Tokenizer
         model = os.environ.get("WHISPERX_MODEL", "large-v2")
         self._device = os.environ.get("WHISPERX_DEVICE", "cuda" if torch.cuda.is_available() else "cpu")
-        compute_type = os.environ.get("WHISPERX_COMPUTE_TYPE", "float16" if self._device == "cuda" else "int8")
+        compute_type = os.environ.get("WHISPERX_COMPUTE_TYPE", "float16" if self._device.startswith("cuda") else "int8")
+        asr_options: Dict[str, Any] = {}
+        if os.environ.get("WHISPERX_BEAM_SIZE"):
+            asr_options["beam_size"] = int(os.environ["WHISPERX_BEAM_SIZE"])
+        kwargs = whisperx_load_model_kwargs(
+            whisperx.load_model, model, "cuda" if self._device.startswith("cuda") else self._device, compute_type, _NoVad(),
+            asr_options=asr_options,
+            download_root=os.environ.get("WHISPERX_DOWNLOAD_ROOT", ""),
+            local_files_only=os.environ.get("WHISPERX_LOCAL_FILES_ONLY", os.environ.get("HF_HUB_OFFLINE", "0")) not in ("", "0"),
+        )
         try:
             # Loaded once per worker; language stays open so one worker serves every language.
-            self._pipeline = whisperx.load_model(model, self._device, compute_type=compute_type, vad_method="silero")
+            self._pipeline = whisperx.load_model(**kwargs)
         except Exception as exc:  # weights missing or no network to fetch them
-            raise BackendLoadError(f"cannot load WhisperX model {model!r} on {self._device}: {exc}") from exc
+            raise BackendLoadError(f"cannot load WhisperX model {model!r} on {self._device}: {type(exc).__name__}: {exc}") from exc
+        self._model = self._pipeline.model  # whisperx.asr.WhisperModel (a faster_whisper.WhisperModel)
+        self._multilingual = bool(self._model.model.is_multilingual)
+        n_mels = (getattr(self._model, "feat_kwargs", {}) or {}).get("feature_size") or 80
+        self._filters = mel_filters(self._device, n_mels)
         self._tokenizers: Dict[str, Any] = {}
-        self._align_models: Dict[str, Any] = {}
-        self._align = os.environ.get("WHISPERX_ALIGN", "1") != "0"
-        self.info = EngineInfo("whisperx", model, self._device, compute_type, ["*"])
+        self._aligner = BatchAligner(torch, whisperx, self._device, os.environ.get("WHISPERX_ALIGN_MODEL_DIR", "")) if os.environ.get("WHISPERX_ALIGN", "1") != "0" else None
+        self.info = EngineInfo("whisperx", model, self._device, compute_type, ["*"] if self._multilingual else ["en"])
 
     def _tokenizer(self, language: str) -> Any:
         if language not in self._tokenizers:
-            model = self._pipeline.model
-            self._tokenizers[language] = self._tokenizer_cls(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
+            self._tokenizers[language] = self._tokenizer_cls(self._model.hf_tokenizer, self._multilingual, task="transcribe", language=language)
         return self._tokenizers[language]
 
-    def transcribe_batch(self, chunks: Sequence[np.ndarray], language: str, word_timestamps: bool) -> List[List[Segment]]:
-        language = language or "en"
-        feats = [self._pipeline.preprocess({"inputs": chunk.astype(np.float32)})["inputs"] for chunk in chunks]
-        features = self._torch.stack([self._torch.as_tensor(f) for f in feats]).cpu().numpy()
-        out = self._pipeline.model.generate_segment_batched(features, self._tokenizer(language), self._pipeline.options)
-        results: List[List[Segment]] = []
-        for chunk, text in zip(chunks, out["text"]):
-            duration = len(chunk) / 16000.0
-            segment = {"start": 0.0, "end": duration, "text": text.strip()}
-            if word_timestamps and self._align and segment["text"]:
-                results.append(self._aligned(segment, chunk, language))
-            else:
-                results.append([Segment(0.0, duration, segment["text"])] if segment["text"] else [])
-        return results
+    def _encode(self, chunks: Sequence[np.ndarray]) -> Any:
+        features = batched_log_mel(self._torch, chunks, self._filters, self._device)
+        if self._device.startswith("cuda"):
+            # CTranslate2 reads the tensor on its own CUDA stream: torch's kernels must have finished.
+            self._torch.cuda.current_stream().synchronize()
+        else:
+            features = features.cpu().numpy()
+        # StorageView reads a CUDA tensor in place through __cuda_array_interface__: no copy to the host.
+        storage = self._ct2.StorageView.from_array(features)
+        return self._model.model.encode(storage, to_cpu=False)
 
-    def _aligned(self, segment: Dict[str, Any], chunk: np.ndarray, language: str) -> List[Segment]:
-        if language not in self._align_models:
-            self._align_models[language] = self._whisperx.load_align_model(language_code=language, device=self._device)
-        model, metadata = self._align_models[language]
-        aligned = self._whisperx.align([segment], model, metadata, chunk, self._device, return_char_alignments=False)
-        segments: List[Segment] = []
-        for s in aligned["segments"]:
-            words = [Word(w["word"], float(w.get("start", s["start"])), float(w.get("end", s["end"])), float(w.get("score", 0.0))) for w in s.get("words", [])]
-            segments.append(Segment(float(s["start"]), float(s["end"]), s["text"].strip(), words))
-        return segments
+    def _languages(self, encoded: Any, requested: Sequence[str]) -> List[str]:
+        if not self._multilingual:
+            return ["en"] * len(requested)
+        if all(requested):
+            return list(requested)
+        # One detection pass over the batch's encoder output (CTranslate2 accepts encoded features).
+        detected = self._model.model.detect_language(encoded)
+        return [lang or detected[i][0][0][2:-2] for i, lang in enumerate(requested)]
+
+    def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
+        encoded = self._encode(chunks)
+        langs = self._languages(encoded, languages)
+        options = self._pipeline.options
+        # As whisperx.asr.WhisperModel.generate_segment_batched, but with one prompt per item: its
+        # `[prompt] * batch_size` would force one language on a batch that mixes callers.
+        prompts = [
+            self._model.get_prompt(self._tokenizer(lang), [], without_timestamps=options.without_timestamps, prefix=options.prefix, hotwords=options.hotwords)
+            for lang in langs
+        ]
+        result = self._model.model.generate(
+            encoded,
+            prompts,
+            beam_size=options.beam_size,
+            patience=options.patience,
+            length_penalty=options.length_penalty,
+            max_length=self._model.max_length,
+            suppress_blank=options.suppress_blank,
+            suppress_tokens=options.suppress_tokens,
+            no_repeat_ngram_size=options.no_repeat_ngram_size,
+            repetition_penalty=options.repetition_penalty,
+        )
+        texts = []
+        for lang, r in zip(langs, result):
+            tokenizer = self._tokenizer(lang)
+            texts.append(tokenizer.decode([t for t in r.sequences_ids[0] if t < tokenizer.eot]).strip())
+        words: List[Any] = [None] * len(chunks)
+        if word_timestamps and self._aligner is not None:
+            for lang in sorted(set(langs)):
+                idx = [i for i, l in enumerate(langs) if l == lang and texts[i]]
+                if idx:
+                    for i, w in zip(idx, self._aligner.align([chunks[i] for i in idx], [texts[i] for i in idx], lang)):
+                        words[i] = w
+        out: List[ItemResult] = []
+        for i, chunk in enumerate(chunks):
+            duration = len(chunk) / 16000.0
+            if not texts[i]:
+                out.append(ItemResult([], langs[i], word_timestamps))
+            elif words[i] is not None:
+                out.append(ItemResult(aligned_segments(words[i], texts[i], duration), langs[i], True))
+            else:
+                out.append(ItemResult([Segment(0.0, duration, texts[i])], langs[i], False))
+        return out

@@ -1,0 +1,108 @@
+"""One answer per item: a batch mixes chunks of many callers, so one bad chunk fails only itself.
+
+The batch runs whole first (that is where the GPU's throughput is). If the backend raises, the
+items are retried one at a time, and only the ones that fail again are answered with an error. An
+error sent back is short and safe to show a client; the exception and its traceback go to stderr.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import traceback
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .backends import Backend, ItemResult
+
+INVALID_ARGUMENT = "invalid_argument"
+INTERNAL = "internal"
+FAILED_CHUNK = "transcription failed for this chunk"
+
+
+class RequestError(ValueError):
+    """The request as a whole is malformed (it is answered with a batch-level `error` frame)."""
+
+
+def split_items(header: Dict[str, Any], audio: np.ndarray) -> List[np.ndarray]:
+    items = header.get("items")
+    if not isinstance(items, list):
+        raise RequestError("transcribe request without an items list")
+    chunks, offset = [], 0
+    for item in items:
+        samples = item.get("samples") if isinstance(item, dict) else None
+        if not isinstance(samples, int) or samples < 0:
+            raise RequestError("every item needs a non-negative integer samples count")
+        chunks.append(audio[offset : offset + samples])
+        offset += samples
+    if offset != len(audio):
+        raise RequestError(f"items add up to {offset} samples but the payload holds {len(audio)}")
+    return chunks
+
+
+def item_error(message: str, code: str) -> Dict[str, Any]:
+    return {"error": message, "code": code}
+
+
+def _result(r: ItemResult) -> Dict[str, Any]:
+    return {"segments": [dataclasses.asdict(s) for s in r.segments], "language": r.language, "aligned": bool(r.aligned)}
+
+
+def _check(chunk: np.ndarray, language: Any, supported: Sequence[str], backend: str) -> Optional[Dict[str, Any]]:
+    """A client-safe reason this item cannot be transcribed, or None."""
+    if not isinstance(language, str):
+        return item_error("language must be a string", INVALID_ARGUMENT)
+    if language and "*" not in supported and language not in supported:
+        return item_error(f"the {backend} engine does not transcribe language {language!r} (it supports {', '.join(supported)})", INVALID_ARGUMENT)
+    if chunk.size and not np.isfinite(chunk).all():
+        return item_error("audio contains NaN or infinite samples", INVALID_ARGUMENT)
+    return None
+
+
+def _log(what: str) -> None:
+    print(what, file=sys.stderr)
+    traceback.print_exc(file=sys.stderr)
+    sys.stderr.flush()
+
+
+def _run(backend: Backend, chunks: List[np.ndarray], languages: List[str], word_timestamps: bool) -> List[ItemResult]:
+    results = backend.transcribe_batch(chunks, languages, word_timestamps)
+    if len(results) != len(chunks):
+        raise RuntimeError(f"backend returned {len(results)} results for {len(chunks)} chunks")
+    return results
+
+
+def transcribe_items(backend: Backend, header: Dict[str, Any], audio: np.ndarray) -> List[Dict[str, Any]]:
+    """The `items` of a `result` frame: for each request item, in order, a result or an error."""
+    chunks = split_items(header, audio)
+    word_timestamps = bool(header.get("wordTimestamps", True))
+    info = backend.info
+    answers: List[Optional[Dict[str, Any]]] = []
+    runnable: List[int] = []
+    # Until every sender puts the language on each item, a request-level one fills the gaps.
+    default_language = header.get("language", "")
+    for item in header["items"]:
+        item.setdefault("language", default_language)
+    for i, (item, chunk) in enumerate(zip(header["items"], chunks)):
+        problem = _check(chunk, item["language"], info.languages, info.backend)
+        answers.append(problem)
+        if problem is None:
+            if chunk.size == 0:
+                answers[i] = {"segments": [], "language": item.get("language", ""), "aligned": word_timestamps}
+            else:
+                runnable.append(i)
+    if runnable:
+        batch = [np.ascontiguousarray(chunks[i], dtype=np.float32) for i in runnable]
+        languages = [header["items"][i].get("language", "") for i in runnable]
+        try:
+            for i, r in zip(runnable, _run(backend, batch, languages, word_timestamps)):
+                answers[i] = _result(r)
+        except Exception:  # the batch failed: find the chunk(s) that cause it, one at a time
+            _log(f"batch of {len(runnable)} failed; retrying its items one at a time")
+            for i, chunk, language in zip(runnable, batch, languages):
+                try:
+                    answers[i] = _result(_run(backend, [chunk], [language], word_timestamps)[0])
+                except Exception:
+                    _log(f"item {i} of the batch failed on its own")
+                    answers[i] = item_error(FAILED_CHUNK, INTERNAL)
+    return [a if a is not None else item_error(FAILED_CHUNK, INTERNAL) for a in answers]

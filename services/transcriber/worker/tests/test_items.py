@@ -1,0 +1,107 @@
+"""Per-item answers: one chunk's failure never fails another caller's chunk in the same batch."""
+from __future__ import annotations
+
+import io
+import unittest
+from contextlib import redirect_stderr
+from typing import List, Sequence
+
+import numpy as np
+
+from callscribe_worker.backends import EngineInfo, ItemResult, Segment
+from callscribe_worker.items import RequestError, transcribe_items
+
+
+class FakeBackend:
+    """Says how long each chunk is; a chunk whose first sample is 0.5 makes any batch it is in raise."""
+
+    def __init__(self, languages=("*",)):
+        self.info = EngineInfo("fake", "fake", "cpu", "float32", list(languages))
+        self.calls: List[int] = []
+
+    def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
+        self.calls.append(len(chunks))
+        if any(c[0] == 0.5 for c in chunks):
+            raise RuntimeError("CUDA error: device-side assert at /opt/secret/path.cu:42")
+        return [ItemResult([Segment(0.0, len(c) / 16000, f"{len(c)} samples")], lang or "en", word_timestamps) for c, lang in zip(chunks, languages)]
+
+
+def request(*chunks: np.ndarray, languages=None):
+    languages = languages or [""] * len(chunks)
+    header = {"type": "transcribe", "id": 1, "wordTimestamps": True, "items": [{"samples": len(c), "language": l} for c, l in zip(chunks, languages)]}
+    return header, np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+
+
+def run(backend, header, audio):
+    err = io.StringIO()
+    with redirect_stderr(err):
+        return transcribe_items(backend, header, audio), err.getvalue()
+
+
+class TranscribeItems(unittest.TestCase):
+    def test_a_healthy_batch_runs_once(self):
+        backend = FakeBackend()
+        items, _ = run(backend, *request(np.zeros(100), np.zeros(200), languages=["en", "pt"]))
+        self.assertEqual(backend.calls, [2])
+        self.assertEqual([i["segments"][0]["text"] for i in items], ["100 samples", "200 samples"])
+        self.assertEqual([i["language"] for i in items], ["en", "pt"])
+        self.assertTrue(all(i["aligned"] for i in items))
+
+    def test_nan_and_inf_fail_only_their_item(self):
+        bad = np.zeros(50)
+        bad[3] = np.nan
+        inf = np.zeros(60)
+        inf[0] = np.inf
+        backend = FakeBackend()
+        items, _ = run(backend, *request(np.zeros(100), bad, inf, np.zeros(300)))
+        self.assertEqual(items[1], {"error": "audio contains NaN or infinite samples", "code": "invalid_argument"})
+        self.assertEqual(items[2]["code"], "invalid_argument")
+        self.assertEqual(items[0]["segments"][0]["text"], "100 samples")
+        self.assertEqual(items[3]["segments"][0]["text"], "300 samples")
+        self.assertEqual(backend.calls, [2])  # the poisoned items never reach the engine
+
+    def test_a_crashing_item_is_found_by_retrying_one_at_a_time(self):
+        poison = np.zeros(80)
+        poison[0] = 0.5
+        backend = FakeBackend()
+        items, stderr = run(backend, *request(np.zeros(100), poison, np.zeros(300)))
+        self.assertEqual(backend.calls, [3, 1, 1, 1])
+        self.assertEqual(items[1], {"error": "transcription failed for this chunk", "code": "internal"})
+        self.assertEqual(items[0]["segments"][0]["text"], "100 samples")
+        self.assertEqual(items[2]["segments"][0]["text"], "300 samples")
+        # The exception's text stays in stderr, never in the answer.
+        self.assertIn("/opt/secret/path.cu", stderr)
+        self.assertNotIn("secret", repr(items))
+
+    def test_unsupported_language_is_an_item_error(self):
+        backend = FakeBackend(languages=["en"])
+        items, _ = run(backend, *request(np.zeros(100), np.zeros(100), np.zeros(100), languages=["en", "fr", ""]))
+        self.assertIn("segments", items[0])
+        self.assertEqual(items[1]["code"], "invalid_argument")
+        self.assertIn("'fr'", items[1]["error"])
+        self.assertIn("segments", items[2])
+
+    def test_empty_chunk_has_no_segments(self):
+        items, _ = run(FakeBackend(), *request(np.zeros(0), np.zeros(10)))
+        self.assertEqual(items[0]["segments"], [])
+        self.assertEqual(len(items), 2)
+
+    def test_items_that_do_not_match_the_payload_fail_the_request(self):
+        header, audio = request(np.zeros(100))
+        with self.assertRaises(RequestError):
+            transcribe_items(FakeBackend(), header, audio[:50])
+        with self.assertRaises(RequestError):
+            transcribe_items(FakeBackend(), {"items": [{"samples": -1}]}, audio)
+
+    def test_a_backend_returning_too_few_results_fails_items_not_the_batch(self):
+        class Short(FakeBackend):
+            def transcribe_batch(self, chunks, languages, word_timestamps):
+                return super().transcribe_batch(chunks, languages, word_timestamps)[:1]
+
+        items, _ = run(Short(), *request(np.zeros(10), np.zeros(20)))
+        self.assertIn("segments", items[0])
+        self.assertIn("segments", items[1])  # one at a time each returns its one result
+
+
+if __name__ == "__main__":
+    unittest.main()
