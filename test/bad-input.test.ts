@@ -129,7 +129,22 @@ describe('bad input: INVALID_ARGUMENT with a message a person can act on, server
     [
       'a language the engine lacks',
       async () => [config({ language: 'fr' }), audio(Buffer.alloc(10))],
-      /"fr" is not supported by the sphinx engine/,
+      /sphinx does not transcribe french \(fr\)/,
+    ],
+    [
+      'a malformed language tag',
+      async () => [config({ language: 'en_US' }), audio(Buffer.alloc(10))],
+      /"en_US" is not a BCP-47 tag/,
+    ],
+    [
+      'a language Whisper does not know',
+      async () => [config({ language: 'tlh' }), audio(Buffer.alloc(10))],
+      /"tlh" is not one Whisper transcribes/,
+    ],
+    [
+      'a language tag longer than any real one',
+      async () => [config({ language: `en-${'x'.repeat(100)}` }), audio(Buffer.alloc(10))],
+      /language is 103 characters long/,
     ],
   ];
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { ServiceError } from '../services/common/src/service-error.js';
-import { checkEngineLanguage, normaliseLanguage, whisperLanguage } from '../services/transcriber/src/language.js';
+import { checkEngineLanguage, normaliseLanguage, whisperLanguage } from '../services/common/src/language.js';
 
 function invalid(fn: () => unknown, mentions: string): void {
   assert.throws(fn, (err: unknown) => {

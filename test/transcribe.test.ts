@@ -29,7 +29,9 @@ describe('streaming transcription through the gateway (sphinx on CPU)', () => {
     it(`transcribes espeak-ng speech (${voice}) with a meaningful share of the words`, async () => {
       const text = `${SENTENCES.support} ${SENTENCES.balance}`;
       const wav = await speechFile(`speech-${voice}.wav`, text, voice, WAV_16K);
-      const { segments, final } = await viaGateway(stack, wav, { config: { wordTimestamps: true } });
+      // en-US is BCP-47; the engine gets the Whisper code, and the final result says which one.
+      const { segments, final } = await viaGateway(stack, wav, { config: { wordTimestamps: true, language: 'en-US' } });
+      assert.equal(final.language, 'en');
       const recall = wordRecall(text, final.transcript);
       // sphinx on synthetic speech is weak; a male espeak voice is its worst case (0.22 measured).
       assert.ok(
@@ -55,6 +57,21 @@ describe('streaming transcription through the gateway (sphinx on CPU)', () => {
     assert.equal(final.transcript, '');
     assert.equal(final.chunkCount, 0);
     assert.ok(Math.abs(final.audioDurationSec - 6) < 0.01);
+    assert.equal(final.language, '', 'no speech: nothing to detect a language on, and no guess');
+  });
+
+  it('detects the language once per request when none is given, and reports it', async () => {
+    const wav = await speechFile(
+      'speech-en-us+f2.wav',
+      `${SENTENCES.support} ${SENTENCES.balance}`,
+      'en-us+f2',
+      WAV_16K,
+    );
+    const { final } = await viaGateway(stack, wav, { config: { language: '' } });
+    assert.ok(final.chunkCount > 0);
+    // sphinx knows one language, so its detection is trivially English; the point is that the
+    // request's final result reports what the engine said, not a default filled in by the service.
+    assert.equal(final.language, 'en');
   });
 
   it('transcribes the same call as 8 kHz mu-law stereo and as 16 kHz mono', async () => {

@@ -4,9 +4,8 @@ import {
   type AudioStreamRequest,
   type TranscriptionConfig,
 } from '#gen/callscribe/v1/audio.js';
+import { whisperLanguage } from './language.js';
 import { invalidArgument } from './service-error.js';
-
-const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /** Checks a request's config field by field; the message names the field and the allowed values. */
 function validateConfig(config: TranscriptionConfig): TranscriptionConfig {
@@ -17,9 +16,9 @@ function validateConfig(config: TranscriptionConfig): TranscriptionConfig {
     if (format.channels > 8)
       throw invalidArgument(`config.format.channels must be 1..8 (0 means 1), got ${format.channels}`);
   }
-  if (config.language !== '' && !LANGUAGE.test(config.language)) {
-    throw invalidArgument(`config.language must be a language code like "en" or "pt-BR", got "${config.language}"`);
-  }
+  // Refused here, at the first service that reads it, with the same message either service gives;
+  // the transcriber maps it to the engine's code.
+  whisperLanguage(config.language);
   if (!(config.diarization in DiarizationMode))
     throw invalidArgument(`config.diarization ${config.diarization} is not a known mode`);
   if (config.minSpeakers > 0 && config.maxSpeakers > 0 && config.minSpeakers > config.maxSpeakers) {

@@ -1,8 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '#common/options.js';
+import { assignGpus } from './gpu-assignment.js';
+import { visibleGpusSync } from './gpu-discovery.js';
 
-const GPU_BACKENDS = new Set(['whisperx', 'hf']);
+/** Engines that run on a GPU when one is visible: their workers are pinned one per GPU. */
+export const GPU_BACKENDS: ReadonlySet<string> = new Set(['whisperx', 'hf']);
 
 export const transcriberOptions = {
   listen: option({
@@ -23,7 +26,7 @@ export const transcriberOptions = {
     flag: 'workers',
     env: 'WORKERS',
     defaultValue: 0,
-    help: 'model worker processes (0 = one per core for sphinx, one per GPU otherwise)',
+    help: 'model worker processes (0 = one per core for sphinx; one per visible GPU for whisperx/hf, each pinned with CUDA_VISIBLE_DEVICES)',
     parse: parsers.int(0, 64),
   }),
   batchSize: option({
@@ -132,7 +135,20 @@ export const transcriberHelp = () =>
   formatHelp(
     'callscribe-transcriber: decode, VAD, batch and transcribe audio streams (gRPC callscribe.v1.Transcriber)',
     transcriberOptions,
+  ) + gpuHelp();
+
+/** Which worker would own which GPU here, so an operator sees the plan before starting anything. */
+function gpuHelp(): string {
+  const gpus = visibleGpusSync(process.env['NVIDIA_SMI_PATH'] ?? 'nvidia-smi');
+  const workers = Number.parseInt(process.env['WORKERS'] ?? '0', 10);
+  const plan = assignGpus(Number.isInteger(workers) && workers >= 0 ? workers : 0, gpus);
+  return (
+    '\nGPU workers (whisperx, hf; pyannote diarizer workers likewise): worker i gets the i-th visible GPU\n' +
+    '(CUDA_VISIBLE_DEVICES, else nvidia-smi -L), round-robin when there are more workers than GPUs, and is\n' +
+    'started with CUDA_VISIBLE_DEVICES set to that one device. GetStats lists each worker with its device.\n' +
+    `On this machine, with --workers ${plan.workers.length === 0 ? 0 : workers || 0}: ${plan.description}\n`
   );
+}
 
 /** Fills the defaults that depend on the backend and the machine. */
 export function resolveTranscriberConfig(values: ParsedArgs<typeof transcriberOptions>['values']): TranscriberConfig {
@@ -140,7 +156,8 @@ export function resolveTranscriberConfig(values: ParsedArgs<typeof transcriberOp
   const whisperxBatch = Number(process.env['WHISPERX_BATCH_SIZE'] ?? '');
   return {
     ...values,
-    workers: values.workers || (gpu ? 1 : availableParallelism()),
+    // GPU engines keep 0 (one per visible GPU): the server counts the GPUs before it starts workers.
+    workers: values.workers || (gpu ? 0 : availableParallelism()),
     // A CPU engine gains nothing from a fuller batch, so never hold a chunk back for one; on a GPU
     // 10 ms of waiting buys batches that cost about as much as a single chunk.
     maxDelayMs: values.maxDelayMs >= 0 ? values.maxDelayMs : gpu ? 10 : 0,

@@ -14,6 +14,8 @@ export interface FinishedRequest {
   vadMs: number;
   tallies: TrackTally[];
   engine: EngineInfo;
+  /** The Whisper code used: the one asked for, or the one detected ("" when there was no speech). */
+  language: string;
   startedAt: number;
 }
 
@@ -45,5 +47,6 @@ export function finalResult(r: FinishedRequest): FinalResult {
     sourceFormat: r.source.sourceFormat,
     speakers: byChannel ? r.tallies.map((_, c) => channelLabel(r.config, c)) : [],
     diarizationBackend: byChannel ? 'channels' : '',
+    language: r.language,
   };
 }

@@ -7,8 +7,10 @@ import { createCallAdapters } from '#common/call-adapters.js';
 import { log } from '#common/log.js';
 import { createServerLifecycle } from '#common/server-lifecycle.js';
 import { Batcher } from './batcher.js';
-import type { TranscriberConfig } from './config.js';
+import { GPU_BACKENDS, type TranscriberConfig } from './config.js';
 import { ffmpegAvailable } from './decode/ffmpeg-decoder.js';
+import { assignGpus } from './gpu-assignment.js';
+import { visibleGpus } from './gpu-discovery.js';
 import { createGpuReader } from './gpu-stats.js';
 import { diarize } from './diarize-pipeline.js';
 import { DEFAULT_REGION_OPTIONS } from './speech-regions.js';
@@ -27,21 +29,36 @@ export interface RunningTranscriber {
 const SERVICE_NAME = 'callscribe.v1.Transcriber';
 
 export async function startTranscriber(config: TranscriberConfig): Promise<RunningTranscriber> {
-  const pool = new WorkerPool(config.workers, {
-    pythonPath: config.pythonPath,
-    workerDir: config.workerDir,
-    backend: config.backend,
-    startTimeoutMs: config.workerStartTimeoutMs,
-  });
+  // GPU engines get one worker per visible GPU (or --workers, spread round-robin), each pinned to it.
+  const gpus =
+    GPU_BACKENDS.has(config.backend) || config.diarizer === 'pyannote' ? await visibleGpus(config.nvidiaSmiPath) : [];
+  const asrDevices = GPU_BACKENDS.has(config.backend) ? assignGpus(config.workers, gpus) : undefined;
+  const diarizerDevices = config.diarizer === 'pyannote' ? assignGpus(config.diarizerWorkers, gpus) : undefined;
+  if (asrDevices !== undefined) log.info('worker devices', { asr: asrDevices.description });
+  if (diarizerDevices !== undefined) log.info('diarizer worker devices', { diarizer: diarizerDevices.description });
+  const pool = new WorkerPool(
+    asrDevices?.workers.length ?? config.workers,
+    {
+      pythonPath: config.pythonPath,
+      workerDir: config.workerDir,
+      backend: config.backend,
+      startTimeoutMs: config.workerStartTimeoutMs,
+    },
+    { devices: asrDevices?.workers },
+  );
   const diarizers =
     config.diarizer === 'none'
       ? undefined
-      : new WorkerPool(config.diarizerWorkers, {
-          pythonPath: config.pythonPath,
-          workerDir: config.workerDir,
-          backend: config.diarizer,
-          startTimeoutMs: config.workerStartTimeoutMs,
-        });
+      : new WorkerPool(
+          diarizerDevices?.workers.length ?? config.diarizerWorkers,
+          {
+            pythonPath: config.pythonPath,
+            workerDir: config.workerDir,
+            backend: config.diarizer,
+            startTimeoutMs: config.workerStartTimeoutMs,
+          },
+          { devices: diarizerDevices?.workers },
+        );
   // A diarizer that cannot load (pyannote without its package or HF_TOKEN) stops start-up with its
   // reason, and whatever did start is stopped again.
   const started = await Promise.allSettled([pool.start(), loadVadModel(), diarizers?.start()] as const);
@@ -142,7 +159,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   });
   log.info('transcriber ready', {
     engine,
-    workers: config.workers,
+    workers: pool.workers().length,
     batchSize: config.batchSize,
     diarizer: config.diarizer,
     ffmpeg: ffmpegPath !== undefined,

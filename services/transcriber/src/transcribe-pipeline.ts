@@ -1,13 +1,15 @@
 import { status } from '@grpc/grpc-js';
-import { DiarizationMode, type AudioStreamRequest, type TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
+import { DiarizationMode, type AudioStreamRequest } from '#gen/callscribe/v1/audio.js';
 import type { EngineInfo, TranscriptEvent, Segment } from '#gen/callscribe/v1/transcript.js';
 import { openAudioStream } from '#common/audio-stream.js';
 import { channelLabel } from '#common/channel-labels.js';
 import { pipe } from '#common/pipe.js';
-import { ServiceError, invalidArgument } from '#common/service-error.js';
+import { ServiceError } from '#common/service-error.js';
 import type { Batcher } from './batcher.js';
 import { emptyTally, transcribeChunks, type TrackTally } from './chunk-transcription.js';
 import { finalResult } from './final-result.js';
+import { normaliseLanguage } from '#common/language.js';
+import { RequestLanguage } from './request-language.js';
 import { chunkSpeech, type ChunkingOptions } from './speech-chunks.js';
 import { SpeechDetector } from './speech-detector.js';
 import type { SpeechRegionOptions } from './speech-regions.js';
@@ -34,16 +36,6 @@ let nextRequestId = 1;
 const layoutFor = (mode: DiarizationMode): TrackLayout =>
   mode === DiarizationMode.CHANNELS || mode === DiarizationMode.AUTO ? 'channels' : 'mix';
 
-function checkLanguage(config: TranscriptionConfig, deps: Pick<TranscriptionDeps, 'languages' | 'engine'>): void {
-  const languages = deps.languages();
-  const base = config.language.split('-')[0] as string;
-  if (config.language !== '' && !languages.includes('*') && !languages.includes(base)) {
-    throw invalidArgument(
-      `config.language "${config.language}" is not supported by the ${deps.engine().backend} engine (supported: ${languages.join(', ')})`,
-    );
-  }
-}
-
 /**
  * One Transcribe call, the whole data path in order:
  *
@@ -60,7 +52,8 @@ export async function* transcribe(
 ): AsyncGenerator<TranscriptEvent> {
   const startedAt = performance.now();
   const { config, audio, close } = await openAudioStream(requests);
-  checkLanguage(config, deps);
+  // BCP-47 from the caller, a Whisper code (or "" to detect) from here on.
+  const language = new RequestLanguage(normaliseLanguage(config.language, deps.languages(), deps.engine().backend));
   const { batcher, vad, options } = deps;
   const requestId = nextRequestId++;
 
@@ -88,7 +81,17 @@ export async function* transcribe(
       const owner =
         tracks.detectors.length > 1 ? { speaker: channelLabel(config, c), channel: c } : { speaker: '', channel: 0 };
       // Words are always asked for: they place segment boundaries and, later, speakers.
-      const submit = (chunk: Float32Array) => batcher.submit(requestId, chunk, config.language, true, life);
+      const submit = async (chunk: Float32Array) => {
+        const lang = await language.forChunk();
+        try {
+          const outcome = await batcher.submit(requestId, chunk, lang.language, true, life);
+          lang.report(outcome.language);
+          return outcome;
+        } catch (err: unknown) {
+          lang.fail();
+          throw err;
+        }
+      };
       return pipe(detector, chunkSpeech(detector, options), transcribeChunks(submit, owner, tally));
     });
 
@@ -108,6 +111,7 @@ export async function* transcribe(
       vadMs: tracks.detectors.reduce((n, d) => n + d.busyMs, 0),
       tallies,
       engine: deps.engine(),
+      language: await language.resolved(),
       startedAt,
     });
     yield { event: { $case: 'final', final } };

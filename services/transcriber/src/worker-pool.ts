@@ -18,6 +18,19 @@ interface WorkerSlot {
   process: WorkerProcess | undefined;
   batches: number;
   restarts: number;
+  device: WorkerDevice | undefined;
+}
+
+/** The device a worker is pinned to (GPU engines): its CUDA_VISIBLE_DEVICES and a name for people. */
+export interface WorkerDevice {
+  cudaVisibleDevices: string;
+  label: string;
+}
+
+export interface WorkerPoolOptions {
+  restartDelayMs?: number;
+  /** One per worker, in worker order; absent for CPU engines, which leave the environment alone. */
+  devices?: readonly WorkerDevice[];
 }
 
 /** A worker as GetStats shows it. */
@@ -27,6 +40,9 @@ export interface WorkerSummary {
   state: WorkerState;
   batches: number;
   restarts: number;
+  /** "GPU 0: NVIDIA H100 80GB HBM3", "CPU (no GPU visible)", or "" for CPU engines. */
+  device: string;
+  cudaVisibleDevices: string;
 }
 
 const MAX_RESTART_DELAY_MS = 10_000;
@@ -46,17 +62,23 @@ export class WorkerPool {
   /** Why the backend cannot load, once a worker answered `fatal`. */
   fatalReason: string | undefined;
 
+  private readonly restartDelayMs: number;
+
   constructor(
     size: number,
     private readonly spawnOptions: WorkerSpawnOptions,
-    private readonly restartDelayMs = 250,
+    options: WorkerPoolOptions = {},
   ) {
+    this.restartDelayMs = options.restartDelayMs ?? 250;
+    if (options.devices !== undefined && options.devices.length !== size)
+      throw new RangeError(`${size} workers but ${options.devices.length} devices`);
     this.slots = Array.from({ length: size }, (_, id) => ({
       id,
       state: 'starting' as WorkerState,
       process: undefined,
       batches: 0,
       restarts: 0,
+      device: options.devices?.[id],
     }));
   }
 
@@ -72,7 +94,9 @@ export class WorkerPool {
   private async spawn(slot: WorkerSlot): Promise<void> {
     let proc: WorkerProcess;
     try {
-      proc = await WorkerProcess.start(this.spawnOptions);
+      // Pinned to one device, torch and CTranslate2 inside the worker see it as their device 0.
+      const env = slot.device === undefined ? {} : { CUDA_VISIBLE_DEVICES: slot.device.cudaVisibleDevices };
+      proc = await WorkerProcess.start({ ...this.spawnOptions, env: { ...this.spawnOptions.env, ...env } });
     } catch (err: unknown) {
       if (err instanceof WorkerLoadError) {
         slot.state = 'failed';
@@ -146,6 +170,8 @@ export class WorkerPool {
       state: w.state,
       batches: w.batches,
       restarts: w.restarts,
+      device: w.device?.label ?? '',
+      cudaVisibleDevices: w.device?.cudaVisibleDevices ?? '',
     }));
   }
 

@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../common/src/service-error.js';
+import { invalidArgument } from './service-error.js';
 
 /**
  * The languages Whisper transcribes, by the code its tokenizer uses (`<|en|>`): openai/whisper
@@ -132,6 +132,8 @@ const BCP47 = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
  * Throws INVALID_ARGUMENT, naming the tag, for a malformed tag or a language Whisper does not know.
  */
 export function whisperLanguage(tag: string): string {
+  // RFC 5646 asks implementations to take tags of at least 35 characters; past that it is not a tag.
+  if (tag.length > 64) throw invalidArgument(`language is ${tag.length} characters long; a BCP-47 tag is at most 64`);
   const trimmed = tag.trim();
   if (DETECT.has(trimmed.toLowerCase())) return '';
   if (!BCP47.test(trimmed))
