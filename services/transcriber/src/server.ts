@@ -9,7 +9,7 @@ import { createServerLifecycle } from '#common/server-lifecycle.js';
 import { Batcher } from './batcher.js';
 import { GPU_BACKENDS, type TranscriberConfig } from './config.js';
 import { ffmpegAvailable } from './decode/ffmpeg-decoder.js';
-import { assignGpus } from './gpu-assignment.js';
+import { assignGpus, type GpuAssignment } from './gpu-assignment.js';
 import { visibleGpus } from './gpu-discovery.js';
 import { createGpuReader } from './gpu-stats.js';
 import { diarize } from './diarize-pipeline.js';
@@ -36,29 +36,20 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   const diarizerDevices = config.diarizer === 'pyannote' ? assignGpus(config.diarizerWorkers, gpus) : undefined;
   if (asrDevices !== undefined) log.info('worker devices', { asr: asrDevices.description });
   if (diarizerDevices !== undefined) log.info('diarizer worker devices', { diarizer: diarizerDevices.description });
-  const pool = new WorkerPool(
-    asrDevices?.workers.length ?? config.workers,
-    {
-      pythonPath: config.pythonPath,
-      workerDir: config.workerDir,
-      backend: config.backend,
-      startTimeoutMs: config.workerStartTimeoutMs,
-    },
-    { devices: asrDevices?.workers },
-  );
+  const poolFor = (backend: string, count: number, devices: GpuAssignment | undefined) =>
+    new WorkerPool(
+      devices?.workers.length ?? count,
+      {
+        pythonPath: config.pythonPath,
+        workerDir: config.workerDir,
+        backend,
+        startTimeoutMs: config.workerStartTimeoutMs,
+      },
+      { devices: devices?.workers },
+    );
+  const pool = poolFor(config.backend, config.workers, asrDevices);
   const diarizers =
-    config.diarizer === 'none'
-      ? undefined
-      : new WorkerPool(
-          diarizerDevices?.workers.length ?? config.diarizerWorkers,
-          {
-            pythonPath: config.pythonPath,
-            workerDir: config.workerDir,
-            backend: config.diarizer,
-            startTimeoutMs: config.workerStartTimeoutMs,
-          },
-          { devices: diarizerDevices?.workers },
-        );
+    config.diarizer === 'none' ? undefined : poolFor(config.diarizer, config.diarizerWorkers, diarizerDevices);
   // A diarizer that cannot load (pyannote without its package or HF_TOKEN) stops start-up with its
   // reason, and whatever did start is stopped again.
   const started = await Promise.allSettled([pool.start(), loadVadModel(), diarizers?.start()] as const);
