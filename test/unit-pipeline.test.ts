@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Segment } from '#gen/callscribe/v1/transcript.js';
 import { Chunker, chunkTimeToSource, type SpeechChunk } from '../services/transcriber/src/chunker.js';
+import { chunkSegments } from '../services/transcriber/src/chunk-segments.js';
 import type { TrackEvent } from '../services/transcriber/src/chunk-transcription.js';
 import { mergeByTime } from '../services/transcriber/src/time-ordered-merge.js';
 
@@ -10,6 +11,7 @@ const segment = (startSec: number, text = `at ${startSec}`): Segment => ({
   endSec: startSec + 0.5,
   text,
   words: [],
+  unaligned: false,
   speaker: '',
   channel: 0,
 });
@@ -68,6 +70,41 @@ describe('chunker', () => {
       chunks.map((c) => c.samples),
       [16000, 16000, 8000],
     );
+  });
+});
+
+describe('chunk segments', () => {
+  const chunk: SpeechChunk = {
+    index: 0,
+    pieces: [
+      { start: 16000, end: 32000 },
+      { start: 64000, end: 80000 },
+    ],
+    samples: 32000,
+  };
+  const owner = { speaker: '', channel: 0 };
+
+  it('regroups words at region boundaries, in source time', () => {
+    const words = [
+      { text: 'hello', start: 0.1, end: 0.5, confidence: 0.9 },
+      { text: 'there', start: 1.2, end: 1.6, confidence: 0.8 },
+    ];
+    const out = chunkSegments(chunk, [{ start: 0.1, end: 1.6, text: 'hello there', words }], owner);
+    assert.deepEqual(
+      out.map((s) => [s.text, s.startSec, s.unaligned]),
+      [
+        ['hello', 1.1, false],
+        ['there', 4.2, false],
+      ],
+    );
+  });
+
+  it('keeps the text of a chunk the engine could not align, flagged, without words', () => {
+    const out = chunkSegments(chunk, [{ start: 0, end: 2, text: 'hello there', words: [] }], owner, false);
+    assert.equal(out.length, 1);
+    assert.equal(out[0]?.text, 'hello there');
+    assert.equal(out[0]?.unaligned, true);
+    assert.deepEqual([out[0]?.startSec, out[0]?.endSec], [1, 5]);
   });
 });
 

@@ -19,6 +19,8 @@ export interface ChunkOutcome {
   segments: WorkerSegment[];
   /** The language the engine used (detected when none was asked for). */
   language: string;
+  /** False when the engine could not align this chunk's words: its segments carry text only. */
+  aligned: boolean;
   queueMs: number;
   /** This chunk's share of its batch's inference time, by audio length. */
   asrMs: number;
@@ -204,6 +206,7 @@ export class Batcher {
             job.resolve({
               segments: item.segments,
               language: item.language,
+              aligned: item.aligned,
               queueMs: dispatchedAt - job.enqueuedAt,
               asrMs,
             }),

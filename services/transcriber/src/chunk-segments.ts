@@ -13,7 +13,12 @@ export interface TrackSpeaker {
  * regions, so the pauses an engine would split on are gone; words are regrouped at region
  * boundaries instead.
  */
-export function chunkSegments(chunk: SpeechChunk, segments: WorkerSegment[], owner: TrackSpeaker): Segment[] {
+export function chunkSegments(
+  chunk: SpeechChunk,
+  segments: WorkerSegment[],
+  owner: TrackSpeaker,
+  aligned = true,
+): Segment[] {
   const at = (t: number) => chunkTimeToSource(chunk, t);
   const make = (start: number, end: number, text: string, words: WorkerSegment['words']): Segment => ({
     startSec: at(start),
@@ -28,6 +33,7 @@ export function chunkSegments(chunk: SpeechChunk, segments: WorkerSegment[], own
     })),
     speaker: owner.speaker,
     channel: owner.channel,
+    unaligned: !aligned,
   });
   const out: Segment[] = [];
   for (const s of segments) {

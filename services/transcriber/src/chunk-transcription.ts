@@ -58,7 +58,10 @@ export function transcribeChunks(
             (outcome) => {
               tally.queueMs += outcome.queueMs;
               tally.asrMs += outcome.asrMs;
-              entry.done = { kind: 'segments', segments: chunkSegments(chunk, outcome.segments, owner) };
+              entry.done = {
+                kind: 'segments',
+                segments: chunkSegments(chunk, outcome.segments, owner, outcome.aligned),
+              };
               publish();
             },
             (err: unknown) => out.fail(err),
