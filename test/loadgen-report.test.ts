@@ -98,6 +98,8 @@ describe('the HTML report, looked at in headless Chromium', () => {
     const meta = await page.locator('table.meta').innerText();
     assert.match(meta, /engine\s+sphinx · model \S+ · device cpu/i);
     assert.match(meta, /closed loop, concurrency 1 → 2 \(concurrency sweep\)/);
+    const runConfig = await page.locator('pre').last().innerText();
+    assert.match(runConfig, /"concurrency": "swept: 1, 2"/, 'the sweep, not the --concurrency default it replaced');
     const text = async (id: string) => (await page.locator(`figure[data-chart="${id}"] svg`).textContent()) ?? '';
     const saturation = await page.locator('figure[data-chart="saturation"] svg text').allTextContents();
     assert.ok(

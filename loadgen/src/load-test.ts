@@ -113,7 +113,7 @@ export async function runLoadTest(
   await mkdir(runDir, { recursive: true });
   await writeFile(
     join(runDir, 'config.json'),
-    JSON.stringify({ ...c, recordings: recordings.length, sourceFailures: failures }, null, 2) + '\n',
+    JSON.stringify({ ...recordedConfig(c), recordings: recordings.length, sourceFailures: failures }, null, 2) + '\n',
   );
   const audioCache = new Map<string, Promise<Buffer>>();
   const load = (r: Recording) => {
@@ -220,7 +220,7 @@ export async function runLoadTest(
     sweep: describeSweep(c, levels),
     exitCode,
     aborted,
-    config: c,
+    config: recordedConfig(c),
   };
   const prom = prometheusText(c.runId, identity, measured);
   await writeFile(join(runDir, 'summary.csv'), summaryCsv(summaries));
@@ -264,3 +264,14 @@ export async function runLoadTest(
 }
 
 export { terminalTable };
+
+/**
+ * The configuration as written to config.json and the report: a sweep replaces --concurrency (closed
+ * loop) or --rate (open loop), so that field names the sweep instead of showing a default that never
+ * applied.
+ */
+function recordedConfig(c: RunConfig): Record<string, unknown> {
+  if (c.sweep.length === 0) return { ...c };
+  const swept = `swept: ${c.sweep.join(', ')}`;
+  return c.rate > 0 ? { ...c, rate: swept } : { ...c, concurrency: swept };
+}
