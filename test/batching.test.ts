@@ -32,31 +32,57 @@ describe('cross-request batching, cancellation and worker supervision', () => {
     const busy = await longCallWav('busy-12.wav', 12);
     const victim = await longCallWav('victim-9.wav', 9);
     const s0 = await transcriberStats(stack);
-    // Occupy the only worker; once the blocker's chunks are all queued, queue the victim's behind them.
-    const blocker = viaGateway(stack, busy);
-    await sleep(1000);
-    const blockerQueued = (await transcriberStats(stack)).queueDepth;
-    const controller = new AbortController();
-    const cancelled = viaGateway(stack, victim, { signal: controller.signal });
-    let s1 = await transcriberStats(stack);
-    for (let i = 0; i < 100; i++) {
-      await sleep(50);
-      const next = await transcriberStats(stack);
-      const stable = next.queueDepth === s1.queueDepth && next.chunksDispatched === s1.chunksDispatched;
-      s1 = next;
-      if (stable && s1.queueDepth > blockerQueued + 2) break;
+    // Freeze the only worker mid-batch (SIGSTOP) so nothing is dispatched while the victim queues:
+    // on a slow machine a running worker would take the victim's chunks round-robin before the
+    // cancel arrives, and the test would measure the machine's speed instead of the batcher.
+    // A named language: with detection, a request's later chunks wait for its first one's answer.
+    const english = { config: { language: 'en' } };
+    const blocker = viaGateway(stack, busy, english);
+    let frozenPid = 0;
+    for (let i = 0; i < 400 && frozenPid === 0; i++) {
+      await sleep(25);
+      const worker = (await transcriberStats(stack)).workers.find((w) => w.state === 'busy');
+      if (worker !== undefined) {
+        process.kill(worker.pid, 'SIGSTOP');
+        frozenPid = worker.pid;
+      }
     }
-    assert.ok(s1.queueDepth > blockerQueued + 2, 'the victim never had chunks waiting');
-    controller.abort();
-    const err = await expectGrpcError(cancelled);
-    assert.equal(err.code, status.CANCELLED);
+    assert.ok(frozenPid > 0, 'the worker never became busy');
+    try {
+      const atFreeze = await transcriberStats(stack);
+      const controller = new AbortController();
+      const cancelled = viaGateway(stack, victim, { ...english, signal: controller.signal });
+      // With the worker frozen the queue only grows; wait until both streams have queued everything.
+      let s1 = atFreeze;
+      for (let i = 0, still = 0; i < 400 && still < 20; i++) {
+        await sleep(50);
+        const next = await transcriberStats(stack);
+        still = next.queueDepth === s1.queueDepth ? still + 1 : 0;
+        s1 = next;
+      }
+      assert.equal(s1.chunksDispatched, atFreeze.chunksDispatched, 'a frozen worker took no batch');
+      assert.ok(s1.queueDepth >= 3, `only ${s1.queueDepth} chunks waiting`);
+      controller.abort();
+      const err = await expectGrpcError(cancelled);
+      assert.equal(err.code, status.CANCELLED);
+      // The client's CANCELLED is local; the gateway's cancel of its upstream call reaches the
+      // transcriber a moment later.
+      let afterCancel = await transcriberStats(stack);
+      for (let i = 0; i < 100 && afterCancel.inFlightRequests > s1.inFlightRequests - 1; i++) {
+        await sleep(50);
+        afterCancel = await transcriberStats(stack);
+      }
+      const dropped = afterCancel.chunksCancelled - s1.chunksCancelled;
+      assert.ok(dropped >= 3, `only ${dropped} of the victim's chunks were dropped`);
+      assert.equal(afterCancel.queueDepth, s1.queueDepth - dropped, 'only the victim lost chunks');
+      assert.equal(afterCancel.chunksDispatched, s1.chunksDispatched);
+    } finally {
+      process.kill(frozenPid, 'SIGCONT');
+    }
     const done = await blocker;
     const s2 = await transcriberStats(stack);
-    const dropped = s2.chunksCancelled - s1.chunksCancelled;
-    assert.ok(dropped >= 3, `only ${dropped} chunks were dropped`);
     // Every chunk waiting at the cancel either ran (the blocker's) or was dropped (the victim's),
     // never both: the victim's queued chunks did not reach the worker.
-    assert.equal(s2.chunksDispatched - s1.chunksDispatched, s1.queueDepth - dropped);
     assert.equal(s2.queueDepth, 0);
     assert.ok(s2.chunksDispatched - s0.chunksDispatched >= done.final.chunkCount);
     assert.equal(s2.inFlightRequests, 0, 'the cancelled call is no longer in flight');
