@@ -38,4 +38,16 @@ describe('request language: detected once, on the first speech chunk', () => {
     first.fail();
     assert.equal((await second).language, '');
   });
+
+  it('does not hold chunks back on an engine that knows one language, and reports it once heard', async () => {
+    const lang = new RequestLanguage('', ['en']);
+    assert.equal(await lang.resolved(), '', 'nothing heard yet: no language claimed');
+    const chunks = await Promise.all([lang.forChunk(), lang.forChunk(), lang.forChunk()]);
+    assert.deepEqual(
+      chunks.map((c) => c.language),
+      ['en', 'en', 'en'],
+    );
+    chunks[1]?.report('en');
+    assert.equal(await lang.resolved(), 'en');
+  });
 });

@@ -9,8 +9,17 @@ export class RequestLanguage {
   private detected: Promise<string> | undefined;
   private settle: ((code: string) => void) | undefined;
 
-  /** `requested`: a Whisper code, or "" to detect. */
-  constructor(readonly requested: string) {}
+  private heard: string | undefined;
+
+  /**
+   * `requested`: a Whisper code, or "" to detect. `engineLanguages`: what the engine transcribes
+   * (["*"] when multilingual). An engine that knows one language has nothing to detect, so its
+   * chunks go out at once with that language instead of waiting for a first answer.
+   */
+  constructor(
+    readonly requested: string,
+    private readonly engineLanguages: readonly string[] = ['*'],
+  ) {}
 
   /**
    * The language to send a chunk with, and a callback for the language the engine reports for it.
@@ -19,6 +28,15 @@ export class RequestLanguage {
   async forChunk(): Promise<{ language: string; report(code: string): void; fail(): void }> {
     const noop = () => undefined;
     if (this.requested !== '') return { language: this.requested, report: noop, fail: noop };
+    const sole = this.engineLanguages.length === 1 ? this.engineLanguages[0] : undefined;
+    if (sole !== undefined && sole !== '*')
+      return {
+        language: sole,
+        report: (code) => {
+          this.heard ??= code;
+        },
+        fail: noop,
+      };
     if (this.detected !== undefined) return { language: await this.detected, report: noop, fail: noop };
     this.detected = new Promise((resolve) => {
       this.settle = resolve;
@@ -35,6 +53,6 @@ export class RequestLanguage {
   /** What the final result reports: the language asked for, else the one detected ("" before any speech). */
   async resolved(): Promise<string> {
     if (this.requested !== '') return this.requested;
-    return this.detected ?? '';
+    return this.heard ?? this.detected ?? '';
   }
 }

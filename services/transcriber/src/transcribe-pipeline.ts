@@ -53,7 +53,10 @@ export async function* transcribe(
   const startedAt = performance.now();
   const { config, audio, close } = await openAudioStream(requests);
   // BCP-47 from the caller, a Whisper code (or "" to detect) from here on.
-  const language = new RequestLanguage(normaliseLanguage(config.language, deps.languages(), deps.engine().backend));
+  const language = new RequestLanguage(
+    normaliseLanguage(config.language, deps.languages(), deps.engine().backend),
+    deps.languages(),
+  );
   const { batcher, vad, options } = deps;
   const requestId = nextRequestId++;
 
