@@ -6,6 +6,19 @@ import { expectGrpcError, startStack, transcriberStats, viaGateway, type Stack }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Sends `signal` to the first worker seen busy (polling for up to 10 s); returns its pid. */
+async function signalBusyWorker(stack: Stack, signal: NodeJS.Signals): Promise<number> {
+  for (let i = 0; i < 400; i++) {
+    await sleep(25);
+    const busy = (await transcriberStats(stack)).workers.find((w) => w.state === 'busy');
+    if (busy !== undefined) {
+      process.kill(busy.pid, signal);
+      return busy.pid;
+    }
+  }
+  throw new Error(`no worker became busy to send ${signal} to`);
+}
+
 describe('cross-request batching, cancellation and worker supervision', () => {
   let stack: Stack;
   before(async () => {
@@ -38,16 +51,7 @@ describe('cross-request batching, cancellation and worker supervision', () => {
     // A named language: with detection, a request's later chunks wait for its first one's answer.
     const english = { config: { language: 'en' } };
     const blocker = viaGateway(stack, busy, english);
-    let frozenPid = 0;
-    for (let i = 0; i < 400 && frozenPid === 0; i++) {
-      await sleep(25);
-      const worker = (await transcriberStats(stack)).workers.find((w) => w.state === 'busy');
-      if (worker !== undefined) {
-        process.kill(worker.pid, 'SIGSTOP');
-        frozenPid = worker.pid;
-      }
-    }
-    assert.ok(frozenPid > 0, 'the worker never became busy');
+    const frozenPid = await signalBusyWorker(stack, 'SIGSTOP');
     try {
       const atFreeze = await transcriberStats(stack);
       const controller = new AbortController();
@@ -93,16 +97,7 @@ describe('cross-request batching, cancellation and worker supervision', () => {
     const reference = await viaGateway(stack, wav);
     const before = await transcriberStats(stack);
     const running = viaGateway(stack, wav);
-    let killedPid = 0;
-    for (let i = 0; i < 200 && killedPid === 0; i++) {
-      await sleep(25);
-      const busy = (await transcriberStats(stack)).workers.find((w) => w.state === 'busy');
-      if (busy !== undefined) {
-        process.kill(busy.pid, 'SIGKILL');
-        killedPid = busy.pid;
-      }
-    }
-    assert.ok(killedPid > 0, 'no worker was busy to kill');
+    const killedPid = await signalBusyWorker(stack, 'SIGKILL');
     const result = await running;
     assert.equal(result.final.transcript, reference.final.transcript, 'the retried batch gives the same text');
     const after = await transcriberStats(stack);
