@@ -1,4 +1,10 @@
-import { credentials, makeGenericClientConstructor, Metadata, type ServiceDefinition } from '@grpc/grpc-js';
+import {
+  credentials,
+  makeGenericClientConstructor,
+  Metadata,
+  type ChannelCredentials,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 
 type CheckFn = (
@@ -13,8 +19,13 @@ const HealthClient = makeGenericClientConstructor(
 );
 
 /** Asks grpc.health.v1 once; resolves with SERVING, NOT_SERVING... or the connection error. */
-export function checkHealth(address: string, serviceName = '', timeoutMs = 2000): Promise<string> {
-  const client = new HealthClient(address, credentials.createInsecure());
+export function checkHealth(
+  address: string,
+  serviceName = '',
+  timeoutMs = 2000,
+  creds: ChannelCredentials = credentials.createInsecure(),
+): Promise<string> {
+  const client = new HealthClient(address, creds);
   const check = (client as unknown as { check: CheckFn }).check.bind(client);
   return new Promise<string>((resolve, reject) => {
     check({ service: serviceName }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
@@ -30,12 +41,16 @@ export function checkHealth(address: string, serviceName = '', timeoutMs = 2000)
 }
 
 /** Polls until the service is SERVING; for scripts that start a stack and then use it. */
-export async function waitUntilServing(address: string, timeoutMs: number): Promise<void> {
+export async function waitUntilServing(
+  address: string,
+  timeoutMs: number,
+  creds: ChannelCredentials = credentials.createInsecure(),
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < until) {
     try {
-      if ((await checkHealth(address)) === 'SERVING') return;
+      if ((await checkHealth(address, '', 2000, creds)) === 'SERVING') return;
     } catch (err: unknown) {
       last = err;
     }

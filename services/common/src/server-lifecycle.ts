@@ -3,9 +3,9 @@ import type { HealthImplementation } from 'grpc-health-check';
 import { log } from './log.js';
 
 /** Binds to host:port (port 0 picks an ephemeral one) and resolves with the bound host:port. */
-function listen(server: Server, address: string): Promise<string> {
+function listen(server: Server, address: string, creds: ServerCredentials): Promise<string> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync(address, creds, (err, port) => {
       if (err !== null) {
         reject(err);
         return;
@@ -32,6 +32,8 @@ export interface LifecycleOptions {
   /** Health service names to report besides "" (the whole server). */
   services: string[];
   defaultGraceMs: number;
+  /** TLS or mTLS (common/tls.ts); plaintext when absent. */
+  credentials?: ServerCredentials;
 }
 
 export function createServerLifecycle(options: LifecycleOptions) {
@@ -52,7 +54,7 @@ export function createServerLifecycle(options: LifecycleOptions) {
     /** Binds, then reports SERVING; `releaseOnStop` runs once the server is down. */
     async listen(address: string, releaseOnStop: () => Promise<void>): Promise<string> {
       release = releaseOnStop;
-      const bound = await listen(server, address);
+      const bound = await listen(server, address, options.credentials ?? ServerCredentials.createInsecure());
       state = 'serving';
       setHealth('SERVING');
       return bound;

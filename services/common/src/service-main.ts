@@ -1,6 +1,7 @@
 import { configureLog, log } from './log.js';
 import { OptionError, parseOptions, type OptionSpec, type ParsedArgs } from './options.js';
 import { onTerminationSignal } from './server-lifecycle.js';
+import { registerSecretsFromEnv } from './redact.js';
 import { packageVersion } from './version.js';
 
 /**
@@ -15,6 +16,7 @@ export async function runService<S extends Record<string, OptionSpec<unknown>>>(
   start: (values: ParsedArgs<S>['values']) => Promise<{ stop(): Promise<void> }>,
 ): Promise<void> {
   configureLog({ name });
+  registerSecretsFromEnv();
   try {
     const args = parseOptions(specs, process.argv.slice(2));
     if (args.help || args.version) {

@@ -5,6 +5,7 @@ import {
   type TranscriptionConfig,
 } from '#gen/callscribe/v1/audio.js';
 import { whisperLanguage } from './language.js';
+import { noteRequestTag } from './request-context.js';
 import { invalidArgument } from './service-error.js';
 
 /** Checks a request's config field by field; the message names the field and the allowed values. */
@@ -42,6 +43,7 @@ export function expectConfig(first: IteratorResult<AudioStreamRequest>): Transcr
   if (payload === undefined) throw invalidArgument('the first message is empty; it must carry config');
   if (payload.$case !== 'config')
     throw invalidArgument('the first message carried audio; send a config message first, then audio');
+  noteRequestTag(payload.config.requestTag);
   return validateConfig(payload.config);
 }
 

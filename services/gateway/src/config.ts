@@ -1,11 +1,12 @@
 import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '#common/options.js';
+import { serverSecurityOptions } from '#common/server-options.js';
 
 export const gatewayOptions = {
   listen: option({
     flag: 'listen',
     env: 'GATEWAY_LISTEN',
-    defaultValue: '0.0.0.0:50051',
-    help: 'gRPC listen address (port 0 = ephemeral)',
+    defaultValue: '127.0.0.1:50051',
+    help: 'gRPC listen address (port 0 = ephemeral; 0.0.0.0:50051 to accept other hosts)',
     parse: parsers.hostPort,
   }),
   httpListen: option({
@@ -35,6 +36,35 @@ export const gatewayOptions = {
     defaultValue: 16 * 1024 * 1024,
     help: 'largest gRPC message accepted (one audio chunk)',
     parse: parsers.int(1024, 1024 ** 3),
+  }),
+  ...serverSecurityOptions,
+  transcriberApiKey: option({
+    flag: 'transcriber-api-key',
+    env: 'TRANSCRIBER_API_KEY',
+    defaultValue: '',
+    help: 'key sent to transcribers started with --api-keys-file (prefer the environment: flags show in ps)',
+    parse: parsers.string,
+  }),
+  transcriberTlsCa: option({
+    flag: 'transcriber-tls-ca',
+    env: 'TRANSCRIBER_TLS_CA_FILE',
+    defaultValue: '',
+    help: "PEM CA that signed the transcribers' certificates: speak TLS to them (empty = plaintext)",
+    parse: parsers.string,
+  }),
+  transcriberTlsCert: option({
+    flag: 'transcriber-tls-cert',
+    env: 'TRANSCRIBER_TLS_CERT_FILE',
+    defaultValue: '',
+    help: 'PEM client certificate for transcribers that require one (--tls-client-ca there)',
+    parse: parsers.string,
+  }),
+  transcriberTlsKey: option({
+    flag: 'transcriber-tls-key',
+    env: 'TRANSCRIBER_TLS_KEY_FILE',
+    defaultValue: '',
+    help: 'PEM private key of --transcriber-tls-cert',
+    parse: parsers.string,
   }),
   shutdownGraceMs: option({
     flag: 'shutdown-grace-ms',

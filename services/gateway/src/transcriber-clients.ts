@@ -1,4 +1,5 @@
-import { connectivityState, credentials } from '@grpc/grpc-js';
+import { connectivityState, credentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { outgoingMetadata } from '#common/outgoing-metadata.js';
 import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
 import { RawTranscriberClient } from './passthrough-methods.js';
 import { unavailable } from '#common/service-error.js';
@@ -18,17 +19,24 @@ export class TranscriberClients {
   readonly targets: TranscriberTarget[];
   private cursor = 0;
 
-  constructor(addresses: readonly string[], maxMessageBytes: number) {
+  constructor(
+    addresses: readonly string[],
+    maxMessageBytes: number,
+    security: { credentials?: ChannelCredentials; apiKey?: string } = {},
+  ) {
     if (addresses.length === 0) throw new Error('at least one transcriber address is required');
+    const creds = security.credentials ?? credentials.createInsecure();
     this.targets = addresses.map((address) => {
       const options = {
         'grpc.max_send_message_length': maxMessageBytes,
         'grpc.max_receive_message_length': maxMessageBytes,
+        // The gateway's own key and the request id of the call being served go with every call.
+        interceptors: [outgoingMetadata(security.apiKey ?? '')],
       };
       return {
         address,
-        client: new TranscriberClient(address, credentials.createInsecure(), options),
-        raw: new RawTranscriberClient(address, credentials.createInsecure(), options),
+        client: new TranscriberClient(address, creds, options),
+        raw: new RawTranscriberClient(address, creds, options),
       };
     });
   }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '#common/options.js';
+import { serverSecurityOptions } from '#common/server-options.js';
 import { assignGpus } from './gpu-assignment.js';
 import { visibleGpusSync } from './gpu-discovery.js';
 
@@ -11,8 +12,8 @@ export const transcriberOptions = {
   listen: option({
     flag: 'listen',
     env: 'TRANSCRIBER_LISTEN',
-    defaultValue: '0.0.0.0:50052',
-    help: 'gRPC listen address (port 0 = ephemeral)',
+    defaultValue: '127.0.0.1:50052',
+    help: 'gRPC listen address (port 0 = ephemeral; 0.0.0.0:50052 to accept other hosts)',
     parse: parsers.hostPort,
   }),
   backend: option({
@@ -120,6 +121,7 @@ export const transcriberOptions = {
     help: 'how long a worker may take to load its model',
     parse: parsers.int(1000, 3_600_000),
   }),
+  ...serverSecurityOptions,
   shutdownGraceMs: option({
     flag: 'shutdown-grace-ms',
     env: 'SHUTDOWN_GRACE_MS',

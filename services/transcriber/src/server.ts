@@ -5,7 +5,10 @@ import { TranscriberService, type TranscriberServer } from '#gen/callscribe/v1/t
 import type { TranscriberStats } from '#gen/callscribe/v1/stats.js';
 import { createCallAdapters } from '#common/call-adapters.js';
 import { log } from '#common/log.js';
+import { createServiceMetrics, serveMetrics, type MetricsEndpoint } from '#common/metrics.js';
+import { addReflection } from '#common/reflection.js';
 import { createServerLifecycle } from '#common/server-lifecycle.js';
+import { loadServerSecurity } from '#common/server-options.js';
 import { Batcher } from './batcher.js';
 import { GPU_BACKENDS, type TranscriberConfig } from './config.js';
 import { ffmpegAvailable } from './decode/ffmpeg-decoder.js';
@@ -15,12 +18,15 @@ import { createGpuReader } from './gpu-stats.js';
 import { diarize } from './diarize-pipeline.js';
 import { DEFAULT_REGION_OPTIONS } from './speech-regions.js';
 import { transcribe, type TranscriptionDeps } from './transcribe-pipeline.js';
+import { addTranscriberMetrics } from './transcriber-metrics.js';
 import { loadVadModel } from './vad-model.js';
 import { VadScheduler } from './vad-scheduler.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface RunningTranscriber {
   address: string;
+  /** host:port of GET /metrics, when --metrics-listen is set. */
+  metricsAddress?: string;
   pool: WorkerPool;
   batcher: Batcher;
   stop(graceMs?: number): Promise<void>;
@@ -29,6 +35,8 @@ export interface RunningTranscriber {
 const SERVICE_NAME = 'callscribe.v1.Transcriber';
 
 export async function startTranscriber(config: TranscriberConfig): Promise<RunningTranscriber> {
+  // Key and certificate files are read first: a wrong path should not wait for models to load.
+  const security = loadServerSecurity(config);
   // GPU engines get one worker per visible GPU (or --workers, spread round-robin), each pinned to it.
   const gpus =
     GPU_BACKENDS.has(config.backend) || config.diarizer === 'pyannote' ? await visibleGpus(config.nvidiaSmiPath) : [];
@@ -100,20 +108,31 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const health = new HealthImplementation();
   health.addToServer(server);
+  addReflection(server, 'callscribe/v1/transcriber.proto', [SERVICE_NAME]);
   const lifecycle = createServerLifecycle({
     server,
     health,
     services: [SERVICE_NAME],
     defaultGraceMs: config.shutdownGraceMs,
+    credentials: security.credentials,
   });
-  const calls = createCallAdapters(lifecycle.shutdown);
+  const metrics = createServiceMetrics('transcriber');
+  const transcriberMetrics = addTranscriberMetrics(metrics, {
+    batcher,
+    pools: diarizers === undefined ? [pool] : [pool, diarizers],
+    readGpu,
+  });
+  const calls = createCallAdapters(lifecycle.shutdown, { apiKeys: security.apiKeys, metrics });
   let audioSecTranscribed = 0;
   let address = '';
 
   const service: TranscriberServer = {
     transcribe: calls.bidi('transcribe', async function* (requests, { signal }) {
       for await (const event of transcribe(requests, deps, signal)) {
-        if (event.event?.$case === 'final') audioSecTranscribed += event.event.final.audioDurationSec;
+        if (event.event?.$case === 'final') {
+          audioSecTranscribed += event.event.final.audioDurationSec;
+          transcriberMetrics.requestFinished(event.event.final);
+        }
         yield event;
       }
     }),
@@ -143,8 +162,11 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   // Health follows the workers: a transcriber whose every worker is down cannot serve.
   const healthTimer = setInterval(() => lifecycle.setReady(pool.serving), 1000);
   healthTimer.unref();
+  const metricsEndpoint: MetricsEndpoint | undefined =
+    config.metricsListen === '' ? undefined : await serveMetrics(config.metricsListen, metrics.registry);
   address = await lifecycle.listen(config.listen, async () => {
     clearInterval(healthTimer);
+    await metricsEndpoint?.close();
     await Promise.all([pool.stop(2000), diarizers?.stop(2000)]);
     await vadModel.release();
   });
@@ -154,6 +176,15 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     batchSize: config.batchSize,
     diarizer: config.diarizer,
     ffmpeg: ffmpegPath !== undefined,
+    tls: config.tlsCert !== '',
+    mtls: config.tlsClientCa !== '',
+    apiKeys: security.apiKeys.required,
   });
-  return { address, pool, batcher, stop: (graceMs?: number) => lifecycle.stop(graceMs) };
+  return {
+    address,
+    ...(metricsEndpoint === undefined ? {} : { metricsAddress: metricsEndpoint.address }),
+    pool,
+    batcher,
+    stop: (graceMs?: number) => lifecycle.stop(graceMs),
+  };
 }

@@ -1,0 +1,73 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { status, type Metadata } from '@grpc/grpc-js';
+import { OptionError } from './options.js';
+import { registerSecret } from './redact.js';
+import { ServiceError } from './service-error.js';
+
+const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
+
+/** Keys from a file, one per line; blank lines and lines starting with # are skipped. */
+export function readApiKeys(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err: unknown) {
+    throw new OptionError(`--api-keys-file ${path}: ${(err as Error).message}`);
+  }
+  const keys = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  if (keys.length === 0) throw new OptionError(`--api-keys-file ${path} holds no key (one key per line)`);
+  if (keys.some((k) => k.length < 16))
+    throw new OptionError(`--api-keys-file ${path}: every key must be at least 16 characters`);
+  for (const k of keys) registerSecret(k);
+  return keys;
+}
+
+/** The bearer token of `authorization` metadata (the same header HTTP uses), if any. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^\s*bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+export interface ApiKeyCheck {
+  /** Whether the server requires a key at all. */
+  readonly required: boolean;
+  /** True for a listed key; compared in constant time against every listed key. */
+  matches(token: string | undefined): boolean;
+}
+
+export function createApiKeyCheck(keys: readonly string[]): ApiKeyCheck {
+  const digests = keys.map(digest);
+  return {
+    required: digests.length > 0,
+    matches(token) {
+      if (token === undefined || digests.length === 0) return false;
+      // Hashes have one length, so timingSafeEqual applies, and every key is compared every time.
+      const presented = digest(token);
+      let found = false;
+      for (const d of digests) found = timingSafeEqual(d, presented) || found;
+      return found;
+    },
+  };
+}
+
+/** The one check every gRPC handler passes (see call-adapters.ts); health stays open. */
+export function authenticate(check: ApiKeyCheck, metadata: Metadata): boolean {
+  if (!check.required) return false;
+  const header = metadata.get('authorization')[0];
+  const token = bearerToken(typeof header === 'string' ? header : undefined);
+  if (token === undefined)
+    throw new ServiceError(
+      status.UNAUTHENTICATED,
+      'this server requires an API key: send the metadata "authorization: Bearer <key>" (callscribe and callscribe-loadgen: --api-key or CALLSCRIBE_API_KEY)',
+    );
+  if (!check.matches(token))
+    throw new ServiceError(
+      status.UNAUTHENTICATED,
+      "the API key was not accepted: check --api-key / CALLSCRIBE_API_KEY against the server's --api-keys-file",
+    );
+  return true;
+}

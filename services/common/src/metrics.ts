@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { log } from './log.js';
+
+/** Per-service Prometheus metrics: every gRPC call by method and status, with its latency. */
+export function createServiceMetrics(service: 'gateway' | 'transcriber') {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry, prefix: 'callscribe_' });
+  const requests = new Counter({
+    name: 'callscribe_grpc_requests_total',
+    help: 'gRPC calls finished, by method and status code',
+    labelNames: ['method', 'code'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'callscribe_grpc_request_duration_seconds',
+    help: 'gRPC call duration, first message to status',
+    labelNames: ['method'] as const,
+    // Short calls (stats, rejections) up to hour-long recordings streamed at real time.
+    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600],
+    registers: [registry],
+  });
+  const inFlight = new Gauge({
+    name: 'callscribe_grpc_requests_in_flight',
+    help: 'gRPC calls running now',
+    labelNames: ['method'] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    callStarted(method: string): void {
+      inFlight.inc({ method });
+    },
+    callFinished(method: string, code: string, seconds: number): void {
+      inFlight.dec({ method });
+      requests.inc({ method, code });
+      latency.observe({ method }, seconds);
+    },
+  };
+}
+
+export type ServiceMetrics = ReturnType<typeof createServiceMetrics>;
+
+export interface MetricsEndpoint {
+  address: string;
+  close(): Promise<void>;
+}
+
+/** GET /metrics on its own host:port (port 0 = ephemeral), apart from the gRPC port. */
+export function serveMetrics(listen: string, registry: Registry): Promise<MetricsEndpoint> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are at GET /metrics\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: unknown) => {
+        log.error('metrics collection failed', { error: err instanceof Error ? err.message : String(err) });
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed (logged)\n');
+      },
+    );
+  });
+  const at = listen.lastIndexOf(':');
+  const host = listen.slice(0, at);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(listen.slice(at + 1)), host.replace(/^\[|\]$/g, ''), () => {
+      const port = (server.address() as { port: number }).port;
+      const address = `${host}:${port}`;
+      log.info(`metrics on http://${address}/metrics`);
+      resolve({
+        address,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
