@@ -1,5 +1,3 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   formatHelp,
   option,
@@ -9,8 +7,10 @@ import {
   repeatable,
   type ParsedArgs,
 } from '#common/options.js';
+import { clientSecurityOptions } from '#common/client-options.js';
 import { EXIT_CODES_HELP } from './gate/exit-codes.js';
 import { parseThreshold, type Threshold } from './gate/thresholds.js';
+import { defaultCacheDir } from './source/cache-root.js';
 import { AUDIO_EXTENSIONS } from './source/recording.js';
 
 export const runOptions = {
@@ -27,6 +27,7 @@ export const runOptions = {
     help: 'gateway host:port',
     parse: parsers.hostPort,
   }),
+  ...clientSecurityOptions,
   concurrency: option({
     flag: 'concurrency',
     defaultValue: 4,
@@ -96,8 +97,8 @@ export const runOptions = {
   cacheDir: option({
     flag: 'cache-dir',
     env: 'CALLSCRIBE_CACHE_DIR',
-    defaultValue: join(tmpdir(), 'callscribe-cache'),
-    help: 'where S3 objects are cached',
+    defaultValue: defaultCacheDir(),
+    help: 'where S3 objects are cached (created mode 0700; a folder owned by another user is refused)',
     parse: parsers.string,
   }),
   extensions: option({
@@ -110,7 +111,7 @@ export const runOptions = {
     flag: 's3-endpoint',
     env: 'AWS_ENDPOINT_URL_S3',
     defaultValue: '',
-    help: 'S3-compatible endpoint URL (MinIO, ...)',
+    help: 'S3-compatible endpoint URL (MinIO, ...); user:password in it are used as the access key pair and never recorded',
     parse: parsers.string,
   }),
   s3Region: option({

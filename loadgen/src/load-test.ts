@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { credentials } from '@grpc/grpc-js';
+import { clientConnection } from '#common/client-options.js';
+import { redactText } from '#common/redact.js';
 import { DiarizationMode } from '#gen/callscribe/v1/audio.js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
@@ -9,6 +10,7 @@ import { EXIT } from './gate/exit-codes.js';
 import { levelMeasures } from './gate/level-measures.js';
 import { evaluateThresholds, formatThresholdResult, type ThresholdResult } from './gate/thresholds.js';
 import { renderReport } from './output/html-report.js';
+import { redactRunConfig } from './output/redact-config.js';
 import { createLiveProgress } from './output/live-progress.js';
 import { prometheusText, pushMetrics } from './output/prometheus-text.js';
 import { RequestCsv } from './output/request-csv.js';
@@ -20,6 +22,7 @@ import { checkProbe, checkTarget, PreflightError } from './run/preflight.js';
 import type { Schedule } from './run/schedule.js';
 import { sendRecording } from './run/send-request.js';
 import { StatsSampler } from './run/stats-sampler.js';
+import { CacheRootError } from './source/cache-root.js';
 import { readFolder } from './source/local-source.js';
 import type { Recording } from './source/recording.js';
 import { createS3Client, parseS3Url } from './source/s3-client.js';
@@ -70,7 +73,7 @@ async function loadRecordings(
           downloadConcurrency: c.downloadConcurrency,
           pageSize: c.s3PageSize,
         });
-        const failures = r.outcomes.filter((o) => o.state === 'failed').map((o) => `${o.key}: ${o.error}`);
+        const failures = r.outcomes.filter((o) => o.state === 'failed').map((o) => redactText(`${o.key}: ${o.error}`));
         for (const f of failures) log(`skipped ${f}`);
         return { recordings: r.recordings, failures };
       } finally {
@@ -79,11 +82,14 @@ async function loadRecordings(
     }
     return { recordings: await readFolder(c.source, c.extensions), failures: [] };
   } catch (err: unknown) {
-    const hint = c.source.startsWith('s3://')
-      ? 'check --source, --s3-endpoint, --s3-region and the AWS credentials'
-      : 'check --source';
+    const hint =
+      err instanceof CacheRootError
+        ? 'check --cache-dir'
+        : c.source.startsWith('s3://')
+          ? 'check --source, --s3-endpoint, --s3-region and the AWS credentials'
+          : 'check --source';
     throw new PreflightError(
-      `preflight: cannot list ${c.source}: ${err instanceof Error ? err.message : String(err)}; ${hint}`,
+      redactText(`preflight: cannot list ${c.source}: ${err instanceof Error ? err.message : String(err)}; ${hint}`),
     );
   }
 }
@@ -102,8 +108,9 @@ export async function runLoadTest(
   signal = new AbortController().signal,
 ): Promise<LoadTestResult> {
   const startedAt = new Date();
+  const connection = clientConnection(c, { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
   // The target first: a dead address should fail in seconds, before any S3 download.
-  if (c.preflight) await checkTarget(c.target, c.preflightTimeoutMs);
+  if (c.preflight) await checkTarget(c.target, c.preflightTimeoutMs, connection.credentials);
   const { recordings, failures } = await loadRecordings(c, log);
   if (recordings.length === 0)
     throw new PreflightError(
@@ -125,9 +132,7 @@ export async function runLoadTest(
     return p;
   };
 
-  const client = new GatewayClient(c.target, credentials.createInsecure(), {
-    'grpc.max_send_message_length': 64 * 1024 * 1024,
-  });
+  const client = new GatewayClient(c.target, connection.credentials, connection.options);
   const requestConfig = { language: c.language, diarization: DIARIZATION[c.diarization] };
   let engine: EngineInfo | undefined;
   if (c.preflight) {
@@ -268,10 +273,10 @@ export { terminalTable };
 /**
  * The configuration as written to config.json and the report: a sweep replaces --concurrency (closed
  * loop) or --rate (open loop), so that field names the sweep instead of showing a default that never
- * applied.
+ * applied; then secrets are taken out (redact-config.ts).
  */
 function recordedConfig(c: RunConfig): Record<string, unknown> {
-  if (c.sweep.length === 0) return { ...c };
   const swept = `swept: ${c.sweep.join(', ')}`;
-  return c.rate > 0 ? { ...c, rate: swept } : { ...c, concurrency: swept };
+  const shown = c.sweep.length === 0 ? { ...c } : c.rate > 0 ? { ...c, rate: swept } : { ...c, concurrency: swept };
+  return redactRunConfig(shown);
 }

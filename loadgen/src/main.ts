@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import * as hdr from 'hdr-histogram-js';
 import { configureLog } from '#common/log.js';
 import { OptionError, parseOptions, unknownCommand } from '#common/options.js';
+import { redactText, registerSecretsFromEnv } from '#common/redact.js';
 import { packageVersion } from '#common/version.js';
 import { runHelp, runOptions, validateRunConfig } from './config.js';
 import { EXIT } from './gate/exit-codes.js';
@@ -12,6 +13,7 @@ import { mergeHlogs } from './metrics/merge-hlog.js';
 import { PreflightError } from './run/preflight.js';
 
 configureLog({ name: 'loadgen' });
+registerSecretsFromEnv();
 
 async function merge(args: string[]): Promise<void> {
   const outAt = args.indexOf('--out');
@@ -81,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`callscribe-loadgen: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(redactText(`callscribe-loadgen: ${err instanceof Error ? err.message : String(err)}\n`));
     process.exit(err instanceof OptionError || err instanceof PreflightError ? EXIT.usage : EXIT.requestsFailed);
   },
 );

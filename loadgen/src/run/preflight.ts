@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { checkHealth } from '#common/health-check.js';
 import type { RequestResult } from './request-result.js';
 
@@ -7,14 +8,14 @@ export class PreflightError extends Error {
 }
 
 /** Asks the target's grpc.health.v1 once; a dead or wrong address fails here in seconds. */
-export async function checkTarget(target: string, timeoutMs: number): Promise<void> {
+export async function checkTarget(target: string, timeoutMs: number, creds?: ChannelCredentials): Promise<void> {
   let state: string;
   try {
-    state = await checkHealth(target, '', timeoutMs);
+    state = await checkHealth(target, '', timeoutMs, creds);
   } catch (err: unknown) {
     const e = err as { details?: string; message?: string };
     throw new PreflightError(
-      `preflight: the target ${target} did not answer a health check in ${timeoutMs} ms (${e.details ?? e.message ?? String(err)}): is the gateway running? check --target`,
+      `preflight: the target ${target} did not answer a health check in ${timeoutMs} ms (${e.details ?? e.message ?? String(err)}): is the gateway running? check --target (and --tls-ca if it serves TLS)`,
     );
   }
   if (state !== 'SERVING')
@@ -29,9 +30,11 @@ export function checkProbe(target: string, probe: RequestResult): void {
   const hint =
     probe.status === 'UNIMPLEMENTED'
       ? 'it answers gRPC but not the callscribe Gateway API: is --target the gateway (not the transcriber)?'
-      : probe.status === 'INVALID_ARGUMENT'
-        ? `it cannot decode ${probe.file}: check the audio in --source (or narrow --ext)`
-        : 'check the gateway and transcriber logs';
+      : probe.status === 'UNAUTHENTICATED'
+        ? 'the gateway requires an API key: set --api-key or CALLSCRIBE_API_KEY'
+        : probe.status === 'INVALID_ARGUMENT'
+          ? `it cannot decode ${probe.file}: check the audio in --source (or narrow --ext)`
+          : 'check the gateway and transcriber logs';
   throw new PreflightError(
     `preflight: a probe request with ${probe.file} to ${target} failed with ${probe.status}: ${probe.error}; ${hint}`,
   );

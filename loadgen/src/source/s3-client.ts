@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { registerSecret } from '#common/redact.js';
 
 export interface S3Settings {
   endpoint: string;
@@ -12,9 +13,11 @@ export interface S3Settings {
  * SDK's own retries (exponential backoff with jitter, throttling-aware) for transient failures.
  */
 export function createS3Client(s: S3Settings): S3Client {
+  const { endpoint, credentials } = splitEndpoint(s.endpoint);
   const client = new S3Client({
     region: s.region,
-    ...(s.endpoint !== '' ? { endpoint: s.endpoint } : {}),
+    ...(endpoint !== '' ? { endpoint } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
     forcePathStyle: s.forcePathStyle,
     maxAttempts: s.maxAttempts,
   });
@@ -39,4 +42,29 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (m === null) throw new Error(`not an s3:// URL: ${url}`);
   return { bucket: m[1] as string, prefix: m[2] ?? '' };
+}
+
+/**
+ * `http://user:password@host:9000` (MinIO style) gives the key pair; the SDK gets the URL without
+ * them, so they appear in no request line, error or result file.
+ */
+export function splitEndpoint(raw: string): {
+  endpoint: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+} {
+  if (raw === '') return { endpoint: '' };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('--s3-endpoint must be a URL such as http://minio:9000');
+  }
+  if (url.username === '' && url.password === '') return { endpoint: raw };
+  const accessKeyId = decodeURIComponent(url.username);
+  const secretAccessKey = decodeURIComponent(url.password);
+  registerSecret(accessKeyId);
+  registerSecret(secretAccessKey);
+  url.username = '';
+  url.password = '';
+  return { endpoint: url.toString().replace(/\/$/, ''), credentials: { accessKeyId, secretAccessKey } };
 }

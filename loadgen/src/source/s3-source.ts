@@ -1,10 +1,10 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { cachePathFor } from './cache-path.js';
+import { createTempBeside, ensureCacheFolder, prepareCacheRoot, readCacheFile, writeFileAtomic } from './cache-root.js';
 import { createProgress, mapLimit } from './progress.js';
 import { stem, type Recording } from './recording.js';
 
@@ -15,6 +15,7 @@ export interface S3SourceOptions {
   cacheDir: string;
   downloadConcurrency: number;
   pageSize: number;
+  retry?: DownloadRetry;
 }
 
 export interface ObjectInfo {
@@ -60,23 +61,72 @@ export async function listObjects(
 }
 
 async function readMeta(path: string): Promise<CacheMeta | undefined> {
+  const text = await readCacheFile(`${path}.meta.json`);
   try {
-    return JSON.parse(await readFile(`${path}.meta.json`, 'utf8')) as CacheMeta;
+    return text === undefined ? undefined : (JSON.parse(text.toString('utf8')) as CacheMeta);
   } catch {
     return undefined;
+  }
+}
+
+export interface DownloadRetry {
+  /** Tries per object, the first included. */
+  attempts: number;
+  /** Wait before the second try; doubled each time, with jitter. */
+  baseDelayMs: number;
+}
+
+export const DEFAULT_DOWNLOAD_RETRY: DownloadRetry = { attempts: 4, baseDelayMs: 250 };
+
+// Answers that another try cannot change, and local failures that would only repeat.
+const FINAL_ERRORS = new Set(['NoSuchKey', 'NoSuchBucket', 'PreconditionFailed', 'AccessDenied', 'CacheRootError']);
+const LOCAL_ERRNO = new Set(['ENAMETOOLONG', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'ELOOP', 'EEXIST', 'ENOTDIR']);
+
+function retryable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const http = e.$metadata?.httpStatusCode;
+  if (http !== undefined && http >= 400 && http < 500 && http !== 408 && http !== 429) return false;
+  return !FINAL_ERRORS.has(e.name ?? '') && !LOCAL_ERRNO.has(e.code ?? '');
+}
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const code = e.$metadata?.httpStatusCode;
+  return `${e.name ?? 'Error'}${code !== undefined ? ` (HTTP ${code})` : ''}: ${e.message ?? String(err)}`;
+}
+
+/** One try: the body into a fresh O_EXCL temporary file, checked against the listed size, renamed into place. */
+async function download(s3: S3Client, bucket: string, object: ObjectInfo, path: string): Promise<string> {
+  const response = await s3.send(
+    new GetObjectCommand({ Bucket: bucket, Key: object.key, IfMatch: object.etag || undefined }),
+  );
+  const { tmp, handle } = await createTempBeside(path);
+  try {
+    await pipeline(response.Body as Readable, handle.createWriteStream());
+    const size = (await stat(tmp)).size;
+    if (size !== object.size) throw new Error(`downloaded ${size} bytes, the listing said ${object.size}`);
+    await rename(tmp, path);
+    return response.ETag ?? object.etag;
+  } catch (err: unknown) {
+    await handle.close().catch(() => {});
+    await rm(tmp, { force: true }).catch(() => {});
+    throw err;
   }
 }
 
 /**
  * Makes the object available in the cache: reused when the recorded ETag and size still match
  * (never downloaded twice), fetched again when the object changed. Written to a temporary file and
- * renamed, so an interrupted download never leaves a partial file where a complete one is expected.
+ * renamed, so an interrupted download never leaves a partial file where a complete one is expected,
+ * and a link planted at the final name is replaced, never followed. A download cut mid-way is tried
+ * again with backoff; after the last try the object fails on its own and never throws.
  */
 export async function cacheObject(
   s3: S3Client,
   bucket: string,
   object: ObjectInfo,
   cacheDir: string,
+  retry: DownloadRetry = DEFAULT_DOWNLOAD_RETRY,
 ): Promise<CacheOutcome> {
   let path: string;
   try {
@@ -86,37 +136,25 @@ export async function cacheObject(
   }
   const meta = await readMeta(path);
   if (meta !== undefined && meta.etag === object.etag && meta.size === object.size) {
-    const st = await stat(path).catch(() => undefined);
-    if (st?.size === object.size) return { key: object.key, path, state: 'hit' };
+    const st = await lstat(path).catch(() => undefined);
+    if (st?.isFile() === true && st.size === object.size) return { key: object.key, path, state: 'hit' };
   }
-  const tmp = `${path}.part-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    const response = await s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: object.key, IfMatch: object.etag || undefined }),
-    );
-    await pipeline(response.Body as Readable, createWriteStream(tmp));
-    const size = (await stat(tmp)).size;
-    if (size !== object.size) throw new Error(`downloaded ${size} bytes, the listing said ${object.size}`);
-    await rename(tmp, path);
-    const record: CacheMeta = {
-      key: object.key,
-      etag: response.ETag ?? object.etag,
-      size,
-      downloadedAt: new Date().toISOString(),
-    };
-    await writeFile(`${path}.meta.json`, JSON.stringify(record) + '\n');
-    return { key: object.key, path, state: 'downloaded' };
-  } catch (err: unknown) {
-    await rm(tmp, { force: true });
-    const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    const code = e.$metadata?.httpStatusCode;
-    return {
-      key: object.key,
-      state: 'failed',
-      error: `${e.name ?? 'Error'}${code !== undefined ? ` (HTTP ${code})` : ''}: ${e.message ?? String(err)}`,
-    };
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= retry.attempts; attempt++) {
+    try {
+      await ensureCacheFolder(resolve(cacheDir), dirname(path));
+      const etag = await download(s3, bucket, object, path);
+      const record: CacheMeta = { key: object.key, etag, size: object.size, downloadedAt: new Date().toISOString() };
+      await writeFileAtomic(`${path}.meta.json`, JSON.stringify(record) + '\n');
+      return { key: object.key, path, state: 'downloaded' };
+    } catch (err: unknown) {
+      lastError = err;
+      if (!retryable(err) || attempt === retry.attempts) break;
+      const delay = retry.baseDelayMs * 2 ** (attempt - 1);
+      await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
+    }
   }
+  return { key: object.key, state: 'failed', error: describe(lastError) };
 }
 
 export interface S3SyncResult {
@@ -126,6 +164,7 @@ export interface S3SyncResult {
 
 /** Lists the prefix, caches audio and its .txt/.rttm companions, and returns what can be played. */
 export async function syncS3(s3: S3Client, o: S3SourceOptions): Promise<S3SyncResult> {
+  const cacheDir = await prepareCacheRoot(o.cacheDir);
   const objects = await listObjects(s3, o.bucket, o.prefix, o.pageSize);
   const extension = (k: string) => k.slice(k.lastIndexOf('.') + 1).toLowerCase();
   const audio = objects.filter((x) => o.extensions.includes(extension(x.key)));
@@ -134,7 +173,7 @@ export async function syncS3(s3: S3Client, o: S3SourceOptions): Promise<S3SyncRe
   const progress = createProgress('cache', wanted.length);
   let downloadedBytes = 0;
   const outcomes = await mapLimit(wanted, o.downloadConcurrency, async (object) => {
-    const r = await cacheObject(s3, o.bucket, object, o.cacheDir);
+    const r = await cacheObject(s3, o.bucket, object, cacheDir, o.retry);
     if (r.state === 'downloaded') downloadedBytes += object.size;
     progress.tick(`${(downloadedBytes / 1e6).toFixed(1)} MB downloaded`);
     return r;
@@ -146,7 +185,7 @@ export async function syncS3(s3: S3Client, o: S3SourceOptions): Promise<S3SyncRe
   );
   const companion = async (key: string, ext: string) => {
     const p = byKey.get(`${stem(key)}.${ext}`)?.path;
-    return p === undefined ? undefined : readFile(p, 'utf8');
+    return p === undefined ? undefined : (await readCacheFile(p))?.toString('utf8');
   };
   const recordings: Recording[] = [];
   for (const a of audio) {

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import { AudioEncoding, DiarizationMode } from '#gen/callscribe/v1/audio.js';
 import { toRttmLines } from '#client/rttm.js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import { clientConnection, clientSecurityOptions } from '#common/client-options.js';
 import { formatHelp, option, OptionError, parseOptions, parsers, unknownCommand } from '#common/options.js';
+import { redactText, registerSecretsFromEnv } from '#common/redact.js';
 import { packageVersion } from '#common/version.js';
 import { streamAudio } from '#client/stream-audio.js';
 import { formatFinal, formatSegment } from '#client/format.js';
@@ -18,6 +20,7 @@ const options = {
     help: 'gateway host:port',
     parse: parsers.hostPort,
   }),
+  ...clientSecurityOptions,
   json: option({
     flag: 'json',
     defaultValue: false,
@@ -100,6 +103,7 @@ const COMMANDS = ['transcribe', 'stats'];
 const usage = 'usage: callscribe transcribe FILE [options]\n       callscribe stats [--target host:port]';
 
 async function main(argv: string[]): Promise<number> {
+  registerSecretsFromEnv();
   const args = parseOptions(options, argv);
   const [command, file, ...extra] = args.positionals;
   if (args.version) {
@@ -113,7 +117,8 @@ async function main(argv: string[]): Promise<number> {
   if (!COMMANDS.includes(command)) throw unknownCommand('callscribe', command, COMMANDS);
   if (extra.length > 0) throw new OptionError(`unexpected argument "${extra[0]}"; ${usage}`);
   const o = args.values;
-  const client = new GatewayClient(o.target, credentials.createInsecure());
+  const connection = clientConnection(o);
+  const client = new GatewayClient(o.target, connection.credentials, connection.options);
   try {
     if (command === 'stats') {
       const stats = await new Promise((resolve, reject) =>
@@ -164,11 +169,13 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof OptionError) process.stderr.write(`callscribe: ${err.message}\n`);
+    if (err instanceof OptionError) process.stderr.write(redactText(`callscribe: ${err.message}\n`));
     else {
       const e = err as { code?: number; details?: string; message?: string };
       process.stderr.write(
-        `callscribe: ${e.details ?? e.message ?? String(err)}${e.code !== undefined ? ` (gRPC status ${e.code})` : ''}\n`,
+        redactText(
+          `callscribe: ${e.details ?? e.message ?? String(err)}${e.code !== undefined ? ` (gRPC status ${e.code})` : ''}\n`,
+        ),
       );
     }
     process.exit(1);
