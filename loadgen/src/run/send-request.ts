@@ -87,7 +87,8 @@ export async function sendRecording(
   }
   try {
     const r = await streamAudio((opts) => o.client.streamTranscribe(opts), audio, {
-      config: o.config,
+      // The server logs every line of the request with this tag: requests.csv rows can be found there.
+      config: { ...o.config, requestTag: `loadgen ${level}#${index}` },
       chunkBytes: o.chunkBytes,
       deadlineMs: o.deadlineMs,
       ...(o.pace === 'realtime' ? { paceBytesPerSec: info.bytesPerSec } : {}),

@@ -66,6 +66,12 @@ const options = {
     help: 'speaker names of the channels, e.g. agent,customer',
     parse: parsers.list,
   }),
+  requestTag: option({
+    flag: 'request-tag',
+    defaultValue: '',
+    help: 'free text the servers log with every line of this request (config.request_tag)',
+    parse: parsers.string,
+  }),
   rttm: option({
     flag: 'rttm',
     defaultValue: '',
@@ -142,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
         minSpeakers: o.minSpeakers,
         maxSpeakers: o.maxSpeakers,
         channelLabels: o.channelLabels,
+        requestTag: o.requestTag,
       },
       onSegment: (s) => {
         if (!o.json) process.stdout.write(formatSegment(s) + '\n');
