@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import S3rver from '@20minutes/s3rver';
 
 /**
@@ -10,6 +11,15 @@ const [directory, ...buckets] = process.argv.slice(2);
 if (directory === undefined) {
   process.stderr.write('usage: s3-server-main DIR BUCKET...\n');
   process.exit(2);
+}
+// s3rver knows one key pair (S3RVER/S3RVER); tests that handle real-looking secrets add theirs as
+// S3RVER_EXTRA_KEYS="id:secret,id:secret".
+const account = createRequire(import.meta.url)('@20minutes/s3rver/lib/models/account.js') as {
+  DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void };
+};
+for (const pair of (process.env['S3RVER_EXTRA_KEYS'] ?? '').split(',').filter((p) => p.includes(':'))) {
+  const at = pair.indexOf(':');
+  account.DUMMY_ACCOUNT.createKeyPair(pair.slice(0, at), pair.slice(at + 1));
 }
 const server = new S3rver({
   port: 0,
