@@ -54,20 +54,30 @@ export function createApiKeyCheck(keys: readonly string[]): ApiKeyCheck {
   };
 }
 
-/** The one check every gRPC handler passes (see call-adapters.ts); health stays open. */
-export function authenticate(check: ApiKeyCheck, metadata: Metadata): boolean {
-  if (!check.required) return false;
-  const header = metadata.get('authorization')[0];
-  const token = bearerToken(typeof header === 'string' ? header : undefined);
+/**
+ * The refusal for an `authorization` header (gRPC metadata or HTTP header, same form), or undefined
+ * when the key is valid. Both the gRPC adapters and the HTTP server ask here.
+ */
+export function authorizationError(check: ApiKeyCheck, header: string | undefined): ServiceError | undefined {
+  const token = bearerToken(header);
   if (token === undefined)
-    throw new ServiceError(
+    return new ServiceError(
       status.UNAUTHENTICATED,
       'this server requires an API key: send the metadata "authorization: Bearer <key>" (callscribe and callscribe-loadgen: --api-key or CALLSCRIBE_API_KEY)',
     );
   if (!check.matches(token))
-    throw new ServiceError(
+    return new ServiceError(
       status.UNAUTHENTICATED,
       "the API key was not accepted: check --api-key / CALLSCRIBE_API_KEY against the server's --api-keys-file",
     );
+  return undefined;
+}
+
+/** The one check every gRPC handler passes (see call-adapters.ts); health stays open. */
+export function authenticate(check: ApiKeyCheck, metadata: Metadata): boolean {
+  if (!check.required) return false;
+  const header = metadata.get('authorization')[0];
+  const refused = authorizationError(check, typeof header === 'string' ? header : undefined);
+  if (refused !== undefined) throw refused;
   return true;
 }

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { authorizationError, bearerToken, createApiKeyCheck } from '#common/auth.js';
+import { redactText, redactUrl, registerSecret } from '#common/redact.js';
+import { redactRunConfig } from '../loadgen/src/output/redact-config.js';
+
+describe('API key check and secret redaction', () => {
+  it('accepts exactly the listed keys, from a Bearer header of either case', () => {
+    const check = createApiKeyCheck(['key-one-0123456789', 'key-two-0123456789']);
+    assert.equal(bearerToken('Bearer key-one-0123456789'), 'key-one-0123456789');
+    assert.equal(bearerToken('bearer  key-two-0123456789 '), 'key-two-0123456789');
+    assert.equal(bearerToken('Basic abc'), undefined);
+    assert.equal(authorizationError(check, 'Bearer key-two-0123456789'), undefined);
+    assert.match(authorizationError(check, undefined)?.message ?? '', /requires an API key/);
+    assert.match(authorizationError(check, 'Bearer key-one-012345678')?.message ?? '', /not accepted/);
+    assert.match(authorizationError(check, 'Bearer key-one-0123456789x')?.message ?? '', /not accepted/);
+    assert.equal(createApiKeyCheck([]).required, false);
+    assert.equal(createApiKeyCheck([]).matches('anything'), false);
+  });
+
+  it('cuts registered secrets, bearer tokens and URL credentials out of text', () => {
+    registerSecret('registered-secret-value');
+    registerSecret('abc'); // too short to be a secret: ordinary words must survive
+    const text = redactText(
+      'token registered-secret-value; authorization: Bearer xyz.123; url http://u:p@h:9000/x; keep abc',
+    );
+    assert.equal(text, 'token ***; authorization: Bearer ***; url http://***@h:9000/x; keep abc');
+    assert.equal(redactUrl('http://minio:pw@127.0.0.1:9000/'), 'http://***@127.0.0.1:9000/');
+    assert.equal(redactUrl('http://127.0.0.1:9000'), 'http://127.0.0.1:9000');
+  });
+
+  it('records a run config without the key or endpoint credentials', () => {
+    const shown = redactRunConfig({
+      apiKey: 'client-key-0123456789',
+      s3Endpoint: 'http://user:pass@minio:9000',
+      pushgateway: 'https://a:b@push.example:9091',
+      concurrency: 4,
+      target: 'gw:50051',
+    });
+    assert.deepEqual(shown, {
+      apiKey: '(set)',
+      s3Endpoint: 'http://***@minio:9000/',
+      pushgateway: 'https://***@push.example:9091/',
+      concurrency: 4,
+      target: 'gw:50051',
+    });
+    assert.equal(redactRunConfig({ apiKey: '' })['apiKey'], '');
+  });
+});
