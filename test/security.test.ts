@@ -52,14 +52,14 @@ async function scrape(address: string, name: string, labels: Record<string, stri
 }
 
 /** grpc.reflection.v1 ListServices, with a client built from the reflection package's own proto. */
-function listServices(address: string, tls: TlsFiles): Promise<string[]> {
+function listServices(address: string, creds: ReturnType<typeof channelCredentials>): Promise<string[]> {
   const protoDir = join(process.cwd(), 'node_modules/@grpc/reflection/build/proto');
   const definition = loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [protoDir], keepCase: true });
   const pkg = loadPackageDefinition(definition) as unknown as {
     grpc: { reflection: { v1: { ServerReflection: new (a: string, c: unknown) => Record<string, () => unknown> } } };
   };
   const Ctor = pkg.grpc.reflection.v1.ServerReflection;
-  const client = new Ctor(address, channelCredentials({ caFile: tls.caCert, certFile: '', keyFile: '' }));
+  const client = new Ctor(address, creds);
   return new Promise((resolve, reject) => {
     const call = (client['ServerReflectionInfo'] as () => NodeJS.ReadWriteStream & { end(): void }).call(client);
     call.on('data', (r: { list_services_response?: { service: { name: string }[] } }) =>
@@ -202,9 +202,14 @@ describe('API keys, TLS and mTLS, metrics and reflection (real servers, certific
   it('keeps health open without a key, and reflection lists the services', async () => {
     const tlsCreds = channelCredentials({ caFile: tls.caCert, certFile: '', keyFile: '' });
     assert.equal(await checkHealth(gateway.address, '', 5000, tlsCreds), 'SERVING');
-    const services = await listServices(gateway.address, tls);
+    const services = await listServices(gateway.address, tlsCreds);
     assert.ok(services.includes('callscribe.v1.Gateway'), services.join(', '));
     assert.ok(services.includes('grpc.health.v1.Health'), services.join(', '));
+    const internal = await listServices(
+      transcriber.address,
+      channelCredentials({ caFile: tls.caCert, certFile: tls.clientCert, keyFile: tls.clientKey }),
+    );
+    assert.ok(internal.includes('callscribe.v1.Transcriber'), internal.join(', '));
   });
 
   it('refuses plaintext clients, clients that trust another CA, and transcriber callers without a client certificate', async () => {

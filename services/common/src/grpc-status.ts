@@ -1,6 +1,7 @@
 import { status, type StatusObject, Metadata } from '@grpc/grpc-js';
 import { ServiceError } from './service-error.js';
 import { log } from './log.js';
+import { redactText } from './redact.js';
 
 export type ErrorStatus = Pick<StatusObject, 'code' | 'details'>;
 
@@ -40,5 +41,7 @@ function toErrorStatus(err: unknown): ErrorStatus {
 /** The shape grpc-js accepts when a handler fails. */
 export function toGrpcError(err: unknown): Partial<StatusObject> & { message: string } {
   const s = toErrorStatus(err);
-  return { code: s.code, details: s.details, message: s.details, metadata: new Metadata() };
+  // A message may quote a worker's stderr or a downstream answer: no secret leaves in it.
+  const details = redactText(s.details);
+  return { code: s.code, details, message: details, metadata: new Metadata() };
 }

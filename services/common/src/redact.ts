@@ -28,7 +28,8 @@ export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): vo
 }
 
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@:]+(?::[^/\s@]*)?@/gi;
-const BEARER = /\b(bearer\s+)[^\s"',;]+/gi;
+// A placeholder such as "Bearer <key>" in a help message is not a secret.
+const BEARER = /\b(bearer\s+)(?!<)[^\s"',;]+/gi;
 
 /** The text with every registered secret, bearer token and URL credential replaced by `***`. */
 export function redactText(text: string): string {
