@@ -179,7 +179,15 @@ describe('API keys, TLS and mTLS, metrics and reflection (real servers, certific
       // The authenticated caller sees the internals.
       const full = await stats(client);
       assert.equal(full.transcribers[0]?.address, transcriber.address);
-      assert.ok((full.transcribers[0]?.workers[0]?.pid ?? 0) > 0);
+      const pid = full.transcribers[0]?.workers[0]?.pid ?? 0;
+      assert.ok(pid > 0);
+      // A crashed worker is restarted, and the restart is counted.
+      const restarts0 = await scrape(tr, 'callscribe_worker_restarts_total');
+      process.kill(pid, 'SIGKILL');
+      const until = Date.now() + 60_000;
+      while ((await scrape(tr, 'callscribe_worker_restarts_total')) === restarts0 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await scrape(tr, 'callscribe_worker_restarts_total')) - restarts0, 1);
     } finally {
       client.close();
     }
