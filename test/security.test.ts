@@ -17,7 +17,7 @@ import { defaultTranscriberConfig } from '../services/transcriber/src/config.js'
 import { startTranscriber, type RunningTranscriber } from '../services/transcriber/src/server.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import { expectGrpcError } from './support/stack.js';
-import { makeTlsFiles, type TlsFiles } from './support/tls-files.js';
+import { makeTlsFiles, type TlsFiles } from '#dev/tls-files.js';
 
 const GATEWAY_KEY = 'gw-key-0123456789abcdef';
 const TRANSCRIBER_KEY = 'tr-key-fedcba9876543210';
