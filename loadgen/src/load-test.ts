@@ -104,7 +104,7 @@ const describeSweep = (c: RunConfig, levels: number[]): string =>
 /** Preflight → source → levels → measurements → results/<run-id>/ (CSV, JSON, .hlog, metrics.prom, HTML). */
 export async function runLoadTest(
   c: RunConfig,
-  log: (m: string) => void = (m) => process.stderr.write(m + '\n'),
+  log: (m: string) => void = (m) => process.stderr.write(redactText(m) + '\n'),
   signal = new AbortController().signal,
 ): Promise<LoadTestResult> {
   const startedAt = new Date();
