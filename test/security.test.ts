@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentials, loadPackageDefinition, Metadata, status, type ServiceError } from '@grpc/grpc-js';
@@ -15,7 +16,10 @@ import { defaultGatewayConfig } from '../services/gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../services/gateway/src/server.js';
 import { defaultTranscriberConfig } from '../services/transcriber/src/config.js';
 import { startTranscriber, type RunningTranscriber } from '../services/transcriber/src/server.js';
+import { defaultRunConfig } from '../loadgen/src/config.js';
+import { runLoadTest } from '../loadgen/src/load-test.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
+import { BIN, runBinary } from './support/processes.js';
 import { expectGrpcError } from './support/stack.js';
 import { makeTlsFiles, type TlsFiles } from '#dev/tls-files.js';
 
@@ -218,6 +222,42 @@ describe('API keys, TLS and mTLS, metrics and reflection (real servers, certific
       channelCredentials({ caFile: tls.caCert, certFile: tls.clientCert, keyFile: tls.clientKey }),
     );
     assert.ok(internal.includes('callscribe.v1.Transcriber'), internal.join(', '));
+  });
+
+  it('the loadgen and the CLI speak TLS and send their key', async () => {
+    const source = await mkdtemp(join(tmpdir(), 'callscribe-tls-source-'));
+    await writeFile(join(source, 'balance.wav'), wav);
+    const out = join(source, 'out');
+    await mkdir(out);
+    const result = await runLoadTest(
+      defaultRunConfig({
+        source,
+        target: gateway.address,
+        tlsCa: tls.caCert,
+        apiKey: GATEWAY_KEY,
+        count: 1,
+        concurrency: 1,
+        progress: 'off',
+        statsIntervalMs: 100,
+        out,
+        runId: 'tls',
+      }),
+      () => {},
+    );
+    assert.equal(result.exitCode, 0, JSON.stringify(result.summaries));
+    const config = JSON.parse(await readFile(join(result.runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(config['apiKey'], '(set)');
+    const cli = await runBinary(BIN.cli, [
+      'stats',
+      '--target',
+      gateway.address,
+      '--tls-ca',
+      tls.caCert,
+      '--api-key',
+      GATEWAY_KEY,
+    ]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal((JSON.parse(cli.stdout) as ServerStats).transcribers[0]?.address, transcriber.address);
   });
 
   it('refuses plaintext clients, clients that trust another CA, and transcriber callers without a client certificate', async () => {
