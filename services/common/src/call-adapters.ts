@@ -61,12 +61,13 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
   const track = <T>(started: Started, work: (context: CallContext) => Promise<T>, call: ServerCall): Promise<T> => {
     const { method, context } = started;
     return runInRequest(context, async () => {
+      // Before the per-method counts: a refused caller is not a failed request of the service.
+      if (options.apiKeys !== undefined) context.authenticated = authenticate(options.apiKeys, call.metadata);
       const c = counts.get(method) ?? { inFlight: 0, succeeded: 0, failed: 0 };
       counts.set(method, c);
       const { signal, dispose } = createCallSignal(call, shutdown);
       c.inFlight++;
       try {
-        if (options.apiKeys !== undefined) context.authenticated = authenticate(options.apiKeys, call.metadata);
         const result = await work({ signal, deadline: call.getDeadline(), authenticated: context.authenticated });
         c.succeeded++;
         return result;
