@@ -197,6 +197,26 @@ describe('API keys, TLS and mTLS, metrics and reflection (real servers, certific
     }
   });
 
+  it('answers with the request id: the one the client sent, or a new one', async () => {
+    const client = gatewayClient(gateway.address, tls, GATEWAY_KEY);
+    const idOf = (sent?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const md = new Metadata();
+        if (sent !== undefined) md.set('x-request-id', sent);
+        const call = client.getServerStats({}, md, { deadline: Date.now() + 10_000 }, (err) => {
+          if (err !== null) reject(err);
+        });
+        call.on('metadata', (headers: Metadata) => resolve(String(headers.get('x-request-id')[0])));
+      });
+    try {
+      assert.equal(await idOf('client-chosen-id.42'), 'client-chosen-id.42');
+      assert.match(await idOf(), /^[0-9a-f-]{36}$/);
+      assert.match(await idOf('not allowed: spaces'), /^[0-9a-f-]{36}$/);
+    } finally {
+      client.close();
+    }
+  });
+
   it('hides transcriber addresses and worker pids from callers without a key', async () => {
     const c = new GatewayClient(openGateway.address, credentials.createInsecure());
     try {

@@ -1,18 +1,12 @@
-import type {
-  Deadline,
-  handleBidiStreamingCall,
-  handleClientStreamingCall,
-  handleUnaryCall,
-  Metadata,
-} from '@grpc/grpc-js';
-import { status } from '@grpc/grpc-js';
+import type { Deadline, handleBidiStreamingCall, handleClientStreamingCall, handleUnaryCall } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { authenticate, type ApiKeyCheck } from './auth.js';
 import { createCallSignal } from './call-signal.js';
 import { toGrpcError } from './grpc-status.js';
 import { log } from './log.js';
 import { readMessages, writeMessage } from './message-stream.js';
 import type { ServiceMetrics } from './metrics.js';
-import { requestIdFrom, runInRequest, type RequestContext } from './request-context.js';
+import { REQUEST_ID_HEADER, requestIdFrom, runInRequest, type RequestContext } from './request-context.js';
 
 export interface CallContext {
   /** Aborted on client cancel, deadline or server shutdown; the reason carries the status. */
@@ -38,7 +32,10 @@ export interface CallAdapterOptions {
 
 const STATUS_NAMES = new Map(Object.entries(status).map(([name, code]) => [code, name]));
 
-type ServerCall = Parameters<typeof createCallSignal>[0] & { metadata: Metadata };
+type ServerCall = Parameters<typeof createCallSignal>[0] & {
+  metadata: Metadata;
+  sendMetadata(metadata: Metadata): void;
+};
 
 /**
  * Streaming and unary handlers written as plain async functions and generators (as nice-grpc does),
@@ -56,6 +53,10 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
   const begin = (method: string, call: ServerCall): Started => {
     options.metrics?.callStarted(method);
     const context = { requestId: requestIdFrom(call.metadata), method, authenticated: false };
+    // The id goes back at once in the response headers, so a client can quote it before the call ends.
+    const headers = new Metadata();
+    headers.set(REQUEST_ID_HEADER, context.requestId);
+    call.sendMetadata(headers);
     return { method, startedAt: performance.now(), context };
   };
   const track = <T>(started: Started, work: (context: CallContext) => Promise<T>, call: ServerCall): Promise<T> => {
