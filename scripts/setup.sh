@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # its English model, used through Debian's own /usr/bin/python3. numpy/scipy: the worker and the
 # CPU diarizer. protobuf-compiler: protoc for code generation. ffmpeg: MP3/FLAC/OGG/M4A/WebM decoding.
 # chromium: the test that opens the loadgen's HTML report in a headless browser (playwright-core drives it).
-APT_PACKAGES=(python3 python3-numpy python3-scipy python3-pocketsphinx pocketsphinx pocketsphinx-en-us espeak-ng sox protobuf-compiler ffmpeg chromium)
+# openssl: the TLS tests make a throw-away CA and certificates with it.
+APT_PACKAGES=(python3 python3-numpy python3-scipy python3-pocketsphinx pocketsphinx pocketsphinx-en-us espeak-ng sox protobuf-compiler ffmpeg chromium openssl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
