@@ -15,6 +15,8 @@ export interface Conversation {
   split: 'dev' | 'test';
   speakers: number;
   channel: Channel;
+  /** Who speaks: espeak-ng voice, pitch and speed per speaker (S0, S1, ...). */
+  voices: VoiceSpec[];
   durationSec: number;
   turns: SpeakerTurn[];
   /** The file under the set's folder: a 16 kHz WAV, or 8 kHz mu-law for 'phone'. */
@@ -94,15 +96,17 @@ async function converse(voices: VoiceSpec[], targetSec: number, rand: () => numb
       const at = cursor + Math.round((0.3 + rand() * 0.5) * (audio.length - back.length));
       placed.push({ speaker: listener, startSample: at, audio: back });
     }
-    const end = cursor + audio.length;
-    const r = rand();
-    const gapSec = r < 0.2 ? -(0.2 + rand() * 0.8) : r < 0.5 ? 0 : 0.05 + rand() * 0.5;
-    cursor = Math.max(end - Math.round(0.5 * audio.length), end + Math.round(gapSec * RATE));
     previous = speaker;
     if (voices.length > 1) {
       // A speaker sometimes goes on after a pause; mostly the floor changes hands.
       speaker = rand() < 0.2 ? previous : (previous + 1 + Math.floor(rand() * (voices.length - 1))) % voices.length;
     }
+    const end = cursor + audio.length;
+    const r = rand();
+    // Only a new speaker can talk over the last one, or take over with no pause at all.
+    const gapSec =
+      speaker === previous ? 0.15 + rand() * 0.5 : r < 0.2 ? -(0.2 + rand() * 0.8) : r < 0.5 ? 0 : 0.05 + rand() * 0.5;
+    cursor = Math.max(end - Math.round(0.5 * audio.length), end + Math.round(gapSec * RATE));
   }
   return placed;
 }
@@ -163,10 +167,10 @@ async function generate(dir: string, split: 'dev' | 'test', item: ReturnType<typ
   await rm(clean);
   await rename(tmp, join(dir, `${id}.wav`));
   await writeFile(join(dir, `${id}.rttm`), toRttm(id, turns));
-  return { id, split, speakers: item.speakers, channel: item.channel, durationSec: total / RATE, turns, wav: `${id}.wav` };
+  return { id, split, speakers: item.speakers, channel: item.channel, voices, durationSec: total / RATE, turns, wav: `${id}.wav` };
 }
 
-const VERSION = 'conversations-v1';
+const VERSION = 'conversations-v3';
 
 /**
  * The diarization evaluation set, generated once into `dir` (espeak-ng and sox are deterministic)
