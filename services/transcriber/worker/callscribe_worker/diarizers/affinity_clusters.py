@@ -1,6 +1,8 @@
-"""Spectral clustering of speech pieces on a pruned cosine affinity, with the speaker count read
-from the largest gap in the graph Laplacian's eigenvalues (Park et al., "Auto-tuning spectral
-clustering for speaker diarization using normalized maximum eigengap", 2019)."""
+"""Spectral clustering of speech pieces on a pruned cosine affinity (Park et al., "Auto-tuning
+spectral clustering for speaker diarization using normalized maximum eigengap", 2019).
+
+The eigengap was tried as the speaker count and dropped: on the dev split it answered 3 for 6 of 14
+two-speaker calls, and saw two groups in the clean three-voice test (speaker_count.py counts)."""
 from __future__ import annotations
 
 import numpy as np
@@ -31,13 +33,6 @@ def laplacian_spectrum(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     inv = 1.0 / np.sqrt(d + 1e-9)
     lap = np.eye(len(a)) - inv[:, None] * a * inv[None, :]
     return np.linalg.eigh(lap)
-
-
-def eigengap_count(values: np.ndarray, lo: int, hi: int) -> int:
-    gaps = np.diff(values[: hi + 1])
-    ks = np.arange(1, len(gaps) + 1)
-    ok = (ks >= max(lo, 1)) & (ks <= hi)
-    return int(ks[ok][np.argmax(gaps[ok])]) if ok.any() else lo
 
 
 def spectral_labels(vectors: np.ndarray, k: int) -> np.ndarray:
