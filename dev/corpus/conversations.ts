@@ -142,7 +142,7 @@ function plan(split: 'dev' | 'test'): Array<{ speakers: number; channel: Channel
   return counts.map((speakers, i) => ({ speakers, channel: channels[i % 3] as Channel, seed: base + i }));
 }
 
-async function generate(dir: string, split: 'dev' | 'test', item: ReturnType<typeof plan>[number]) {
+async function generate(dir: string, split: 'dev' | 'test', item: ReturnType<typeof plan>[number]): Promise<Conversation> {
   const rand = random(item.seed);
   const voices = castVoices(split, item.speakers, rand);
   const placed = await converse(voices, 28, rand);
@@ -171,6 +171,13 @@ async function generate(dir: string, split: 'dev' | 'test', item: ReturnType<typ
 }
 
 const VERSION = 'conversations-v3';
+
+/** One conversation of the set, by split and position (0-19), written into `dir`. */
+export function writeConversation(dir: string, split: 'dev' | 'test', index: number): Promise<Conversation> {
+  const item = plan(split)[index];
+  if (item === undefined) throw new RangeError(`the ${split} split has ${plan(split).length} conversations, not ${index + 1}`);
+  return mkdir(dir, { recursive: true }).then(() => generate(dir, split, item));
+}
 
 /**
  * The diarization evaluation set, generated once into `dir` (espeak-ng and sox are deterministic)
