@@ -10,13 +10,16 @@ import { ensureCorpus } from '#dev/demo/corpus-cache.js';
 import { startLocalStack } from '#dev/local-stack.js';
 import { streamAudio } from '#client/stream-audio.js';
 import { diarizeInOrder } from './diarize-orders.js';
+import { ensureConversations } from '#dev/corpus/conversations.js';
+import { scoreMode, summarise, type Scored } from './diarization-quality.js';
 import { machine, table } from './support.js';
 
 /**
  * bench:diarization — (1) the cost of asking for speakers: each sample call with diarization off
  * and on, alternating, through the gateway; (2) ASR and diarization side by side vs one after the
- * other, both driven against the transcriber (bench/diarize-orders.ts); (3) the spectral
- * diarizer alone on 10 minutes of audio.
+ * other, both driven against the transcriber (bench/diarize-orders.ts); (3) accuracy of the spectral
+ * diarizer's conversation mode beside the legacy mode, through the Diarize RPC, on the generated
+ * conversation set (bench/diarization-quality.ts); (4) each mode alone on 10 minutes of that set.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSES = Number(process.env['PASSES'] ?? 2);
@@ -63,16 +66,26 @@ try {
   orders.close();
   await stack.stop();
 }
-const speed = JSON.parse(
-  (
-    await run('/usr/bin/python3', [
-      join(ROOT, 'bench', 'spectral_speed.py'),
-      join(ROOT, 'services', 'transcriber', 'worker'),
-      '600',
-      ...names.filter((n) => n.includes('mono')).map((n) => join(dir, n)),
-    ])
-  ).toString(),
-) as { audioSec: number; wallSec: number; cpuSec: number; speakers: number };
+const setDir = join(tmpdir(), 'callscribe-bench-conversations');
+const conversations = await ensureConversations(setDir, (msg) => process.stderr.write(msg + '\n'));
+const MODES = ['legacy', 'conversation'] as const;
+const scored: Record<string, Scored[]> = {};
+for (const mode of MODES) scored[mode] = await scoreMode(mode, setDir, conversations);
+const speeds = [];
+for (const mode of MODES)
+  speeds.push(
+    JSON.parse(
+      (
+        await run('/usr/bin/python3', [
+          join(ROOT, 'bench', 'spectral_speed.py'),
+          join(ROOT, 'services', 'transcriber', 'worker'),
+          mode,
+          '600',
+          ...conversations.map((c) => join(setDir, c.wav)),
+        ])
+      ).toString(),
+    ) as { mode: string; audioSec: number; wallSec: number; cpuSec: number },
+  );
 
 const m = (k: string) => median(timings[k] ?? []);
 process.stdout.write(
@@ -115,6 +128,59 @@ process.stdout.write(
     ],
   ) + '\n\n',
 );
+const pct = (x: number) => x.toFixed(3);
+const qualityRows = [];
+for (const split of ['dev', 'test'] as const)
+  for (const mode of MODES) {
+    const mine = (scored[mode] ?? []).filter((s) => s.item.split === split);
+    const two = summarise(mine.filter((s) => s.item.speakers === 2));
+    const all = summarise(mine);
+    const three = summarise(mine.filter((s) => s.item.speakers === 3));
+    const one = summarise(mine.filter((s) => s.item.speakers === 1));
+    qualityRows.push([
+      split === 'dev' ? 'dev (tuned on)' : 'test (held out)',
+      mode,
+      pct(two.der25),
+      pct(two.der0),
+      pct(two.miss),
+      pct(two.falseAlarm),
+      pct(two.confusion),
+      pct(all.der25),
+      `${all.countRight}/${all.n}`,
+      `${two.countRight}/${two.n}, ${three.countRight}/${three.n}, ${one.countRight}/${one.n}`,
+      `${two.underOne}/${two.n}`,
+    ]);
+  }
 process.stdout.write(
-  `spectral diarizer alone: ${speed.audioSec.toFixed(0)} s of audio in ${speed.wallSec.toFixed(2)} s wall, ${speed.cpuSec.toFixed(2)} s CPU = ${(speed.audioSec / speed.cpuSec).toFixed(0)}x real time per core (${speed.speakers} speakers found across the concatenated calls)\n`,
+  `conversation set (${conversations.length} recordings, dev/corpus/conversations.ts), each through the Diarize RPC of a transcriber per mode:\n\n`,
+);
+process.stdout.write(
+  table(
+    [
+      'split',
+      'spectral mode',
+      '2-spk DER c=0.25',
+      '2-spk DER c=0',
+      'missed',
+      'false alarm',
+      'confusion',
+      'all DER c=0.25',
+      'count right',
+      'count right 2/3/1 spk',
+      '2-spk answered 0-1',
+    ],
+    qualityRows,
+  ) + '\n\n',
+);
+process.stdout.write(
+  table(
+    ['spectral mode', 'audio s', 'wall s', 'CPU s', 'x real time per core'],
+    speeds.map((sp) => [
+      sp.mode,
+      sp.audioSec.toFixed(0),
+      sp.wallSec.toFixed(2),
+      sp.cpuSec.toFixed(2),
+      (sp.audioSec / sp.cpuSec).toFixed(0),
+    ]),
+  ) + '\n',
 );
