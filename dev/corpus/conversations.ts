@@ -36,7 +36,16 @@ function random(seed: number): () => number {
 }
 
 async function speakAs(text: string, v: VoiceSpec): Promise<Float32Array> {
-  const wav = await run('espeak-ng', ['-v', v.voice, '-p', String(v.pitch), '-s', String(v.wordsPerMinute), '--stdout', text]);
+  const wav = await run('espeak-ng', [
+    '-v',
+    v.voice,
+    '-p',
+    String(v.pitch),
+    '-s',
+    String(v.wordsPerMinute),
+    '--stdout',
+    text,
+  ]);
   const pcm = await run('sox', ['-t', 'wav', '-', '-t', 'f32', '-r', '16000', '-c', '1', '-'], wav);
   const x = new Float32Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength));
   // The reference turn is where the voice is, not espeak's padding.
@@ -131,7 +140,10 @@ function addNoise(x: Float32Array, snrDb: number, rand: () => number): void {
 const SOX_OUT: Record<Channel, { effects: string[]; format: string[] }> = {
   wide: { effects: [], format: ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1'] },
   phone: { effects: ['sinc', '300-3400'], format: ['-t', 'wav', '-r', '8000', '-e', 'mu-law', '-c', '1'] },
-  room: { effects: ['reverb', '40', '50', '60'], format: ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1'] },
+  room: {
+    effects: ['reverb', '40', '50', '60'],
+    format: ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1'],
+  },
 };
 
 /** The plan of one split: mostly two speakers, some three, some one, across the three channels. */
@@ -142,7 +154,11 @@ function plan(split: 'dev' | 'test'): Array<{ speakers: number; channel: Channel
   return counts.map((speakers, i) => ({ speakers, channel: channels[i % 3] as Channel, seed: base + i }));
 }
 
-async function generate(dir: string, split: 'dev' | 'test', item: ReturnType<typeof plan>[number]): Promise<Conversation> {
+async function generate(
+  dir: string,
+  split: 'dev' | 'test',
+  item: ReturnType<typeof plan>[number],
+): Promise<Conversation> {
   const rand = random(item.seed);
   const voices = castVoices(split, item.speakers, rand);
   const placed = await converse(voices, 28, rand);
@@ -151,12 +167,17 @@ async function generate(dir: string, split: 'dev' | 'test', item: ReturnType<typ
   const gains = voices.map(() => 0.35 + rand() * 0.3);
   for (const p of placed) {
     const g = gains[p.speaker] as number;
-    for (let i = 0; i < p.audio.length; i++) mix[p.startSample + i] = (mix[p.startSample + i] as number) + g * (p.audio[i] as number);
+    for (let i = 0; i < p.audio.length; i++)
+      mix[p.startSample + i] = (mix[p.startSample + i] as number) + g * (p.audio[i] as number);
   }
   addNoise(mix, item.channel === 'wide' ? 30 : 18, rand);
   const id = `${split}-${String(item.seed % 1000).padStart(2, '0')}-${item.speakers}spk-${item.channel}`;
   const turns = placed
-    .map((p) => ({ speaker: `S${p.speaker}`, startSec: p.startSample / RATE, endSec: (p.startSample + p.audio.length) / RATE }))
+    .map((p) => ({
+      speaker: `S${p.speaker}`,
+      startSec: p.startSample / RATE,
+      endSec: (p.startSample + p.audio.length) / RATE,
+    }))
     .sort((a, b) => a.startSec - b.startSec);
   const out = SOX_OUT[item.channel];
   const clean = join(dir, `.${id}.clean.tmp`);
@@ -167,7 +188,16 @@ async function generate(dir: string, split: 'dev' | 'test', item: ReturnType<typ
   await rm(clean);
   await rename(tmp, join(dir, `${id}.wav`));
   await writeFile(join(dir, `${id}.rttm`), toRttm(id, turns));
-  return { id, split, speakers: item.speakers, channel: item.channel, voices, durationSec: total / RATE, turns, wav: `${id}.wav` };
+  return {
+    id,
+    split,
+    speakers: item.speakers,
+    channel: item.channel,
+    voices,
+    durationSec: total / RATE,
+    turns,
+    wav: `${id}.wav`,
+  };
 }
 
 const VERSION = 'conversations-v3';
@@ -175,7 +205,8 @@ const VERSION = 'conversations-v3';
 /** One conversation of the set, by split and position (0-19), written into `dir`. */
 export function writeConversation(dir: string, split: 'dev' | 'test', index: number): Promise<Conversation> {
   const item = plan(split)[index];
-  if (item === undefined) throw new RangeError(`the ${split} split has ${plan(split).length} conversations, not ${index + 1}`);
+  if (item === undefined)
+    throw new RangeError(`the ${split} split has ${plan(split).length} conversations, not ${index + 1}`);
   return mkdir(dir, { recursive: true }).then(() => generate(dir, split, item));
 }
 
