@@ -32,40 +32,88 @@ const median = (xs: number[]) => {
       : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
-const dir = join(tmpdir(), 'callscribe-bench-corpus');
-const names = await ensureCorpus(dir, (m) => process.stderr.write(m + '\n'));
-const audios = await Promise.all(
-  names.map(async (n) => ({ name: n, stereo: n.includes('stereo'), bytes: await readFile(join(dir, n)) })),
-);
+// DIARIZATION_PARTS=accuracy runs only (3) and (4): minutes instead of most of an hour on a busy machine.
+const ONLY_ACCURACY = process.env['DIARIZATION_PARTS'] === 'accuracy';
 
-const stack = await startLocalStack(['--workers', '2']);
-const concurrent = new GatewayClient(stack.gatewayAddress, credentials.createInsecure());
-const orders = diarizeInOrder(stack.transcriberAddress);
-const timings: Record<string, number[]> = {};
-const record = (key: string, ms: number) => (timings[key] ??= []).push(ms);
-const time = async (client: GatewayClient, bytes: Buffer, diarization: DiarizationMode) => {
-  const t = performance.now();
-  await streamAudio((o) => client.streamTranscribe(o), bytes, { config: { diarization }, deadlineMs: 600_000 });
-  return performance.now() - t;
-};
-try {
-  for (const a of audios.slice(0, 2)) await time(concurrent, a.bytes, DiarizationMode.AUTO); // warm-up
-  for (let p = 0; p < PASSES; p++) {
-    for (const a of audios) {
-      const kind = a.stereo ? 'stereo' : 'mono';
-      record(`${kind} off`, await time(concurrent, a.bytes, DiarizationMode.NONE));
-      record(`${kind} on`, await time(concurrent, a.bytes, DiarizationMode.AUTO));
-      if (!a.stereo) {
-        record('mono beside', await orders.run(a.bytes, 'beside'));
-        record('mono after', await orders.run(a.bytes, 'after'));
+async function costOfSpeakers(): Promise<void> {
+  const dir = join(tmpdir(), 'callscribe-bench-corpus');
+  const names = await ensureCorpus(dir, (m) => process.stderr.write(m + '\n'));
+  const audios = await Promise.all(
+    names.map(async (n) => ({ name: n, stereo: n.includes('stereo'), bytes: await readFile(join(dir, n)) })),
+  );
+
+  const stack = await startLocalStack(['--workers', '2']);
+  const concurrent = new GatewayClient(stack.gatewayAddress, credentials.createInsecure());
+  const orders = diarizeInOrder(stack.transcriberAddress);
+  const timings: Record<string, number[]> = {};
+  const record = (key: string, ms: number) => (timings[key] ??= []).push(ms);
+  const time = async (client: GatewayClient, bytes: Buffer, diarization: DiarizationMode) => {
+    const t = performance.now();
+    await streamAudio((o) => client.streamTranscribe(o), bytes, { config: { diarization }, deadlineMs: 600_000 });
+    return performance.now() - t;
+  };
+  try {
+    for (const a of audios.slice(0, 2)) await time(concurrent, a.bytes, DiarizationMode.AUTO); // warm-up
+    for (let p = 0; p < PASSES; p++) {
+      for (const a of audios) {
+        const kind = a.stereo ? 'stereo' : 'mono';
+        record(`${kind} off`, await time(concurrent, a.bytes, DiarizationMode.NONE));
+        record(`${kind} on`, await time(concurrent, a.bytes, DiarizationMode.AUTO));
+        if (!a.stereo) {
+          record('mono beside', await orders.run(a.bytes, 'beside'));
+          record('mono after', await orders.run(a.bytes, 'after'));
+        }
       }
     }
+  } finally {
+    concurrent.close();
+    orders.close();
+    await stack.stop();
   }
-} finally {
-  concurrent.close();
-  orders.close();
-  await stack.stop();
+  const m = (k: string) => median(timings[k] ?? []);
+  process.stdout.write(
+    `bench:diarization on ${machine()}: ${audios.length} sample calls x ${PASSES} passes, one request at a time, 2 ASR workers, 1 spectral diarizer worker\n\n`,
+  );
+  process.stdout.write(
+    table(
+      ['recordings', 'diarization off: median ms', 'on (AUTO): median ms', 'on / off'],
+      [
+        [
+          'mono 16 kHz (CLUSTER: spectral beside ASR)',
+          m('mono off').toFixed(0),
+          m('mono on').toFixed(0),
+          (m('mono on') / m('mono off')).toFixed(3),
+        ],
+        [
+          'stereo 8 kHz mu-law (CHANNELS: each channel transcribed)',
+          m('stereo off').toFixed(0),
+          m('stereo on').toFixed(0),
+          (m('stereo on') / m('stereo off')).toFixed(3),
+        ],
+      ],
+    ) + '\n\n',
+  );
+  process.stdout.write(
+    table(
+      ['mono, diarized', 'median ms', 'vs no diarization'],
+      [
+        ['through the gateway (side by side)', m('mono on').toFixed(0), (m('mono on') / m('mono off')).toFixed(3)],
+        [
+          'direct to the transcriber, side by side',
+          m('mono beside').toFixed(0),
+          (m('mono beside') / m('mono off')).toFixed(3),
+        ],
+        [
+          'direct to the transcriber, diarization after ASR',
+          m('mono after').toFixed(0),
+          (m('mono after') / m('mono off')).toFixed(3),
+        ],
+      ],
+    ) + '\n\n',
+  );
 }
+
+if (!ONLY_ACCURACY) await costOfSpeakers();
 const setDir = join(tmpdir(), 'callscribe-bench-conversations');
 const conversations = await ensureConversations(setDir, (msg) => process.stderr.write(msg + '\n'));
 const MODES = ['legacy', 'conversation'] as const;
@@ -87,47 +135,6 @@ for (const mode of MODES)
     ) as { mode: string; audioSec: number; wallSec: number; cpuSec: number },
   );
 
-const m = (k: string) => median(timings[k] ?? []);
-process.stdout.write(
-  `bench:diarization on ${machine()}: ${audios.length} sample calls x ${PASSES} passes, one request at a time, 2 ASR workers, 1 spectral diarizer worker\n\n`,
-);
-process.stdout.write(
-  table(
-    ['recordings', 'diarization off: median ms', 'on (AUTO): median ms', 'on / off'],
-    [
-      [
-        'mono 16 kHz (CLUSTER: spectral beside ASR)',
-        m('mono off').toFixed(0),
-        m('mono on').toFixed(0),
-        (m('mono on') / m('mono off')).toFixed(3),
-      ],
-      [
-        'stereo 8 kHz mu-law (CHANNELS: each channel transcribed)',
-        m('stereo off').toFixed(0),
-        m('stereo on').toFixed(0),
-        (m('stereo on') / m('stereo off')).toFixed(3),
-      ],
-    ],
-  ) + '\n\n',
-);
-process.stdout.write(
-  table(
-    ['mono, diarized', 'median ms', 'vs no diarization'],
-    [
-      ['through the gateway (side by side)', m('mono on').toFixed(0), (m('mono on') / m('mono off')).toFixed(3)],
-      [
-        'direct to the transcriber, side by side',
-        m('mono beside').toFixed(0),
-        (m('mono beside') / m('mono off')).toFixed(3),
-      ],
-      [
-        'direct to the transcriber, diarization after ASR',
-        m('mono after').toFixed(0),
-        (m('mono after') / m('mono off')).toFixed(3),
-      ],
-    ],
-  ) + '\n\n',
-);
 const pct = (x: number) => x.toFixed(3);
 const qualityRows = [];
 for (const split of ['dev', 'test'] as const)
@@ -152,7 +159,7 @@ for (const split of ['dev', 'test'] as const)
     ]);
   }
 process.stdout.write(
-  `conversation set (${conversations.length} recordings, dev/corpus/conversations.ts), each through the Diarize RPC of a transcriber per mode:\n\n`,
+  `conversation set on ${machine()} (${conversations.length} recordings, dev/corpus/conversations.ts), each through the Diarize RPC of a transcriber per mode:\n\n`,
 );
 process.stdout.write(
   table(
