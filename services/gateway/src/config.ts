@@ -13,8 +13,22 @@ export const gatewayOptions = {
     flag: 'http-listen',
     env: 'GATEWAY_HTTP_LISTEN',
     defaultValue: '',
-    help: 'HTTP upload endpoint address (POST /asr/upload_file); empty = off (not served yet)',
-    parse: parsers.string,
+    help: 'HTTP address (POST /asr/upload_file, POST /v1/audio/transcriptions); empty = the --listen host on port 8002 (an ephemeral port when --listen has port 0); off = not served',
+    parse: (raw: string, name: string) => (raw === '' || raw === 'off' ? raw : parsers.hostPort(raw, name)),
+  }),
+  httpMaxUploadBytes: option({
+    flag: 'http-max-upload-bytes',
+    env: 'GATEWAY_HTTP_MAX_UPLOAD_BYTES',
+    defaultValue: 1024 ** 3,
+    help: 'largest HTTP upload (its Content-Length, or the file part as it streams in); larger is refused with 413',
+    parse: parsers.int(1024, 64 * 1024 ** 3),
+  }),
+  httpTimeoutMs: option({
+    flag: 'http-timeout-ms',
+    env: 'GATEWAY_HTTP_TIMEOUT_MS',
+    defaultValue: 30 * 60_000,
+    help: 'longest an HTTP transcription may take, upload included (504 after; also the downstream deadline)',
+    parse: parsers.int(100, 24 * 3_600_000),
   }),
   transcribers: option({
     flag: 'transcriber',
@@ -85,4 +99,13 @@ export const gatewayHelp = () =>
 
 export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   return { ...optionDefaults(gatewayOptions), ...overrides };
+}
+
+/** The HTTP address to bind, or undefined when HTTP is off: see the --http-listen help. */
+export function httpListenAddress(config: Pick<GatewayConfig, 'listen' | 'httpListen'>): string | undefined {
+  if (config.httpListen === 'off') return undefined;
+  if (config.httpListen !== '') return config.httpListen;
+  const colon = config.listen.lastIndexOf(':');
+  const port = config.listen.slice(colon + 1) === '0' ? '0' : '8002';
+  return `${config.listen.slice(0, colon)}:${port}`;
 }

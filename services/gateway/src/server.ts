@@ -10,7 +10,9 @@ import { addReflection } from '#common/reflection.js';
 import { createServerLifecycle } from '#common/server-lifecycle.js';
 import { loadServerSecurity } from '#common/server-options.js';
 import { channelCredentials } from '#common/tls.js';
-import type { GatewayConfig } from './config.js';
+import { httpListenAddress, type GatewayConfig } from './config.js';
+import { startHttpEndpoint, type HttpEndpoint } from './http/http-server.js';
+import { httpsOptions } from './http/https-options.js';
 import { streamTranscribe } from './stream-transcribe.js';
 import { passthroughGatewayService } from './passthrough-methods.js';
 import { withoutInternals } from './stats-visibility.js';
@@ -20,6 +22,8 @@ export interface RunningGateway {
   address: string;
   /** host:port of GET /metrics, when --metrics-listen is set. */
   metricsAddress?: string;
+  /** host:port of the HTTP endpoints; undefined with --http-listen off. */
+  httpAddress: string | undefined;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -73,19 +77,38 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         if (r.status === 'fulfilled') transcribers.push({ ...r.value, address });
         else errors.push(`${address}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
       });
-      const stats = { transcribers, gatewayInFlightRequests: calls.counts('streamTranscribe').inFlight, errors };
+      const inFlight = calls.counts('streamTranscribe').inFlight + (http?.inFlight() ?? 0);
+      const stats = { transcribers, gatewayInFlightRequests: inFlight, errors };
       return authenticated ? stats : withoutInternals(stats, config.transcribers);
     }),
   };
   server.addService(passthroughGatewayService, service);
   const metricsEndpoint: MetricsEndpoint | undefined =
     config.metricsListen === '' ? undefined : await serveMetrics(config.metricsListen, metrics.registry);
+  let httpClosed: Promise<void> | undefined;
+  let http: HttpEndpoint | undefined;
+  // The transcriber clients outlive HTTP requests too: they are closed once both edges are down.
   const address = await lifecycle.listen(config.listen, async () => {
+    await (httpClosed ?? http?.close(0));
     clients.close();
     await metricsEndpoint?.close();
   });
-  if (config.httpListen !== '')
-    log.warn('--http-listen is accepted but the HTTP upload endpoint is not served by this version');
+  const httpListen = httpListenAddress(config);
+  if (httpListen !== undefined) {
+    try {
+      http = await startHttpEndpoint({
+        listen: httpListen,
+        maxUploadBytes: config.httpMaxUploadBytes,
+        timeoutMs: config.httpTimeoutMs,
+        apiKeys: security.apiKeys,
+        tls: httpsOptions(config),
+        transcriber: () => clients.next().raw,
+      });
+    } catch (err: unknown) {
+      await lifecycle.stop(0);
+      throw err;
+    }
+  }
   log.info('gateway ready', {
     transcribers: config.transcribers,
     tls: config.tlsCert !== '',
@@ -95,6 +118,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   return {
     address,
     ...(metricsEndpoint === undefined ? {} : { metricsAddress: metricsEndpoint.address }),
-    stop: (graceMs?: number) => lifecycle.stop(graceMs),
+    httpAddress: http?.address,
+    stop: (graceMs?: number) => {
+      httpClosed ??= http?.close(graceMs ?? config.shutdownGraceMs);
+      return lifecycle.stop(graceMs);
+    },
   };
 }

@@ -34,7 +34,7 @@ function sniffContainer(head: Buffer): 'wav' | 'mp3' | 'flac' | 'ogg' | 'mp4' | 
   const ascii = head.toString('latin1', 0, 4);
   if (ascii === 'RIFF' || ascii === 'RIFX') return 'wav';
   if (head.toString('latin1', 4, 8) === 'ftyp') return 'mp4'; // .m4a, .mp4, .mov
-  if (head.readUInt32BE(0) === 0x1a45dfa3) return 'webm'; // EBML: .webm, .mka
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x1a45dfa3) return 'webm'; // EBML: .webm, .mka (a file may be shorter)
   if (ascii === 'fLaC') return 'flac';
   if (ascii === 'OggS') return 'ogg';
   if (ascii.startsWith('ID3') || (head[0] === 0xff && ((head[1] ?? 0) & 0xe0) === 0xe0)) return 'mp3';

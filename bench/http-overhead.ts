@@ -1,0 +1,128 @@
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import { writeAudio } from '#dev/corpus/espeak.js';
+import { BIN, startBinary, stopBinary } from '#dev/local-stack.js';
+import { streamAudio } from '#client/stream-audio.js';
+import { machine, percentile, table } from './support.js';
+
+/**
+ * bench:http — the same requests to the same gateway over gRPC StreamTranscribe (the baseline) and
+ * over its HTTP endpoints, in alternating rounds of one run. Requests are 3 s of line noise: decode
+ * and VAD but no ASR, so what the HTTP edge adds (multipart parsing, the per-request JSON) is not lost
+ * in seconds of engine time.
+ */
+const ROUNDS = Number(process.env['ROUNDS'] ?? 4);
+const PER_ROUND = Number(process.env['PER_ROUND'] ?? 40);
+const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 4);
+
+async function noiseWav(): Promise<Buffer> {
+  const samples = new Float32Array(3 * 16000);
+  let seed = 7;
+  for (let i = 0; i < samples.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    samples[i] = ((seed / 0x7fffffff) * 2 - 1) * 0.001;
+  }
+  const path = join(mkdtempSync(join(tmpdir(), 'callscribe-bench-')), 'noise.wav');
+  await writeAudio(path, [samples], ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1']);
+  return readFile(path);
+}
+
+/** A port nobody listens on now, for the gateway's --http-listen (its log names the gRPC one first). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+async function post(url: string, audio: Buffer, fields: Array<[string, string]>, fieldsFirst: boolean): Promise<void> {
+  const form = new FormData();
+  if (fieldsFirst) for (const [k, v] of fields) form.append(k, v);
+  form.append('file', new Blob([audio]), 'noise.wav');
+  if (!fieldsFirst) for (const [k, v] of fields) form.append(k, v);
+  const res = await fetch(url, { method: 'POST', body: form, headers: { diarization: 'false' } });
+  await res.text();
+  if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
+}
+
+async function round(send: () => Promise<void>, latencies: number[]): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < PER_ROUND) {
+        const start = performance.now();
+        await send();
+        latencies.push(performance.now() - start);
+      }
+    }),
+  );
+  return performance.now() - t0;
+}
+
+const audio = await noiseWav();
+const transcriber = await startBinary(BIN.transcriber, ['--listen', '127.0.0.1:0', '--workers', '1']);
+const http = `127.0.0.1:${await freePort()}`;
+const gateway = await startBinary(BIN.gateway, [
+  '--listen',
+  '127.0.0.1:0',
+  '--transcriber',
+  transcriber.address,
+  '--http-listen',
+  http,
+]);
+const client = new GatewayClient(gateway.address, credentials.createInsecure());
+const arms: Array<{ name: string; send: () => Promise<void>; latencies: number[]; wallMs: number }> = [
+  {
+    name: 'gRPC StreamTranscribe (baseline)',
+    send: async () => void (await streamAudio((o) => client.streamTranscribe(o), audio, { deadlineMs: 30_000 })),
+  },
+  { name: 'POST /asr/upload_file', send: () => post(`http://${http}/asr/upload_file`, audio, [], true) },
+  {
+    name: 'POST /v1/audio/transcriptions, language first (streamed)',
+    send: () => post(`http://${http}/v1/audio/transcriptions`, audio, [['language', 'en']], true),
+  },
+  {
+    name: 'POST /v1/audio/transcriptions, file first (spooled)',
+    send: () => post(`http://${http}/v1/audio/transcriptions`, audio, [['model', 'whisper-1']], false),
+  },
+].map((a) => ({ ...a, latencies: [] as number[], wallMs: 0 }));
+try {
+  // Warm every path (connections, JIT) before measuring.
+  for (const arm of arms) await round(arm.send, []);
+  for (let r = 0; r < ROUNDS; r++) for (const arm of arms) arm.wallMs += await round(arm.send, arm.latencies);
+} finally {
+  client.close();
+  await stopBinary(gateway);
+  await stopBinary(transcriber);
+}
+const rows = arms.map((a) => {
+  const sorted = [...a.latencies].sort((x, y) => x - y);
+  return { a, p50: percentile(sorted, 50), p99: percentile(sorted, 99), rps: a.latencies.length / (a.wallMs / 1000) };
+});
+const base = rows[0] as (typeof rows)[0];
+process.stdout.write(
+  `bench:http on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, 3 s noise WAV (decode + VAD, no ASR)\n\n`,
+);
+process.stdout.write(
+  table(
+    ['path', 'requests', 'p50 ms', 'p99 ms', 'req/s', 'added p50 ms', 'throughput vs gRPC'],
+    rows.map((r) => [
+      r.a.name,
+      r.a.latencies.length,
+      r.p50.toFixed(2),
+      r.p99.toFixed(2),
+      r.rps.toFixed(1),
+      (r.p50 - base.p50).toFixed(2),
+      (r.rps / base.rps).toFixed(3),
+    ]),
+  ) + '\n',
+);

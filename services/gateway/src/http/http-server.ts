@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
+import type { ApiKeyCheck } from '#common/auth.js';
+import { status } from '@grpc/grpc-js';
+import { log } from '#common/log.js';
+import type { RawTranscriberClient } from '../passthrough-methods.js';
+import { authorizeHttp } from './authorize.js';
+import type { HttpReply, Route } from './http-exchange.js';
+import { HttpError, payloadTooLarge, toHttpFailure } from './http-status.js';
+import { createRequestSignal } from './request-signal.js';
+import { route } from './router.js';
+
+export interface HttpEndpointOptions {
+  /** host:port; port 0 picks an ephemeral one. */
+  listen: string;
+  maxUploadBytes: number;
+  timeoutMs: number;
+  /** The gRPC API's keys: required here too when there are any. */
+  apiKeys: ApiKeyCheck;
+  /** HTTPS with these (see https-options.ts); plaintext when undefined. */
+  tls: ServerOptions | undefined;
+  transcriber(): RawTranscriberClient;
+}
+
+export interface HttpEndpoint {
+  /** host:port as bound. */
+  address: string;
+  /** Requests being answered now. */
+  inFlight(): number;
+  /**
+   * Stops accepting and lets running requests finish for the grace time; those still running just
+   * before it ends are answered 503, as gRPC calls are aborted with UNAVAILABLE. Then every socket closes.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: HttpReply, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  // A body left unread (refused early) must not be parsed as the next request on this connection.
+  if (!req.complete) res.setHeader('Connection', 'close');
+  res.writeHead(reply.status, {
+    'Content-Type': reply.contentType,
+    'Content-Length': Buffer.byteLength(reply.body),
+    ...headers,
+  });
+  res.end(reply.body);
+  // Read and drop the rest (away from the parser) so the client reads this answer, not a reset connection.
+  if (!req.complete) {
+    req.unpipe();
+    req.resume();
+  }
+}
+
+/** The gateway's HTTP edge: node:http, routes in router.ts, errors mapped in http-status.ts. */
+export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<HttpEndpoint> {
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const draining = new AbortController();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+    inFlight++;
+    const startedAt = performance.now();
+    const requestSignal = createRequestSignal(res, draining.signal, options.timeoutMs);
+    const { signal } = requestSignal;
+    let matched: Route | undefined;
+    try {
+      matched = route(req);
+      const refused = authorizeHttp(req.headers, options.apiKeys);
+      if (refused !== undefined) throw refused;
+      if (Number(req.headers['content-length'] ?? 0) > options.maxUploadBytes)
+        throw payloadTooLarge(options.maxUploadBytes);
+      if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? ''))
+        throw new HttpError(
+          415,
+          status.INVALID_ARGUMENT,
+          `send the audio as multipart/form-data with a field named "file" (curl -F "file=@call.wav"), not ${req.headers['content-type'] ?? 'no content type'}`,
+        );
+      // Only now is the body worth receiving: a refused upload is never sent by a client that asked first.
+      if (expectsContinue) res.writeContinue();
+      const reply = await matched.handle({
+        req,
+        res,
+        signal,
+        deadline: requestSignal.deadline,
+        startedAt,
+        maxUploadBytes: options.maxUploadBytes,
+        transcriber: options.transcriber,
+      });
+      send(req, res, reply);
+    } catch (err: unknown) {
+      const failure = toHttpFailure(signal.aborted ? signal.reason : err);
+      const body = matched?.errorBody(failure) ?? JSON.stringify({ detail: failure.message, code: failure.code });
+      const allow = (err as { allow?: string }).allow;
+      send(
+        req,
+        res,
+        { status: failure.httpStatus, contentType: 'application/json', body },
+        allow ? { Allow: allow } : {},
+      );
+    } finally {
+      requestSignal.dispose();
+      if (--inFlight === 0) idle?.();
+    }
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(req, res, false);
+  const server = options.tls === undefined ? createServer(onRequest) : createHttpsServer(options.tls, onRequest);
+  server.on('checkContinue', (req, res) => void handle(req, res, true));
+  // Our own timeout (--http-timeout-ms) covers the upload; Node's 5-minute default would cut a long
+  // upload that the transcriber paces through backpressure.
+  server.requestTimeout = 0;
+  const colon = options.listen.lastIndexOf(':');
+  const host = options.listen.slice(0, colon).replace(/^\[|\]$/g, '');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(options.listen.slice(colon + 1)), host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : 0;
+  const address = `${options.listen.slice(0, colon)}:${port}`;
+  log.info(`serving HTTP on ${options.tls === undefined ? 'http' : 'https'}://${address}`);
+  return {
+    address,
+    inFlight: () => inFlight,
+    async close(graceMs: number) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const abortLate = setTimeout(() => draining.abort(), Math.max(0, graceMs - 100));
+      if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+      clearTimeout(abortLate);
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

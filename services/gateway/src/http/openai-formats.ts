@@ -1,0 +1,87 @@
+import type { FinalResult, Segment } from '#gen/callscribe/v1/transcript.js';
+import { WHISPER_LANGUAGES } from '#common/language.js';
+
+export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json'] as const;
+export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
+export const GRANULARITIES = ['segment', 'word'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+export interface FormattedBody {
+  contentType: string;
+  body: string;
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+/** 3725.5 → "01:02:05,500" (SRT) or "01:02:05.500" (WebVTT). */
+function timestamp(seconds: number, separator: ',' | '.'): string {
+  const ms = Math.round(Math.max(0, seconds) * 1000);
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor(ms / 60_000) % 60;
+  const s = Math.floor(ms / 1000) % 60;
+  return `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}${separator}${pad(ms % 1000, 3)}`;
+}
+
+const cues = (segments: readonly Segment[], separator: ',' | '.') =>
+  segments.map((s) => `${timestamp(s.startSec, separator)} --> ${timestamp(s.endSec, separator)}\n${s.text.trim()}\n`);
+
+// The engines report none of Whisper's decoding statistics; these are the values of a confident,
+// deterministic decode so that tools filtering on them keep every segment (documented in docs/api.md).
+const verboseSegment = (s: Segment, id: number) => ({
+  id,
+  seek: 0,
+  start: s.startSec,
+  end: s.endSec,
+  text: s.text,
+  tokens: [] as number[],
+  temperature: 0,
+  avg_logprob: 0,
+  compression_ratio: 1,
+  no_speech_prob: 0,
+});
+
+/** One transcript in the OpenAI `response_format` asked for, as api.openai.com shapes it. */
+export function openAiBody(
+  format: ResponseFormat,
+  granularities: readonly Granularity[],
+  segments: readonly Segment[],
+  final: FinalResult,
+): FormattedBody {
+  const text = segments.map((s) => s.text.trim()).join(' ');
+  const usage = { type: 'duration', seconds: Math.ceil(final.audioDurationSec) };
+  // api.openai.com answers every non-JSON format as text/plain; tools built on it read it as such.
+  const plain = 'text/plain; charset=utf-8';
+  switch (format) {
+    case 'json':
+      return { contentType: 'application/json', body: JSON.stringify({ text, usage }) };
+    case 'text':
+      return { contentType: plain, body: `${text}\n` };
+    case 'srt':
+      return {
+        contentType: plain,
+        body: cues(segments, ',')
+          .map((cue, i) => `${i + 1}\n${cue}`)
+          .join('\n'),
+      };
+    case 'vtt':
+      return { contentType: plain, body: `WEBVTT\n\n${cues(segments, '.').join('\n')}` };
+    case 'verbose_json': {
+      // Segments unless only words were asked for, as OpenAI does.
+      const wantSegments = granularities.length === 0 || granularities.includes('segment');
+      const body = {
+        task: 'transcribe',
+        language: WHISPER_LANGUAGES.get(final.language) ?? final.language,
+        duration: final.audioDurationSec,
+        text,
+        ...(wantSegments ? { segments: segments.map(verboseSegment) } : {}),
+        ...(granularities.includes('word')
+          ? {
+              words: segments.flatMap((s) => s.words.map((w) => ({ word: w.text, start: w.startSec, end: w.endSec }))),
+            }
+          : {}),
+        usage,
+      };
+      return { contentType: 'application/json', body: JSON.stringify(body) };
+    }
+  }
+}
