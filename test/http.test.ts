@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { parseOptions } from '#common/options.js';
 import { defaultGatewayConfig, gatewayOptions, httpListenAddress } from '../services/gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../services/gateway/src/server.js';
 import { speak, writeAudio } from '#dev/corpus/espeak.js';
+import { makeTlsFiles } from '#dev/tls-files.js';
 import { fixtureDir, SENTENCES, speechFile, WAV_16K, WAV_8K_MULAW_STEREO } from './support/fixtures.js';
 import { BIN, startBinary, stopBinary } from './support/processes.js';
 import { startStack, transcriberStats, type Stack } from './support/stack.js';
@@ -401,6 +403,65 @@ describe('HTTP edge of the gateway', () => {
       // Under the limit the same gateway transcribes.
       assert.equal((await upload(small.httpAddress as string, '/asr/upload_file', speech)).status, 200);
     });
+  });
+
+  it('with API keys and TLS: HTTPS, 401 without a valid key, 200 with one', async (t) => {
+    const tls = await makeTlsFiles();
+    const keys = join(tls.dir, 'keys.txt');
+    const key = 'http-test-key-0123456789';
+    await writeFile(keys, `${key}\n`);
+    const secure = await startGateway(
+      defaultGatewayConfig({
+        listen: '127.0.0.1:0',
+        transcribers: [stack.transcriber.address],
+        apiKeysFile: keys,
+        tlsCert: tls.serverCert,
+        tlsKey: tls.serverKey,
+      }),
+    );
+    t.after(() => secure.stop(1000));
+    const ca = await readFile(tls.caCert);
+    const send = (headers: Record<string, string>) =>
+      new Promise<Reply>((resolve, reject) => {
+        const boundary = 'tls-boundary';
+        const body = Buffer.concat([
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n`),
+          short,
+          Buffer.from(`\r\n--${boundary}--\r\n`),
+        ]);
+        const [host, port] = (secure.httpAddress as string).split(':');
+        const req = httpsRequest(
+          {
+            host,
+            port: Number(port),
+            path: '/asr/upload_file',
+            method: 'POST',
+            ca,
+            headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: new Headers(res.headers as Record<string, string>),
+                body: text,
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const refused = await send({});
+    assert.equal(refused.status, 401, refused.body);
+    assert.match(JSON.parse(refused.body).detail, /requires an API key/);
+    assert.equal(refused.headers.get('www-authenticate'), 'Bearer');
+    assert.equal((await send({ authorization: 'Bearer not-a-listed-key-000' })).status, 401);
+    const ok = await send({ authorization: `Bearer ${key}` });
+    assert.equal(ok.status, 200, ok.body);
+    assert.ok(JSON.parse(ok.body).segments.length > 0);
   });
 
   describe('POST /v1/audio/transcriptions with the openai npm client', () => {

@@ -91,12 +91,9 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
       const failure = toHttpFailure(signal.aborted ? signal.reason : err);
       const body = matched?.errorBody(failure) ?? JSON.stringify({ detail: failure.message, code: failure.code });
       const allow = (err as { allow?: string }).allow;
-      send(
-        req,
-        res,
-        { status: failure.httpStatus, contentType: 'application/json', body },
-        allow ? { Allow: allow } : {},
-      );
+      const headers: Record<string, string> = allow === undefined ? {} : { Allow: allow };
+      if (failure.httpStatus === 401) headers['WWW-Authenticate'] = 'Bearer';
+      send(req, res, { status: failure.httpStatus, contentType: 'application/json', body }, headers);
     } finally {
       requestSignal.dispose();
       if (--inFlight === 0) idle?.();
