@@ -322,8 +322,9 @@ describe('HTTP edge of the gateway', () => {
   });
 
   it('answers 404 for an unknown path and 405 with Allow for a wrong method', async () => {
-    const missing = await upload(http, '/asr/upload', speech);
+    const missing = await upload(http, '/asr/upload', speech, { headers: { 'x-request-id': 'ticket-42.a' } });
     assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('x-request-id'), 'ticket-42.a', 'the request id comes back, as on gRPC');
     assert.match(JSON.parse(missing.body).detail, /POST \/asr\/upload_file/);
     const wrong = await upload(http, '/asr/upload_file', speech, { method: 'GET' });
     assert.equal(wrong.status, 405);

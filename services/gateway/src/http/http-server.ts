@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { ApiKeyCheck } from '#common/auth.js';
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { log } from '#common/log.js';
+import { REQUEST_ID_HEADER, requestIdFrom, runInRequest, type RequestContext } from '#common/request-context.js';
 import type { RawTranscriberClient } from '../passthrough-methods.js';
 import { authorizeHttp } from './authorize.js';
 import type { HttpReply, Route } from './http-exchange.js';
@@ -57,7 +58,26 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
   let idle: (() => void) | undefined;
   const draining = new AbortController();
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+  // Each request gets an id as a gRPC call does: logged on its lines, sent to the transcriber and back.
+  const handle = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+    const sent = req.headers[REQUEST_ID_HEADER];
+    const metadata = new Metadata();
+    if (typeof sent === 'string') metadata.set(REQUEST_ID_HEADER, sent);
+    const context = {
+      requestId: requestIdFrom(metadata),
+      method: `HTTP ${req.method} ${req.url}`,
+      authenticated: false,
+    };
+    res.setHeader(REQUEST_ID_HEADER, context.requestId);
+    return runInRequest(context, () => serve(req, res, expectsContinue, context));
+  };
+
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    expectsContinue: boolean,
+    context: RequestContext,
+  ) => {
     inFlight++;
     const startedAt = performance.now();
     const requestSignal = createRequestSignal(res, draining.signal, options.timeoutMs);
@@ -67,6 +87,7 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
       matched = route(req);
       const refused = authorizeHttp(req.headers, options.apiKeys);
       if (refused !== undefined) throw refused;
+      context.authenticated = options.apiKeys.required;
       if (Number(req.headers['content-length'] ?? 0) > options.maxUploadBytes)
         throw payloadTooLarge(options.maxUploadBytes);
       if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? ''))
