@@ -389,12 +389,13 @@ describe('HTTP edge of the gateway', () => {
           listen: '127.0.0.1:0',
           transcribers: [stack.transcriber.address],
           httpMaxUploadBytes: 256 * 1024,
+          metricsListen: '127.0.0.1:0',
         }),
       );
     });
     after(() => small.stop(1000));
 
-    it('answers 413 from Content-Length before reading the body, and mid-stream for a chunked upload', async () => {
+    it('answers 413 from Content-Length before reading the body and mid-stream for a chunked upload, counted on /metrics', async () => {
       const big = Buffer.concat([speech, Buffer.alloc(300 * 1024)]);
       const declared = await upload(small.httpAddress as string, '/asr/upload_file', big);
       assert.equal(declared.status, 413, declared.body);
@@ -403,6 +404,10 @@ describe('HTTP edge of the gateway', () => {
       assert.equal(chunked.status, 413, chunked.body);
       // Under the limit the same gateway transcribes.
       assert.equal((await upload(small.httpAddress as string, '/asr/upload_file', speech)).status, 200);
+      // Each answer is counted by route and status on the gateway's /metrics.
+      const scraped = await (await fetch(`http://${small.metricsAddress}/metrics`)).text();
+      assert.match(scraped, /callscribe_http_requests_total\{route="\/asr\/upload_file",status="413"[^}]*\} 2\n/);
+      assert.match(scraped, /callscribe_http_requests_total\{route="\/asr\/upload_file",status="200"[^}]*\} 1\n/);
     });
   });
 

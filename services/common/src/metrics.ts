@@ -27,8 +27,26 @@ export function createServiceMetrics(service: 'gateway' | 'transcriber') {
     labelNames: ['method'] as const,
     registers: [registry],
   });
+  // The gateway's HTTP edge (see services/gateway/src/http/), by route and HTTP status.
+  const httpRequests = new Counter({
+    name: 'callscribe_http_requests_total',
+    help: 'HTTP requests answered, by route and HTTP status',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const httpLatency = new Histogram({
+    name: 'callscribe_http_request_duration_seconds',
+    help: 'HTTP request duration, arrival to answer (upload included)',
+    labelNames: ['route'] as const,
+    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600],
+    registers: [registry],
+  });
   return {
     registry,
+    httpRequestFinished(route: string, status: number, seconds: number): void {
+      httpRequests.inc({ route, status: String(status) });
+      httpLatency.observe({ route }, seconds);
+    },
     callStarted(method: string): void {
       inFlight.inc({ method });
     },

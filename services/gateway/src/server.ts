@@ -101,6 +101,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         maxUploadBytes: config.httpMaxUploadBytes,
         timeoutMs: config.httpTimeoutMs,
         apiKeys: security.apiKeys,
+        metrics,
         tls: httpsOptions(config),
         transcriber: () => clients.next().raw,
       });

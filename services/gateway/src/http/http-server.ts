@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { ApiKeyCheck } from '#common/auth.js';
+import type { ServiceMetrics } from '#common/metrics.js';
 import { Metadata, status } from '@grpc/grpc-js';
 import { log } from '#common/log.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runInRequest, type RequestContext } from '#common/request-context.js';
@@ -18,6 +19,8 @@ export interface HttpEndpointOptions {
   timeoutMs: number;
   /** The gRPC API's keys: required here too when there are any. */
   apiKeys: ApiKeyCheck;
+  /** Where each answered request is counted (the gateway's /metrics). */
+  metrics: Pick<ServiceMetrics, 'httpRequestFinished'>;
   /** HTTPS with these (see https-options.ts); plaintext when undefined. */
   tls: ServerOptions | undefined;
   transcriber(): RawTranscriberClient;
@@ -117,6 +120,9 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
       send(req, res, { status: failure.httpStatus, contentType: 'application/json', body }, headers);
     } finally {
       requestSignal.dispose();
+      // Routes only, not raw paths, as labels: a scan of random URLs must not grow the series.
+      const answered = res.headersSent ? res.statusCode : 499;
+      options.metrics.httpRequestFinished(matched?.path ?? 'unknown', answered, (performance.now() - startedAt) / 1000);
       if (--inFlight === 0) idle?.();
     }
   };
