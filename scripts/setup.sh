@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # CPU diarizer. protobuf-compiler: protoc for code generation. ffmpeg: MP3/FLAC/OGG/M4A/WebM decoding.
 # chromium: the test that opens the loadgen's HTML report in a headless browser (playwright-core drives it).
 # openssl: the TLS tests make a throw-away CA and certificates with it.
-APT_PACKAGES=(python3 python3-numpy python3-scipy python3-pocketsphinx pocketsphinx pocketsphinx-en-us espeak-ng sox protobuf-compiler ffmpeg chromium openssl)
+# curl: the HTTP test sends the upload exactly as existing users do (curl -F).
+APT_PACKAGES=(python3 python3-numpy python3-scipy python3-pocketsphinx pocketsphinx pocketsphinx-en-us espeak-ng sox protobuf-compiler ffmpeg chromium openssl curl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

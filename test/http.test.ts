@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
+import { promisify } from 'node:util';
 import { runInNewContext } from 'node:vm';
 import OpenAI, { toFile } from 'openai';
 import { wordRecall } from '../loadgen/src/metrics/wer.js';
@@ -17,6 +19,8 @@ import { makeTlsFiles } from '#dev/tls-files.js';
 import { fixtureDir, SENTENCES, speechFile, WAV_16K, WAV_8K_MULAW_STEREO } from './support/fixtures.js';
 import { BIN, startBinary, stopBinary } from './support/processes.js';
 import { startStack, transcriberStats, type Stack } from './support/stack.js';
+
+const execFileAsync = promisify(execFile);
 
 interface Reply {
   status: number;
@@ -40,6 +44,24 @@ async function upload(
     body: options.method === 'GET' ? undefined : form,
   });
   return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/** The issue's command line, run with the real curl: `curl -X POST URL -H "diarization: false" -F "file=@call.wav"`. */
+async function curl(url: string, path: string, diarization: string): Promise<Reply> {
+  const { stdout } = await execFileAsync('curl', [
+    '-sS',
+    '-X',
+    'POST',
+    url,
+    '-H',
+    `diarization: ${diarization}`,
+    '-F',
+    `file=@${path}`,
+    '-w',
+    '\n%{http_code}',
+  ]);
+  const cut = stdout.lastIndexOf('\n');
+  return { status: Number(stdout.slice(cut + 1)), headers: new Headers(), body: stdout.slice(0, cut) };
 }
 
 /** WAV of `seconds` of a low noise floor, made piece by piece as the socket takes it: never whole in memory. */
@@ -263,7 +285,8 @@ describe('HTTP edge of the gateway', () => {
   after(() => stack.stop());
 
   it('POST /asr/upload_file without diarization answers the WhisperX server shape, "Speaker 1", seconds', async () => {
-    const reply = await upload(http, '/asr/upload_file', speech, { headers: { diarization: 'false' } });
+    const path = join(fixtureDir(), 'http-speech.wav');
+    const reply = await curl(`http://${http}/asr/upload_file`, path, 'false');
     assert.equal(reply.status, 200, reply.body);
     const body = JSON.parse(reply.body);
     assert.deepEqual(Object.keys(body).sort(), ['debug', 'response_time', 'segments']);
@@ -400,13 +423,18 @@ describe('HTTP edge of the gateway', () => {
       const declared = await upload(small.httpAddress as string, '/asr/upload_file', big);
       assert.equal(declared.status, 413, declared.body);
       assert.match(JSON.parse(declared.body).detail, /262144 bytes, --http-max-upload-bytes/);
+      // curl asks first (Expect: 100-continue) for a file over 1 MiB, so it never sends the body.
+      const bigPath = join(fixtureDir(), 'http-big.wav');
+      await writeFile(bigPath, Buffer.concat([...noiseWav(40)]));
+      const curled = await curl(`http://${small.httpAddress}/asr/upload_file`, bigPath, 'false');
+      assert.equal(curled.status, 413, curled.body);
       const chunked = await chunkedUpload(small.httpAddress as string, '/asr/upload_file', noiseWav(30));
       assert.equal(chunked.status, 413, chunked.body);
       // Under the limit the same gateway transcribes.
       assert.equal((await upload(small.httpAddress as string, '/asr/upload_file', speech)).status, 200);
       // Each answer is counted by route and status on the gateway's /metrics.
       const scraped = await (await fetch(`http://${small.metricsAddress}/metrics`)).text();
-      assert.match(scraped, /callscribe_http_requests_total\{route="\/asr\/upload_file",status="413"[^}]*\} 2\n/);
+      assert.match(scraped, /callscribe_http_requests_total\{route="\/asr\/upload_file",status="413"[^}]*\} 3\n/);
       assert.match(scraped, /callscribe_http_requests_total\{route="\/asr\/upload_file",status="200"[^}]*\} 1\n/);
     });
   });
