@@ -34,8 +34,15 @@ export const gatewayOptions = {
     flag: 'transcriber',
     env: 'TRANSCRIBER_ADDRS',
     defaultValue: ['127.0.0.1:50052'],
-    help: 'transcriber host:port list, balanced round-robin',
+    help: 'transcriber host:port list or one dns:///name:port (every address it resolves to), balanced round-robin',
     parse: parsers.list,
+  }),
+  reconnectMaxBackoffMs: option({
+    flag: 'reconnect-max-backoff-ms',
+    env: 'RECONNECT_MAX_BACKOFF_MS',
+    defaultValue: 1000,
+    help: 'longest wait between reconnect attempts to a transcriber that went away',
+    parse: parsers.int(100, 120_000),
   }),
   statsTimeoutMs: option({
     flag: 'stats-timeout-ms',

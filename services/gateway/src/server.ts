@@ -16,7 +16,7 @@ import { httpsOptions } from './http/https-options.js';
 import { streamTranscribe } from './stream-transcribe.js';
 import { passthroughGatewayService } from './passthrough-methods.js';
 import { withoutInternals } from './stats-visibility.js';
-import { TranscriberClients, type TranscriberTarget } from './transcriber-clients.js';
+import { type StatsTarget, TranscriberClients } from './transcriber-clients.js';
 
 export interface RunningGateway {
   address: string;
@@ -27,19 +27,22 @@ export interface RunningGateway {
   stop(graceMs?: number): Promise<void>;
 }
 
-function getStats(target: TranscriberTarget, deadline: Deadline): Promise<TranscriberStats> {
+function getStats(target: StatsTarget, deadline: Deadline): Promise<TranscriberStats> {
+  const client = target.client;
+  if (client === undefined) return Promise.reject(new Error(target.error ?? 'no client'));
   return new Promise((resolve, reject) => {
-    target.client.getStats({}, new Metadata(), { deadline }, (err, stats) =>
-      err !== null ? reject(err) : resolve(stats),
-    );
+    client.getStats({}, new Metadata(), { deadline }, (err, stats) => (err !== null ? reject(err) : resolve(stats)));
   });
 }
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   registerSecret(config.transcriberApiKey);
   const security = loadServerSecurity(config);
-  const clients = new TranscriberClients(config.transcribers, config.maxMessageBytes, {
-    credentials: channelCredentials(
+  const clients = new TranscriberClients({
+    addresses: config.transcribers,
+    maxMessageBytes: config.maxMessageBytes,
+    reconnectMaxBackoffMs: config.reconnectMaxBackoffMs,
+    channelCredentials: channelCredentials(
       { caFile: config.transcriberTlsCa, certFile: config.transcriberTlsCert, keyFile: config.transcriberTlsKey },
       '--transcriber-tls',
     ),
@@ -64,22 +67,26 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     streamTranscribe: handleBidiStreamingCall<Buffer, Buffer>;
   } = {
     streamTranscribe: calls.bidi('streamTranscribe', (requests: AsyncIterable<Buffer>, { signal, deadline }) =>
-      streamTranscribe(requests, clients.next().raw, signal, deadline),
+      streamTranscribe(requests, clients.next(), signal, deadline),
     ),
     getServerStats: calls.unary('getServerStats', async (_request, { authenticated }): Promise<ServerStats> => {
-      const results = await Promise.allSettled(
-        clients.targets.map((t) => getStats(t, Date.now() + config.statsTimeoutMs)),
-      );
+      const targets = await clients.statsTargets();
+      const results = await Promise.allSettled(targets.map((t) => getStats(t, Date.now() + config.statsTimeoutMs)));
       const transcribers: TranscriberStats[] = [];
       const errors: string[] = [];
       results.forEach((r, i) => {
-        const address = clients.targets[i]?.address ?? '';
+        const address = targets[i]?.address ?? '';
         if (r.status === 'fulfilled') transcribers.push({ ...r.value, address });
         else errors.push(`${address}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
       });
       const inFlight = calls.counts('streamTranscribe').inFlight + (http?.inFlight() ?? 0);
       const stats = { transcribers, gatewayInFlightRequests: inFlight, errors };
-      return authenticated ? stats : withoutInternals(stats, config.transcribers);
+      return authenticated
+        ? stats
+        : withoutInternals(
+            stats,
+            targets.map((t) => t.address),
+          );
     }),
   };
   server.addService(passthroughGatewayService, service);
@@ -103,13 +110,21 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         apiKeys: security.apiKeys,
         metrics,
         tls: httpsOptions(config),
-        transcriber: () => clients.next().raw,
+        transcriber: () => clients.next(),
       });
     } catch (err: unknown) {
       await lifecycle.stop(0);
       throw err;
     }
   }
+  // Health follows the transcribers: SERVING only while one has a READY connection, so a load
+  // balancer or readiness probe stops sending work to a gateway that can only answer UNAVAILABLE.
+  clients.onReadyChange((ready) => {
+    lifecycle.setReady(ready);
+    if (ready) log.info('a transcriber is ready; health SERVING');
+    else log.warn('no transcriber is ready; health NOT_SERVING');
+  });
+  lifecycle.setReady(await clients.settled(config.statsTimeoutMs));
   log.info('gateway ready', {
     transcribers: config.transcribers,
     tls: config.tlsCert !== '',

@@ -1,60 +1,167 @@
-import { connectivityState, credentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { lookup } from 'node:dns/promises';
+import { type ChannelCredentials, type ChannelOptions, connectivityState, credentials } from '@grpc/grpc-js';
 import { outgoingMetadata } from '#common/outgoing-metadata.js';
 import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
 import { RawTranscriberClient } from './passthrough-methods.js';
-import { unavailable } from '#common/service-error.js';
+import { channelTargets, dnsName, splitHostPort } from './transcriber-targets.js';
 
-export interface TranscriberTarget {
+export interface TranscriberClientOptions {
+  addresses: readonly string[];
+  maxMessageBytes: number;
+  /** Longest wait between reconnect attempts to a transcriber that went away. */
+  reconnectMaxBackoffMs: number;
+  /** Insecure unless given (TLS to transcribers). */
+  channelCredentials?: ChannelCredentials;
+  /** The gateway's own key for the transcribers; empty = none. */
+  apiKey?: string;
+}
+
+/** One transcriber as GetServerStats reports it. */
+export interface StatsTarget {
   address: string;
-  client: TranscriberClient;
-  /** Same channel options, messages as bytes: the streaming proxy path. */
-  raw: RawTranscriberClient;
+  client?: TranscriberClient;
+  /** Why the address could not be found (a DNS name that does not resolve). */
+  error?: string;
 }
 
 /**
- * Round-robin over transcriber addresses, skipping one whose channel is in TRANSIENT_FAILURE while
- * another is not: a stream cannot move once audio has gone to a transcriber, so choose well up front.
+ * The gateway's channels to its transcribers. Each channel balances round_robin over every address its
+ * resolver returns (see transcriber-targets.ts), keeps a connection to each and picks only READY ones,
+ * so a transcriber that went away gets no new stream and one that returns is reconnected within
+ * reconnectMaxBackoffMs. Only a list of several DNS names still needs a hand-made rotation over
+ * channels here. Stats need each transcriber by address, so they use one client per address.
  */
 export class TranscriberClients {
-  readonly targets: TranscriberTarget[];
+  private readonly channels: RawTranscriberClient[];
+  private readonly statsClients = new Map<string, TranscriberClient>();
+  private readonly creds: ChannelCredentials;
+  private readonly options: ChannelOptions;
+  private readonly readyListeners = new Set<(ready: boolean) => void>();
+  private lastReady = false;
   private cursor = 0;
+  private closed = false;
 
-  constructor(
-    addresses: readonly string[],
-    maxMessageBytes: number,
-    security: { credentials?: ChannelCredentials; apiKey?: string } = {},
-  ) {
-    if (addresses.length === 0) throw new Error('at least one transcriber address is required');
-    const creds = security.credentials ?? credentials.createInsecure();
-    this.targets = addresses.map((address) => {
-      const options = {
-        'grpc.max_send_message_length': maxMessageBytes,
-        'grpc.max_receive_message_length': maxMessageBytes,
-        // The gateway's own key and the request id of the call being served go with every call.
-        interceptors: [outgoingMetadata(security.apiKey ?? '')],
+  constructor(private readonly config: TranscriberClientOptions) {
+    this.creds = config.channelCredentials ?? credentials.createInsecure();
+    this.options = {
+      'grpc.max_send_message_length': config.maxMessageBytes,
+      'grpc.max_receive_message_length': config.maxMessageBytes,
+      // The gateway's own key and the request id of the call being served go with every call.
+      interceptors: [outgoingMetadata(config.apiKey ?? '')],
+      'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+      // grpc-js starts at 1 s and grows 1.6x to 120 s: a transcriber back after a short outage waited
+      // seconds for its first request (measured, BENCHMARKS.md). A refused connect on a LAN costs
+      // next to nothing. The first wait is a quarter of the cap, at most grpc-js's own 1 s, so a cap
+      // of 120000 gives exactly grpc-js's defaults.
+      'grpc.initial_reconnect_backoff_ms': Math.min(1000, Math.round(config.reconnectMaxBackoffMs / 4)),
+      'grpc.max_reconnect_backoff_ms': config.reconnectMaxBackoffMs,
+      // Pods of a headless Service come and go: look the name up again soon after a connection fails.
+      'grpc.dns_min_time_between_resolutions_ms': 5000,
+    };
+    this.channels = channelTargets(config.addresses).map(
+      (target) => new RawTranscriberClient(target, this.creds, this.options),
+    );
+    for (const client of this.channels) this.watch(client);
+  }
+
+  /** The channel for the next stream: the only one, or the next READY one of several names. */
+  next(): RawTranscriberClient {
+    const n = this.channels.length;
+    let fallback: RawTranscriberClient | undefined;
+    for (let i = 0; i < n; i++) {
+      const client = this.channels[this.cursor++ % n] as RawTranscriberClient;
+      const state = client.getChannel().getConnectivityState(true);
+      if (state === connectivityState.READY) return client;
+      if (fallback === undefined && state !== connectivityState.TRANSIENT_FAILURE) fallback = client;
+    }
+    // None ready: a call on a failing channel ends UNAVAILABLE at once, which is the truth.
+    return fallback ?? (this.channels[this.cursor++ % n] as RawTranscriberClient);
+  }
+
+  /** True while at least one transcriber has a READY connection. */
+  get ready(): boolean {
+    return this.channels.some((c) => c.getChannel().getConnectivityState(false) === connectivityState.READY);
+  }
+
+  onReadyChange(listener: (ready: boolean) => void): void {
+    this.readyListeners.add(listener);
+  }
+
+  /**
+   * Resolves with `ready` once the first connection attempts have settled (one READY, or all
+   * failing) or after timeoutMs, so a gateway does not start NOT_SERVING only because it is young.
+   */
+  settled(timeoutMs: number): Promise<boolean> {
+    const failing = () =>
+      this.channels.every((c) => c.getChannel().getConnectivityState(false) === connectivityState.TRANSIENT_FAILURE);
+    return new Promise((resolve) => {
+      const until = Date.now() + timeoutMs;
+      const check = () => {
+        if (this.ready || failing() || Date.now() >= until || this.closed) resolve(this.ready);
+        else setTimeout(check, 20);
       };
-      return {
-        address,
-        client: new TranscriberClient(address, creds, options),
-        raw: new RawTranscriberClient(address, creds, options),
-      };
+      check();
     });
   }
 
-  next(): TranscriberTarget {
-    for (let i = 0; i < this.targets.length; i++) {
-      const target = this.targets[this.cursor++ % this.targets.length] as TranscriberTarget;
-      if (target.raw.getChannel().getConnectivityState(true) !== connectivityState.TRANSIENT_FAILURE) return target;
-    }
-    const fallback = this.targets[this.cursor++ % this.targets.length];
-    if (fallback === undefined) throw unavailable('no transcriber configured');
-    return fallback;
+  /** Every transcriber address now (DNS names looked up again), each with a client for GetStats. */
+  async statsTargets(): Promise<StatsTarget[]> {
+    const lists = await Promise.all(
+      channelTargets(this.config.addresses).map(async (target): Promise<StatsTarget[]> => {
+        if (target.startsWith('ipv4:') || target.startsWith('ipv6:'))
+          return target.slice(5).split(',').map(this.statsTarget);
+        const name = dnsName(target);
+        const hp = name === undefined ? undefined : splitHostPort(name);
+        if (hp === undefined) return [this.statsTarget(target)];
+        try {
+          const found = await lookup(hp.host, { all: true });
+          return found.map((a) =>
+            this.statsTarget(a.family === 6 ? `[${a.address}]:${hp.port}` : `${a.address}:${hp.port}`),
+          );
+        } catch (err: unknown) {
+          return [
+            {
+              address: target,
+              error: `cannot resolve ${hp.host}: ${err instanceof Error ? err.message : String(err)}`,
+            },
+          ];
+        }
+      }),
+    );
+    return lists.flat();
   }
 
   close(): void {
-    for (const t of this.targets) {
-      t.client.close();
-      t.raw.close();
+    this.closed = true;
+    for (const c of this.channels) c.close();
+    for (const c of this.statsClients.values()) c.close();
+  }
+
+  private readonly statsTarget = (address: string): StatsTarget => {
+    let client = this.statsClients.get(address);
+    if (client === undefined) {
+      client = new TranscriberClient(address, this.creds, this.options);
+      this.statsClients.set(address, client);
     }
+    return { address, client };
+  };
+
+  /** Connects now (channels are lazy) and keeps connecting, so readiness is known before the first call. */
+  private watch(client: RawTranscriberClient): void {
+    const channel = client.getChannel();
+    const loop = () => {
+      if (this.closed) return;
+      const state = channel.getConnectivityState(true);
+      this.emitReady();
+      channel.watchConnectivityState(state, Number.POSITIVE_INFINITY, loop);
+    };
+    loop();
+  }
+
+  private emitReady(): void {
+    const ready = this.ready;
+    if (ready === this.lastReady) return;
+    this.lastReady = ready;
+    for (const l of this.readyListeners) l(ready);
   }
 }

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { credentials, type ServiceError, status } from '@grpc/grpc-js';
+import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import { streamAudio } from '#client/stream-audio.js';
+import { defaultGatewayConfig } from '../services/gateway/src/config.js';
+import { startGateway, type RunningGateway } from '../services/gateway/src/server.js';
+import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
+import { eventually, type FleetMember, startFleet, waitForHealth } from './support/fleet.js';
+import './support/stack.js';
+
+interface Outcome {
+  startedAt: number;
+  code: status;
+}
+
+/** Keeps `concurrency` requests going back to back until stopped; records every one. */
+function steadyLoad(client: GatewayClient, audio: Buffer, concurrency: number) {
+  const outcomes: Outcome[] = [];
+  let running = true;
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) {
+      const startedAt = Date.now();
+      const code = await streamAudio((o) => client.streamTranscribe(o), audio, { deadlineMs: 60_000 }).then(
+        () => status.OK,
+        (err: unknown) => (err as ServiceError).code ?? status.UNKNOWN,
+      );
+      outcomes.push({ startedAt, code });
+    }
+  });
+  return {
+    outcomes,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+const completed = async (m: FleetMember) => Number((await m.stats()).requestsCompleted);
+/** A request reached it: one is running there or has finished. */
+const busy = (m: FleetMember) => async () => {
+  const s = await m.stats();
+  return s.inFlightRequests > 0 || Number(s.requestsCompleted) > 0;
+};
+
+describe('scale-out: one gateway, three transcribers on loopback', () => {
+  let fleet: FleetMember[];
+  let gateway: RunningGateway;
+  let client: GatewayClient;
+  let audio: Buffer;
+  before(async () => {
+    [fleet, audio] = await Promise.all([
+      startFleet(3),
+      speechFile('scale-balance.wav', SENTENCES.balance, 'en-us+f2', WAV_16K),
+    ]);
+    gateway = await startGateway(
+      defaultGatewayConfig({ listen: '127.0.0.1:0', transcribers: fleet.map((m) => m.address) }),
+    );
+    client = new GatewayClient(gateway.address, credentials.createInsecure());
+  });
+  after(async () => {
+    client.close();
+    await gateway.stop(1000);
+    await Promise.all(fleet.map((m) => m.stop()));
+  });
+
+  it('loses no request when a transcriber is killed mid-run, moves its traffic, and takes it back', async () => {
+    const [a, b, c] = fleet as [FleetMember, FleetMember, FleetMember];
+    const load = steadyLoad(client, audio, 3);
+    try {
+      await eventually(
+        'every transcriber has served',
+        async () => (await Promise.all(fleet.map(completed))).every((n) => n > 0),
+        60_000,
+      );
+      const killedAt = Date.now();
+      await b.kill('SIGKILL');
+      const [a0, c0] = await Promise.all([completed(a), completed(c)]);
+      await eventually(
+        'the others carry the load',
+        async () => (await completed(a)) > a0 + 2 && (await completed(c)) > c0 + 2,
+        60_000,
+      );
+
+      await load.stop();
+      const late = load.outcomes.filter((o) => o.startedAt > killedAt + 200);
+      const failed = load.outcomes.filter((o) => o.code !== status.OK);
+      // Only streams open on the killed transcriber may fail, and only with a status worth retrying.
+      for (const o of failed) assert.equal(o.code, status.UNAVAILABLE, `request failed with ${status[o.code]}`);
+      assert.ok(failed.length <= 3, `${failed.length} failures: at most the 3 streams in flight at the kill`);
+      assert.deepEqual(
+        late.filter((o) => o.code !== status.OK),
+        [],
+        'no request started after the kill fails',
+      );
+
+      // Back: new requests, 4 a second, until one lands on it. round_robin picks each READY
+      // transcriber in turn, so this measures the reconnect, which the 1 s back-off cap keeps short
+      // (grpc-js's default back-off, grown while it was down, kept it out for 7-8 s).
+      await b.restart();
+      const backAt = Date.now();
+      const probes: Promise<unknown>[] = [];
+      const prober = setInterval(() => {
+        if (probes.length < 40)
+          probes.push(streamAudio((o) => client.streamTranscribe(o), audio, { deadlineMs: 120_000 }));
+      }, 250);
+      let rejoinMs: number;
+      try {
+        rejoinMs = await eventually('the restarted transcriber gets traffic again', busy(b), 20_000);
+      } finally {
+        clearInterval(prober);
+      }
+      await Promise.all(probes);
+      assert.ok((await completed(b)) > 0, 'it completes what it got');
+      assert.ok(rejoinMs < 5000, `rejoined after ${rejoinMs} ms`);
+      process.stderr.write(
+        `# ${load.outcomes.length} requests under load, ${failed.length} UNAVAILABLE; first request on the restarted transcriber ${rejoinMs} ms after it listened (${Date.now() - backAt} ms with the probes)\n`,
+      );
+    } finally {
+      await load.stop();
+    }
+  });
+
+  it('reports NOT_SERVING while its only transcriber is down, and SERVING soon after it returns', async () => {
+    const only = fleet[2] as FleetMember;
+    const solo = await startGateway(defaultGatewayConfig({ listen: '127.0.0.1:0', transcribers: [only.address] }));
+    const soloClient = new GatewayClient(solo.address, credentials.createInsecure());
+    try {
+      await waitForHealth(solo.address, 'SERVING', 10_000);
+      await only.kill('SIGKILL');
+      await waitForHealth(solo.address, 'NOT_SERVING', 10_000);
+      const err = await streamAudio((o) => soloClient.streamTranscribe(o), audio, { deadlineMs: 10_000 }).then(
+        () => undefined,
+        (e: unknown) => e as ServiceError,
+      );
+      assert.equal(err?.code, status.UNAVAILABLE, 'a request with no transcriber up fails UNAVAILABLE at once');
+      await only.restart();
+      const backMs = await waitForHealth(solo.address, 'SERVING', 10_000);
+      const result = await streamAudio((o) => soloClient.streamTranscribe(o), audio, { deadlineMs: 30_000 });
+      assert.ok(result.final.transcript.length > 0);
+      assert.ok(backMs < 5000, `SERVING ${backMs} ms after the transcriber listened again`);
+    } finally {
+      soloClient.close();
+      await solo.stop(1000);
+    }
+  });
+});
