@@ -49,6 +49,8 @@ export class TranscriberClients {
       // The gateway's own key and the request id of the call being served go with every call.
       interceptors: [outgoingMetadata(config.apiKey ?? '')],
       'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+      // A DNS TXT record must not swap the balancing policy for one we did not test.
+      'grpc.service_config_disable_resolution': 1,
       // grpc-js starts at 1 s and grows 1.6x to 120 s: a transcriber back after a short outage waited
       // seconds for its first request (measured, BENCHMARKS.md). A refused connect on a LAN costs
       // next to nothing. The first wait is a quarter of the cap, at most grpc-js's own 1 s, so a cap
