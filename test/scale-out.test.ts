@@ -79,7 +79,7 @@ describe('scale-out: one gateway, three transcribers on loopback', () => {
       const [a0, c0] = await Promise.all([completed(a), completed(c)]);
       await eventually(
         'the others carry the load',
-        async () => (await completed(a)) > a0 + 2 && (await completed(c)) > c0 + 2,
+        async () => (await completed(a)) > a0 && (await completed(c)) > c0,
         60_000,
       );
 
