@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { credentials, type ServiceError, status } from '@grpc/grpc-js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import { streamAudio } from '#client/stream-audio.js';
+import { checkHealth } from '#common/health-check.js';
 import { defaultGatewayConfig } from '../services/gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../services/gateway/src/server.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
@@ -117,6 +118,46 @@ describe('scale-out: one gateway, three transcribers on loopback', () => {
       process.stderr.write(
         `# ${load.outcomes.length} requests under load, ${failed.length} UNAVAILABLE; first request on the restarted transcriber ${rejoinMs} ms after it listened (${Date.now() - backAt} ms with the probes)\n`,
       );
+    } finally {
+      await load.stop();
+    }
+  });
+
+  it('drains a transcriber on SIGTERM: its streams finish, new ones go to the others, it exits 0', async () => {
+    const load = steadyLoad(client, audio, 2);
+    try {
+      let draining: FleetMember | undefined;
+      await eventually(
+        'a stream is open on a transcriber',
+        async () => {
+          const inFlight = await Promise.all(fleet.map(async (m) => (await m.stats()).inFlightRequests));
+          draining = fleet[inFlight.findIndex((n) => n > 0)];
+          return draining !== undefined;
+        },
+        30_000,
+      );
+      const member = draining as FleetMember;
+      const signalledAt = Date.now();
+      const exited = member.kill('SIGTERM');
+      const health = await checkHealth(member.address, 'callscribe.v1.Transcriber', 1000).catch(() => 'unreachable');
+      assert.notEqual(health, 'SERVING', 'a draining transcriber is not ready');
+      assert.equal(await exited, 0, 'exit 0 once drained');
+      const others = fleet.filter((m) => m !== member);
+      const before = await Promise.all(others.map(completed));
+      await eventually(
+        'the others carry the load',
+        async () => (await Promise.all(others.map(completed))).reduce((x, y) => x + y) > before.reduce((x, y) => x + y),
+        60_000,
+      );
+      await load.stop();
+      assert.ok(load.outcomes.length > 0);
+      assert.deepEqual(
+        load.outcomes.filter((o) => o.code !== status.OK).map((o) => status[o.code]),
+        [],
+        'nothing fails: the drained streams finished, the new ones went elsewhere',
+      );
+      assert.ok(load.outcomes.some((o) => o.startedAt < signalledAt));
+      await member.restart();
     } finally {
       await load.stop();
     }

@@ -8,7 +8,8 @@ import { BIN, startBinary, stopBinary, type Started } from './processes.js';
 export interface FleetMember {
   readonly address: string;
   readonly process: Started | undefined;
-  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends the signal and resolves with the exit code once the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
   restart(): Promise<void>;
   stats(): Promise<TranscriberStats>;
   stop(): Promise<void>;
@@ -31,10 +32,10 @@ export async function startFleetMember(listen = '127.0.0.1:0'): Promise<FleetMem
     kill(signal: NodeJS.Signals = 'SIGKILL') {
       const p = current;
       current = undefined;
-      if (p === undefined || p.child.exitCode !== null) return Promise.resolve();
+      if (p === undefined || p.child.exitCode !== null) return Promise.resolve(p?.child.exitCode ?? null);
       return new Promise((resolve) => {
         p.child.removeAllListeners('exit');
-        p.child.once('exit', () => resolve());
+        p.child.once('exit', (code) => resolve(code));
         p.child.kill(signal);
       });
     },
