@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { credentials, type ServiceError, status } from '@grpc/grpc-js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
+import type { ServerStats } from '#gen/callscribe/v1/stats.js';
 import { streamAudio } from '#client/stream-audio.js';
 import { checkHealth } from '#common/health-check.js';
 import { defaultGatewayConfig } from '../services/gateway/src/config.js';
@@ -75,6 +76,11 @@ describe('scale-out: one gateway, three transcribers on loopback', () => {
         async () => (await Promise.all(fleet.map(completed))).every((n) => n > 0),
         60_000,
       );
+      const stats = await new Promise<ServerStats>((resolve, reject) =>
+        client.getServerStats({}, (err, r) => (err !== null ? reject(err) : resolve(r))),
+      );
+      assert.deepEqual(stats.transcribers.map((t) => t.address).sort(), fleet.map((m) => m.address).sort());
+      assert.deepEqual(stats.errors, []);
       const killedAt = Date.now();
       await b.kill('SIGKILL');
       const [a0, c0] = await Promise.all([completed(a), completed(c)]);
