@@ -99,8 +99,9 @@ console.log(
     [
       'reconnect back-off',
       'gateway SERVING after (ms)',
-      'first success after (ms)',
-      'first success vs grpc-js default (same round)',
+      'vs grpc-js default (same round)',
+      'first successful request sent after (ms)',
+      'answered after (ms)',
     ],
     CAPS.map((cap) => {
       const rows = results.get(cap) ?? [];
