@@ -171,7 +171,11 @@ describe('scale-out: one gateway, three transcribers on loopback', () => {
 
   it('reports NOT_SERVING while its only transcriber is down, and SERVING soon after it returns', async () => {
     const only = fleet[2] as FleetMember;
-    const solo = await startGateway(defaultGatewayConfig({ listen: '127.0.0.1:0', transcribers: [only.address] }));
+    // Through grpc-js's DNS resolver, as a Kubernetes headless Service is used.
+    const port = only.address.slice(only.address.lastIndexOf(':') + 1);
+    const solo = await startGateway(
+      defaultGatewayConfig({ listen: '127.0.0.1:0', transcribers: [`dns:///localhost:${port}`] }),
+    );
     const soloClient = new GatewayClient(solo.address, credentials.createInsecure());
     try {
       await waitForHealth(solo.address, 'SERVING', 10_000);

@@ -15,7 +15,8 @@ export interface FleetMember {
   stop(): Promise<void>;
 }
 
-const ARGS = ['--workers', '1', '--backend', 'sphinx'];
+// A long grace: on a loaded CI machine one request can take tens of seconds, and a drain must not cut it.
+const ARGS = ['--workers', '1', '--backend', 'sphinx', '--shutdown-grace-ms', '60000'];
 
 export async function startFleetMember(listen = '127.0.0.1:0'): Promise<FleetMember> {
   let current: Started | undefined = await startBinary(BIN.transcriber, ['--listen', listen, ...ARGS]);
