@@ -197,4 +197,38 @@ describe('scale-out: one gateway, three transcribers on loopback', () => {
       await solo.stop(1000);
     }
   });
+
+  it('drains a gateway told to stop: NOT_SERVING, new streams refused UNAVAILABLE, the open one finishes', async () => {
+    const draining = await startGateway(
+      defaultGatewayConfig({ listen: '127.0.0.1:0', transcribers: fleet.map((m) => m.address) }),
+    );
+    const drainingClient = new GatewayClient(draining.address, credentials.createInsecure());
+    try {
+      // Paced upload: the stream stays open while the gateway is told to stop.
+      const open = streamAudio((o) => drainingClient.streamTranscribe(o), audio, {
+        deadlineMs: 120_000,
+        chunkBytes: 16 * 1024,
+        delayBetweenChunksMs: 400,
+      });
+      await eventually(
+        'the stream reached a transcriber',
+        async () => (await Promise.all(fleet.map(async (m) => (await m.stats()).inFlightRequests))).some((n) => n > 0),
+        30_000,
+      );
+      const stopped = draining.stop(60_000);
+      const health = await checkHealth(draining.address, '', 1000).catch(() => 'unreachable');
+      assert.notEqual(health, 'SERVING');
+      const refused = await streamAudio((o) => drainingClient.streamTranscribe(o), audio, { deadlineMs: 10_000 }).then(
+        () => undefined,
+        (e: unknown) => e as ServiceError,
+      );
+      assert.equal(refused?.code, status.UNAVAILABLE, 'no new stream while draining');
+      const result = await open;
+      assert.ok(result.final.transcript.length > 0, 'the stream in flight finished');
+      await stopped;
+    } finally {
+      drainingClient.close();
+      await draining.stop(1000);
+    }
+  });
 });
