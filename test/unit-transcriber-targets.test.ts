@@ -19,6 +19,10 @@ describe('the --transcriber list as grpc-js channel targets', () => {
     assert.deepEqual(channelTargets(['127.0.0.1:1', 'b.internal:1']), ['127.0.0.1:1', 'b.internal:1']);
   });
 
+  it('over TLS keeps each address on its own channel, so each certificate is checked against its own host', () => {
+    assert.deepEqual(channelTargets(['10.0.0.1:1', '10.0.0.2:1'], { tls: true }), ['10.0.0.1:1', '10.0.0.2:1']);
+  });
+
   it('refuses an empty list', () => {
     assert.throws(() => channelTargets([]), /at least one transcriber/);
   });

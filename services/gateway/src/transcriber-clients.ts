@@ -60,7 +60,7 @@ export class TranscriberClients {
       // Pods of a headless Service come and go: look the name up again soon after a connection fails.
       'grpc.dns_min_time_between_resolutions_ms': 5000,
     };
-    this.channels = channelTargets(config.addresses).map(
+    this.channels = channelTargets(config.addresses, { tls: this.creds._isSecure() }).map(
       (target) => new RawTranscriberClient(target, this.creds, this.options),
     );
     for (const client of this.channels) this.watch(client);
@@ -109,26 +109,28 @@ export class TranscriberClients {
   /** Every transcriber address now (DNS names looked up again), each with a client for GetStats. */
   async statsTargets(): Promise<StatsTarget[]> {
     const lists = await Promise.all(
-      channelTargets(this.config.addresses).map(async (target): Promise<StatsTarget[]> => {
-        if (target.startsWith('ipv4:') || target.startsWith('ipv6:'))
-          return target.slice(5).split(',').map(this.statsTarget);
-        const name = dnsName(target);
-        const hp = name === undefined ? undefined : splitHostPort(name);
-        if (hp === undefined) return [this.statsTarget(target)];
-        try {
-          const found = await lookup(hp.host, { all: true });
-          return found.map((a) =>
-            this.statsTarget(a.family === 6 ? `[${a.address}]:${hp.port}` : `${a.address}:${hp.port}`),
-          );
-        } catch (err: unknown) {
-          return [
-            {
-              address: target,
-              error: `cannot resolve ${hp.host}: ${err instanceof Error ? err.message : String(err)}`,
-            },
-          ];
-        }
-      }),
+      channelTargets(this.config.addresses, { tls: this.creds._isSecure() }).map(
+        async (target): Promise<StatsTarget[]> => {
+          if (target.startsWith('ipv4:') || target.startsWith('ipv6:'))
+            return target.slice(5).split(',').map(this.statsTarget);
+          const name = dnsName(target);
+          const hp = name === undefined ? undefined : splitHostPort(name);
+          if (hp === undefined) return [this.statsTarget(target)];
+          try {
+            const found = await lookup(hp.host, { all: true });
+            return found.map((a) =>
+              this.statsTarget(a.family === 6 ? `[${a.address}]:${hp.port}` : `${a.address}:${hp.port}`),
+            );
+          } catch (err: unknown) {
+            return [
+              {
+                address: target,
+                error: `cannot resolve ${hp.host}: ${err instanceof Error ? err.message : String(err)}`,
+              },
+            ];
+          }
+        },
+      ),
     );
     return lists.flat();
   }

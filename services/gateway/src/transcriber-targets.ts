@@ -7,10 +7,14 @@ import { isIPv4, isIPv6 } from 'node:net';
  * - IP literals, all IPv4 or all IPv6: one `ipv4:a:p,b:p` / `ipv6:[a]:p,[b]:p` target;
  * - one name (`host:port` or `dns:///name:port`): one target, whose DNS answer may hold many addresses
  *   (a Kubernetes headless Service);
- * - several names: one target each (grpc-js has no resolver for a list of names), rotated by the gateway.
+ * - several names: one target each (grpc-js has no resolver for a list of names), rotated by the gateway;
+ * - over TLS, every address its own target.
  */
-export function channelTargets(addresses: readonly string[]): string[] {
+export function channelTargets(addresses: readonly string[], options: { tls?: boolean } = {}): string[] {
   if (addresses.length === 0) throw new Error('at least one transcriber address is required');
+  // Over TLS a channel checks every peer's certificate against one name, its target's first address:
+  // IP literals each keep their own channel so each is checked against its own address.
+  if (options.tls === true) return [...addresses];
   const hosts = addresses.map(splitHostPort);
   if (addresses.length > 1 && hosts.every((h) => h !== undefined && isIPv4(h.host)))
     return [`ipv4:${addresses.join(',')}`];
