@@ -15,6 +15,7 @@ import { defaultGatewayConfig } from '../services/gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../services/gateway/src/server.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import { type FleetMember, startFleet, waitForHealth } from './support/fleet.js';
+// For its side effect: test logs at warn, as in every suite that starts servers.
 import './support/stack.js';
 
 // Statuses a client may retry: the request did not run to an answer, and sending it again is safe.

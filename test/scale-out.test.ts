@@ -9,6 +9,7 @@ import { defaultGatewayConfig } from '../services/gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../services/gateway/src/server.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import { eventually, type FleetMember, startFleet, waitForHealth } from './support/fleet.js';
+// For its side effect: test logs at warn, as in every suite that starts servers.
 import './support/stack.js';
 
 interface Outcome {
