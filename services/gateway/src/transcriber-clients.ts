@@ -57,6 +57,12 @@ export class TranscriberClients {
       // of 120000 gives exactly grpc-js's defaults.
       'grpc.initial_reconnect_backoff_ms': Math.min(1000, Math.round(config.reconnectMaxBackoffMs / 4)),
       'grpc.max_reconnect_backoff_ms': config.reconnectMaxBackoffMs,
+      // A host that vanishes without closing its sockets (a lost node, a partition) is found by a
+      // ping that gets no answer within 10 s, idle or not, instead of by the streams' deadlines; our
+      // transcribers run grpc-js, whose server has no minimum ping interval to trip.
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
       // Pods of a headless Service come and go: look the name up again soon after a connection fails.
       'grpc.dns_min_time_between_resolutions_ms': 5000,
     };
