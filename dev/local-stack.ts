@@ -62,17 +62,21 @@ export function stopBinary(s: StartedBinary): Promise<number | null> {
 export interface LocalStack {
   gatewayAddress: string;
   transcriberAddress: string;
+  /** For reading each process's memory (bench:overload). */
+  transcriberPid: number;
+  gatewayPid: number;
   stop(): Promise<void>;
 }
 
 /** Transcriber and gateway as real processes on ephemeral loopback ports, healthy when returned. */
-export async function startLocalStack(transcriberArgs: string[] = []): Promise<LocalStack> {
+export async function startLocalStack(transcriberArgs: string[] = [], gatewayArgs: string[] = []): Promise<LocalStack> {
   const transcriber = await startBinary(BIN.transcriber, ['--listen', '127.0.0.1:0', ...transcriberArgs]);
   const gateway = await startBinary(BIN.gateway, [
     '--listen',
     '127.0.0.1:0',
     '--transcriber',
     transcriber.address,
+    ...gatewayArgs,
   ]).catch(async (err: unknown) => {
     await stopBinary(transcriber);
     throw err;
@@ -81,6 +85,8 @@ export async function startLocalStack(transcriberArgs: string[] = []): Promise<L
   return {
     gatewayAddress: gateway.address,
     transcriberAddress: transcriber.address,
+    transcriberPid: transcriber.child.pid ?? 0,
+    gatewayPid: gateway.child.pid ?? 0,
     async stop() {
       await stopBinary(gateway);
       await stopBinary(transcriber);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { longCallWav, SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import { expectGrpcError, startStack, transcriberStats, viaGateway, type Stack } from './support/stack.js';
 
@@ -106,22 +106,26 @@ describe('cross-request batching, cancellation and worker supervision', () => {
     assert.ok(after.workers.some((w) => w.restarts > 0));
   });
 
-  it('answers RESOURCE_EXHAUSTED when the queue is full, and recovers', async () => {
-    const small = await startStack({ workers: 1, batchSize: 1, audioChunkSec: 3, maxQueuedChunks: 6 });
+  it('refuses whole requests at the door with RESOURCE_EXHAUSTED once full, and lets every admitted one finish', async () => {
+    // The old chunk-queue limit failed requests already in progress; now the limit is on requests.
+    const small = await startStack({ workers: 1, batchSize: 1, audioChunkSec: 3, maxConcurrentRequests: 3 });
     try {
-      // About 2 chunks each: 8 at once overflow a queue of 6 while the one worker is busy.
       const wav = await speechFile('flood.wav', SENTENCES.support, 'en-us+f2', WAV_16K);
       const results = await Promise.allSettled(Array.from({ length: 8 }, () => viaGateway(small, wav)));
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      assert.ok(rejected.length > 0, 'a full queue must push back');
+      assert.ok(rejected.length > 0, 'a full transcriber must push back');
       for (const r of rejected) {
-        assert.equal((r.reason as { code: number }).code, status.RESOURCE_EXHAUSTED);
-        assert.match((r.reason as { details: string }).details, /queue is full/);
+        const err = r.reason as ServiceError;
+        assert.equal(err.code, status.RESOURCE_EXHAUSTED, err.details);
+        assert.match(err.details, /overloaded: .*limit of 3 requests.*retry after/);
+        assert.equal(err.metadata.get('retry-after-ms')[0], '1000', 'the retry hint crosses the gateway');
       }
-      assert.ok(
-        results.some((r) => r.status === 'fulfilled'),
-        'requests that fit were served',
-      );
+      const served = results.filter((r) => r.status === 'fulfilled').length;
+      assert.ok(served >= 3, `only ${served} requests were served`);
+      assert.equal(served + rejected.length, 8, 'every request either finished or was refused');
+      const stats = await transcriberStats(small);
+      assert.equal(Number(stats.requestsRefused), rejected.length);
+      assert.equal(Number(stats.requestsFailed), rejected.length, 'the refusals are the only failures');
       const again = await viaGateway(
         small,
         await speechFile('after-flood.wav', SENTENCES.balance, 'en-us+f2', WAV_16K),

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
 import { Batcher } from '../services/transcriber/src/batcher.js';
 import { WorkerPool } from '../services/transcriber/src/worker-pool.js';
 
@@ -21,8 +20,8 @@ describe('batcher (one real sphinx worker)', () => {
   });
   after(() => pool.stop(2000));
 
-  it('refuses a chunk with RESOURCE_EXHAUSTED once the queue is full, and drops a cancelled request before any worker', async () => {
-    const batcher = new Batcher(pool, { batchSize: 4, maxDelayMs: 0, maxQueuedChunks: 2 });
+  it('queues every chunk of an admitted request, counts its queued audio, and drops a cancelled request before any worker', async () => {
+    const batcher = new Batcher(pool, { batchSize: 4, maxDelayMs: 0 });
     const live = new AbortController();
     // The first chunk goes straight to the idle worker; the next two wait behind it.
     const running = batcher.submit(1, second(), 'en', true, live.signal);
@@ -31,11 +30,9 @@ describe('batcher (one real sphinx worker)', () => {
       batcher.submit(2, second(), 'en', true, live.signal),
     ];
     for (const q of queued) q.catch(() => {});
-    await assert.rejects(
-      batcher.submit(3, second(), 'en', true, live.signal),
-      (err: { code?: number }) => err.code === status.RESOURCE_EXHAUSTED,
-    );
+    assert.equal(batcher.queuedAudioSec, 2, 'two seconds of audio wait behind the running chunk');
     batcher.cancel(2, new Error('client went away'));
+    assert.equal(batcher.queuedAudioSec, 0);
     for (const q of queued) await assert.rejects(q, /client went away/);
     assert.equal(batcher.stats.chunksCancelled, 2);
     const outcome = await running;
@@ -46,7 +43,7 @@ describe('batcher (one real sphinx worker)', () => {
   });
 
   it('packs chunks of several requests into one batch while the worker is busy', async () => {
-    const batcher = new Batcher(pool, { batchSize: 4, maxDelayMs: 0, maxQueuedChunks: 100 });
+    const batcher = new Batcher(pool, { batchSize: 4, maxDelayMs: 0 });
     const signal = new AbortController().signal;
     const first = batcher.submit(10, second(), 'en', true, signal);
     const rest = [11, 11, 11, 12].map((id) => batcher.submit(id, second(), 'en', true, signal));

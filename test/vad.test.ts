@@ -81,3 +81,20 @@ describe('Silero VAD scheduler', async () => {
     assert.ok(vad.windows / vad.batches > 2, `mean batch ${vad.windows / vad.batches}`);
   });
 });
+
+describe('speech regions', () => {
+  it('cuts speech that never pauses at maxSpeechMs, so its audio can be released as it goes', () => {
+    const regions: SpeechRegion[] = [];
+    const tracker = new SpeechRegionTracker({ ...DEFAULT_REGION_OPTIONS, maxSpeechMs: 1000 }, (r) => regions.push(r));
+    // 3.5 s of windows (512 samples each) all above the threshold, then the stream ends.
+    const windows = Math.ceil((3.5 * 16000) / 512);
+    tracker.push(0, new Float32Array(windows).fill(0.9));
+    assert.equal(regions.length, 3, JSON.stringify(regions));
+    tracker.end(windows * 512);
+    assert.equal(regions.length, 4);
+    for (const [i, r] of regions.entries()) {
+      assert.ok(r.end - r.start <= 16000 + 512, `region ${i} is ${r.end - r.start} samples`);
+      if (i > 0) assert.equal(r.start, regions[i - 1]?.end, 'no audio falls between the cuts');
+    }
+  });
+});

@@ -4,7 +4,7 @@ import type { TranscriberStats } from '#gen/callscribe/v1/stats.js';
 import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
 import { configureLog } from '#common/log.js';
 import { streamAudio, type StreamAudioOptions, type StreamAudioResult } from '#client/stream-audio.js';
-import { defaultGatewayConfig } from '../../services/gateway/src/config.js';
+import { defaultGatewayConfig, type GatewayConfig } from '../../services/gateway/src/config.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/src/server.js';
 import { defaultTranscriberConfig, type TranscriberConfig } from '../../services/transcriber/src/config.js';
 import { startTranscriber, type RunningTranscriber } from '../../services/transcriber/src/server.js';
@@ -20,12 +20,15 @@ export interface Stack {
 }
 
 /** A real transcriber (real Python workers) and gateway, each on an ephemeral loopback port. */
-export async function startStack(overrides: Partial<TranscriberConfig> = {}): Promise<Stack> {
+export async function startStack(
+  overrides: Partial<TranscriberConfig> = {},
+  gatewayOverrides: Partial<GatewayConfig> = {},
+): Promise<Stack> {
   const transcriber = await startTranscriber(
     defaultTranscriberConfig({ listen: '127.0.0.1:0', workers: 2, ...overrides }),
   );
   const gateway = await startGateway(
-    defaultGatewayConfig({ listen: '127.0.0.1:0', transcribers: [transcriber.address] }),
+    defaultGatewayConfig({ listen: '127.0.0.1:0', transcribers: [transcriber.address], ...gatewayOverrides }),
   );
   const gatewayClient = new GatewayClient(gateway.address, credentials.createInsecure());
   const transcriberClient = new TranscriberClient(transcriber.address, credentials.createInsecure());

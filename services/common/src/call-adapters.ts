@@ -15,6 +15,8 @@ export interface CallContext {
   deadline: Deadline;
   /** A valid API key came with the call (false when the server has no keys). */
   authenticated: boolean;
+  /** The client's address without its port (one client may open many connections): admission's key. */
+  client: string;
 }
 
 /** Calls of one method: running now, and finished by outcome. */
@@ -28,6 +30,25 @@ export interface CallAdapterOptions {
   /** API keys: every call must carry one (UNAUTHENTICATED otherwise) when any is configured. */
   apiKeys?: ApiKeyCheck;
   metrics?: ServiceMetrics;
+  /** Time limits every streaming call gets; absent = none. */
+  limits?: CallLimits;
+}
+
+/** Per-call time limits; 0 turns one off. */
+export interface CallLimits {
+  /** Longest wait for a client's next message while the server is ready for it. */
+  idleTimeoutMs: number;
+  /** Longest a client may leave responses unread once the write buffer is full. */
+  writeStallMs: number;
+  /** Longest any call may run, whatever deadline the client set. */
+  maxRequestMs: number;
+}
+
+/** "ipv4:10.0.0.5:51234", "10.0.0.5:51234" or "[::1]:51234" → the host part. */
+export function clientOf(peer: string): string {
+  const address = peer.replace(/^ipv[46]:/, '');
+  const host = /^\[(.*)\]:\d+$/.exec(address)?.[1] ?? /^(.*):\d+$/.exec(address)?.[1] ?? address;
+  return host.replace(/^::ffff:/, '');
 }
 
 const STATUS_NAMES = new Map(Object.entries(status).map(([name, code]) => [code, name]));
@@ -35,6 +56,7 @@ const STATUS_NAMES = new Map(Object.entries(status).map(([name, code]) => [code,
 type ServerCall = Parameters<typeof createCallSignal>[0] & {
   metadata: Metadata;
   sendMetadata(metadata: Metadata): void;
+  getPeer(): string;
 };
 
 /**
@@ -45,10 +67,13 @@ type ServerCall = Parameters<typeof createCallSignal>[0] & {
  */
 export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOptions = {}) {
   const counts = new Map<string, MethodCounts>();
+  const limits = options.limits ?? { idleTimeoutMs: 0, writeStallMs: 0, maxRequestMs: 0 };
   interface Started {
     method: string;
     startedAt: number;
     context: RequestContext;
+    /** Read at the start: once the call is cancelled grpc-js answers "unknown". */
+    client: string;
   }
   const begin = (method: string, call: ServerCall): Started => {
     options.metrics?.callStarted(method);
@@ -57,7 +82,7 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
     const headers = new Metadata();
     headers.set(REQUEST_ID_HEADER, context.requestId);
     call.sendMetadata(headers);
-    return { method, startedAt: performance.now(), context };
+    return { method, startedAt: performance.now(), context, client: clientOf(call.getPeer()) };
   };
   const track = <T>(started: Started, work: (context: CallContext) => Promise<T>, call: ServerCall): Promise<T> => {
     const { method, context } = started;
@@ -66,10 +91,15 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
       if (options.apiKeys !== undefined) context.authenticated = authenticate(options.apiKeys, call.metadata);
       const c = counts.get(method) ?? { inFlight: 0, succeeded: 0, failed: 0 };
       counts.set(method, c);
-      const { signal, dispose } = createCallSignal(call, shutdown);
+      const { signal, dispose } = createCallSignal(call, shutdown, limits.maxRequestMs);
       c.inFlight++;
       try {
-        const result = await work({ signal, deadline: call.getDeadline(), authenticated: context.authenticated });
+        const result = await work({
+          signal,
+          deadline: call.getDeadline(),
+          authenticated: context.authenticated,
+          client: started.client,
+        });
         c.succeeded++;
         return result;
       } catch (err: unknown) {
@@ -81,15 +111,18 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
       }
     });
   };
-  /** Metrics and one log line per call, with the status it ended with. */
-  const finish = (started: Started, err?: unknown) =>
+  /**
+   * Metrics and one log line per call, with the status it ended with: streaming calls (the requests)
+   * at info either way, so every request leaves a line with its request_tag; unary ones at debug.
+   */
+  const finish = (started: Started, err?: unknown, streaming = true) =>
     runInRequest(started.context, () => {
       const grpcError = err === undefined ? undefined : toGrpcError(err);
       const code = STATUS_NAMES.get(grpcError?.code ?? status.OK) ?? 'UNKNOWN';
       const seconds = (performance.now() - started.startedAt) / 1000;
       options.metrics?.callFinished(started.method, code, seconds);
-      const fields = { method: started.method, code, ms: Math.round(seconds * 1000) };
-      if (grpcError === undefined) log.debug('call finished', fields);
+      const fields = { method: started.method, client: started.client, code, ms: Math.round(seconds * 1000) };
+      if (grpcError === undefined) (streaming ? log.info : log.debug)('call finished', fields);
       else log.info('call failed', { ...fields, details: grpcError.details });
       return grpcError;
     });
@@ -104,8 +137,9 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
         track(
           started,
           async (context) => {
-            for await (const response of handler(readMessages<Req>(call, context.signal), context))
-              await writeMessage(call, response, context.signal);
+            const requests = readMessages<Req>(call, context.signal, { idleTimeoutMs: limits.idleTimeoutMs });
+            for await (const response of handler(requests, context))
+              await writeMessage(call, response, context.signal, limits.writeStallMs);
           },
           call,
         ).then(
@@ -128,10 +162,10 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
         const started = begin(method, call);
         track(started, (context) => handler(call.request, context), call).then(
           (response) => {
-            finish(started);
+            finish(started, undefined, false);
             callback(null, response);
           },
-          (err: unknown) => callback(finish(started, err) ?? null),
+          (err: unknown) => callback(finish(started, err, false) ?? null),
         );
       };
     },
@@ -141,7 +175,9 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
     ): handleClientStreamingCall<Req, Res> {
       return (call, callback) => {
         const started = begin(method, call);
-        track(started, (context) => handler(readMessages<Req>(call, context.signal), context), call).then(
+        const read = (context: CallContext) =>
+          readMessages<Req>(call, context.signal, { idleTimeoutMs: limits.idleTimeoutMs });
+        track(started, (context) => handler(read(context), context), call).then(
           (response) => {
             finish(started);
             callback(null, response);

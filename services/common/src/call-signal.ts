@@ -14,9 +14,9 @@ export interface CallSignal {
 
 /**
  * One AbortSignal per call, joined with AbortSignal.any from client cancel, the call's deadline and
- * server shutdown. Every abort reason is a ServiceError carrying the status the client should see.
+ * server shutdown, and the server's own longest-request limit. Every abort reason is a ServiceError carrying the status the client should see.
  */
-export function createCallSignal(call: ServerSurfaceCall, shutdown: AbortSignal): CallSignal {
+export function createCallSignal(call: ServerSurfaceCall, shutdown: AbortSignal, maxRequestMs = 0): CallSignal {
   const cancelled = new AbortController();
   const onCancelled = () => cancelled.abort(new ServiceError(status.CANCELLED, 'cancelled by the client'));
   call.on('cancelled', onCancelled);
@@ -34,10 +34,28 @@ export function createCallSignal(call: ServerSurfaceCall, shutdown: AbortSignal)
     timer.unref();
     sources.push(expired.signal);
   }
+  // The server's own cap, for clients that set no deadline (or a very long one).
+  const capped = new AbortController();
+  const capTimer =
+    maxRequestMs > 0
+      ? setTimeout(
+          () =>
+            capped.abort(
+              new ServiceError(
+                status.DEADLINE_EXCEEDED,
+                `the request ran past the server's limit of ${maxRequestMs / 1000} s; split the audio or ask the operator to raise --max-request-ms`,
+              ),
+            ),
+          maxRequestMs,
+        )
+      : undefined;
+  capTimer?.unref();
+  if (capTimer !== undefined) sources.push(capped.signal);
   return {
     signal: AbortSignal.any(sources),
     dispose() {
       clearTimeout(timer);
+      clearTimeout(capTimer);
       call.off('cancelled', onCancelled);
     },
   };

@@ -3,10 +3,13 @@ import { ServiceError } from './service-error.js';
 import { log } from './log.js';
 import { redactText } from './redact.js';
 
-export type ErrorStatus = Pick<StatusObject, 'code' | 'details'>;
+export type ErrorStatus = Pick<StatusObject, 'code' | 'details'> & { retryAfterMs?: number };
+
+/** The trailer that tells a refused client when to try again (RESOURCE_EXHAUSTED). */
+export const RETRY_AFTER_TRAILER = 'retry-after-ms';
 
 /** A status that came back from a downstream gRPC call (grpc-js attaches code and details). */
-const isGrpcCallError = (err: unknown): err is Error & { code: number; details: string } =>
+const isGrpcCallError = (err: unknown): err is Error & { code: number; details: string; metadata?: Metadata } =>
   err instanceof Error &&
   typeof (err as { code?: unknown }).code === 'number' &&
   typeof (err as { details?: unknown }).details === 'string';
@@ -25,8 +28,12 @@ const NODE_ERROR_CODES: Record<string, status> = {
  * its stack and answered as INTERNAL without leaking internals.
  */
 function toErrorStatus(err: unknown): ErrorStatus {
-  if (err instanceof ServiceError) return { code: err.code, details: err.message };
-  if (isGrpcCallError(err)) return { code: err.code, details: err.details };
+  if (err instanceof ServiceError) return { code: err.code, details: err.message, retryAfterMs: err.retryAfterMs };
+  if (isGrpcCallError(err)) {
+    // A downstream refusal keeps its retry hint on the way back to the client.
+    const hint = Number(err.metadata instanceof Metadata ? err.metadata.get(RETRY_AFTER_TRAILER)[0] : undefined);
+    return { code: err.code, details: err.details, retryAfterMs: Number.isFinite(hint) ? hint : undefined };
+  }
   if (err instanceof Error && err.name === 'AbortError') {
     const reason = (err as { cause?: unknown }).cause;
     return reason === undefined ? { code: status.CANCELLED, details: 'cancelled' } : toErrorStatus(reason);
@@ -43,5 +50,7 @@ export function toGrpcError(err: unknown): Partial<StatusObject> & { message: st
   const s = toErrorStatus(err);
   // A message may quote a worker's stderr or a downstream answer: no secret leaves in it.
   const details = redactText(s.details);
-  return { code: s.code, details, message: details, metadata: new Metadata() };
+  const metadata = new Metadata();
+  if (s.retryAfterMs !== undefined) metadata.set(RETRY_AFTER_TRAILER, String(Math.round(s.retryAfterMs)));
+  return { code: s.code, details, message: details, metadata };
 }

@@ -1,14 +1,37 @@
 import type { Readable, Writable } from 'node:stream';
+import { deadlineExceeded } from './service-error.js';
+
+export interface ReadOptions {
+  /** Messages waiting before the stream is paused (HTTP/2 flow control then holds the client back). */
+  highWater?: number;
+  /** Audio bytes waiting before the stream is paused: 16 messages of 16 MiB would be 256 MiB. */
+  highWaterBytes?: number;
+  /** Longest wait for the client's next message, once we are ready for it; 0 = no limit. */
+  idleTimeoutMs?: number;
+}
+
+/** Bytes a message holds: a raw message, or an AudioStreamRequest's audio. */
+function messageBytes(msg: unknown): number {
+  if (Buffer.isBuffer(msg)) return msg.length;
+  const payload = (msg as { payload?: { $case?: string; audio?: unknown } } | undefined)?.payload;
+  return payload?.$case === 'audio' && Buffer.isBuffer(payload.audio) ? payload.audio.length : 0;
+}
 
 /**
  * Reads a gRPC object stream as an async iterable with backpressure (the stream is paused while
- * `highWater` messages wait), ending early on abort. Unlike Readable's own iterator, breaking out
- * of the loop does not destroy the call, so a status can still be sent afterwards.
+ * `highWater` messages or `highWaterBytes` wait), ending early on abort, and failing with
+ * DEADLINE_EXCEEDED when the client sends nothing for `idleTimeoutMs` while we wait for it. Unlike
+ * Readable's own iterator, breaking out of the loop does not destroy the call, so a status can
+ * still be sent afterwards.
  */
-export function readMessages<T>(stream: Readable, signal: AbortSignal, highWater = 16): AsyncIterable<T> {
+export function readMessages<T>(stream: Readable, signal: AbortSignal, options: ReadOptions = {}): AsyncIterable<T> {
+  const highWater = options.highWater ?? 16;
+  const highWaterBytes = options.highWaterBytes ?? 4 * 1024 * 1024;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 0;
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       const queue: T[] = [];
+      let queuedBytes = 0;
       let ended = false;
       let failure: unknown;
       let wake: (() => void) | undefined;
@@ -19,7 +42,8 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, highWater
       };
       const onData = (msg: T) => {
         queue.push(msg);
-        if (queue.length >= highWater) stream.pause();
+        queuedBytes += messageBytes(msg);
+        if (queue.length >= highWater || queuedBytes >= highWaterBytes) stream.pause();
         notify();
       };
       const onEnd = () => {
@@ -42,6 +66,26 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, highWater
       stream.on('error', onError);
       signal.addEventListener('abort', onAbort, { once: true });
       if (signal.aborted) onAbort();
+      const waitForClient = async () => {
+        // The timer runs only while we wait on the client: a stream we paused ourselves is not idle.
+        const timer =
+          idleTimeoutMs > 0
+            ? setTimeout(
+                () =>
+                  onError(
+                    deadlineExceeded(
+                      `no message from the client for ${idleTimeoutMs / 1000} s (the server's idle stream limit); send audio as it comes, or end the stream`,
+                    ),
+                  ),
+                idleTimeoutMs,
+              )
+            : undefined;
+        try {
+          await new Promise<void>((resolve) => (wake = resolve));
+        } finally {
+          clearTimeout(timer);
+        }
+      };
       return {
         async next(): Promise<IteratorResult<T>> {
           for (;;) {
@@ -51,14 +95,17 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, highWater
             }
             const msg = queue.shift();
             if (msg !== undefined) {
-              if (queue.length < highWater / 2 && stream.isPaused()) stream.resume();
+              queuedBytes -= messageBytes(msg);
+              if (queue.length < highWater / 2 && queuedBytes < highWaterBytes / 2 && stream.isPaused())
+                stream.resume();
               return { value: msg, done: false };
             }
             if (ended) {
               cleanup();
               return { value: undefined, done: true };
             }
-            await new Promise<void>((resolve) => (wake = resolve));
+            if (stream.isPaused()) stream.resume();
+            await waitForClient();
           }
         },
         async return(): Promise<IteratorResult<T>> {
@@ -73,19 +120,43 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, highWater
   };
 }
 
-/** Writes one message, waiting for 'drain' when the transport's buffer is full. */
-export async function writeMessage<T>(stream: Writable, msg: T, signal: AbortSignal): Promise<void> {
+/**
+ * Writes one message, waiting for 'drain' when the transport's buffer is full; a client that reads
+ * nothing for `stallTimeoutMs` (0 = no limit) fails the call instead of holding its buffers.
+ */
+export async function writeMessage<T>(
+  stream: Writable,
+  msg: T,
+  signal: AbortSignal,
+  stallTimeoutMs = 0,
+): Promise<void> {
   if (signal.aborted) throw signal.reason;
   if (stream.write(msg)) return;
   await new Promise<void>((resolve, reject) => {
-    const onDrain = () => {
+    const done = () => {
+      clearTimeout(timer);
+      stream.off('drain', onDrain);
       signal.removeEventListener('abort', onAbort);
+    };
+    const onDrain = () => {
+      done();
       resolve();
     };
     const onAbort = () => {
-      stream.off('drain', onDrain);
+      done();
       reject(signal.reason);
     };
+    const timer =
+      stallTimeoutMs > 0
+        ? setTimeout(() => {
+            done();
+            reject(
+              deadlineExceeded(
+                `the client read no response for ${stallTimeoutMs / 1000} s (the server's write stall limit)`,
+              ),
+            );
+          }, stallTimeoutMs)
+        : undefined;
     stream.once('drain', onDrain);
     signal.addEventListener('abort', onAbort, { once: true });
   });

@@ -1,3 +1,4 @@
+import { serverLimitOptions } from '#common/server-limits.js';
 import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '#common/options.js';
 import { serverSecurityOptions } from '#common/server-options.js';
 
@@ -86,6 +87,17 @@ export const gatewayOptions = {
     defaultValue: '',
     help: 'PEM private key of --transcriber-tls-cert',
     parse: parsers.string,
+  }),
+  ...serverLimitOptions,
+  // The gateway fronts several transcribers, each with its own limit.
+  maxConcurrentRequests: { ...serverLimitOptions.maxConcurrentRequests, defaultValue: 256 },
+  maxRequestsPerClient: option({
+    flag: 'max-requests-per-client',
+    env: 'MAX_REQUESTS_PER_CLIENT',
+    // Off by default: a load generator is one address running hundreds of streams on purpose.
+    defaultValue: 0,
+    help: 'streaming requests one client address may run at once (0 = no limit)',
+    parse: parsers.int(0, 100_000),
   }),
   shutdownGraceMs: option({
     flag: 'shutdown-grace-ms',

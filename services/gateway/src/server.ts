@@ -13,6 +13,8 @@ import { channelCredentials } from '#common/tls.js';
 import { httpListenAddress, type GatewayConfig } from './config.js';
 import { startHttpEndpoint, type HttpEndpoint } from './http/http-server.js';
 import { httpsOptions } from './http/https-options.js';
+import { Admission } from '#common/admission.js';
+import { grpcServerOptions } from '#common/server-limits.js';
 import { streamTranscribe } from './stream-transcribe.js';
 import { passthroughGatewayService } from './passthrough-methods.js';
 import { withoutInternals } from './stats-visibility.js';
@@ -48,7 +50,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     ),
     apiKey: config.transcriberApiKey,
   });
-  const server = new Server({ 'grpc.max_receive_message_length': config.maxMessageBytes });
+  const server = new Server(grpcServerOptions(config, config.maxMessageBytes));
+  const admission = new Admission({
+    maxConcurrent: config.maxConcurrentRequests,
+    maxPerClient: config.maxRequestsPerClient,
+    retryAfterMs: config.retryAfterMs,
+  });
   const health = new HealthImplementation();
   health.addToServer(server);
   addReflection(server, 'callscribe/v1/gateway.proto', ['callscribe.v1.Gateway']);
@@ -60,15 +67,20 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     credentials: security.credentials,
   });
   const metrics = createServiceMetrics('gateway');
-  const calls = createCallAdapters(lifecycle.shutdown, { apiKeys: security.apiKeys, metrics });
+  const calls = createCallAdapters(lifecycle.shutdown, { apiKeys: security.apiKeys, metrics, limits: config });
 
   // The streaming method moves bytes (see passthrough-methods.ts); the rest is typed by the generated interface.
   const service: Omit<GatewayServer, 'streamTranscribe'> & {
     streamTranscribe: handleBidiStreamingCall<Buffer, Buffer>;
   } = {
-    streamTranscribe: calls.bidi('streamTranscribe', (requests: AsyncIterable<Buffer>, { signal, deadline }) =>
-      streamTranscribe(requests, clients.next(), signal, deadline),
-    ),
+    streamTranscribe: calls.bidi('streamTranscribe', async function* (requests: AsyncIterable<Buffer>, context) {
+      const release = admission.admit(context.client);
+      try {
+        yield* streamTranscribe(requests, clients.next(), context.signal, context.deadline);
+      } finally {
+        release();
+      }
+    }),
     getServerStats: calls.unary('getServerStats', async (_request, { authenticated }): Promise<ServerStats> => {
       const targets = await clients.statsTargets();
       const results = await Promise.allSettled(targets.map((t) => getStats(t, Date.now() + config.statsTimeoutMs)));
@@ -80,7 +92,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         else errors.push(`${address}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
       });
       const inFlight = calls.counts('streamTranscribe').inFlight + (http?.inFlight() ?? 0);
-      const stats = { transcribers, gatewayInFlightRequests: inFlight, errors };
+      const stats = {
+        transcribers,
+        gatewayInFlightRequests: inFlight,
+        errors,
+        gatewayRequestsRefused: admission.counts.refused,
+      };
       return authenticated
         ? stats
         : withoutInternals(

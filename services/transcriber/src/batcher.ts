@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { log } from '#common/log.js';
-import { ServiceError, resourceExhausted, unavailable } from '#common/service-error.js';
+import { ServiceError, unavailable } from '#common/service-error.js';
 import type { WorkerPool } from './worker-pool.js';
 import {
   WorkerCrashedError,
@@ -12,7 +12,6 @@ import {
 export interface BatcherOptions {
   batchSize: number;
   maxDelayMs: number;
-  maxQueuedChunks: number;
 }
 
 export interface ChunkOutcome {
@@ -60,6 +59,7 @@ export class Batcher {
   private cursor = 0;
   private retries: Job[][] = [];
   private queued = 0;
+  private queuedSamples = 0;
   private timer: NodeJS.Timeout | undefined;
   readonly stats: BatcherStats = {
     queueDepth: 0,
@@ -84,14 +84,9 @@ export class Batcher {
     wordTimestamps: boolean,
     signal: AbortSignal,
   ): Promise<ChunkOutcome> {
+    // No queue limit here: admission refuses whole requests at the door, and each admitted request
+    // has a bounded number of chunks in flight, so an admitted request is never failed for load.
     if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.queued >= this.options.maxQueuedChunks) {
-      return Promise.reject(
-        resourceExhausted(
-          `transcriber queue is full (${this.queued} chunks waiting); retry with backoff or add transcribers`,
-        ),
-      );
-    }
     return new Promise<ChunkOutcome>((resolve, reject) => {
       const job: Job = {
         requestId,
@@ -112,9 +107,15 @@ export class Batcher {
       }
       queue.push(job);
       this.queued++;
+      this.queuedSamples += audio.length;
       this.stats.queueDepth = this.queued;
       this.dispatch();
     });
+  }
+
+  /** Seconds of speech (16 kHz) waiting for a worker, across requests: what admission limits. */
+  get queuedAudioSec(): number {
+    return this.queuedSamples / 16_000;
   }
 
   /** Drops a request's queued chunks; its chunks already on a worker finish and are ignored. */
@@ -124,6 +125,7 @@ export class Batcher {
     this.queues.delete(requestId);
     this.order = this.order.filter((id) => id !== requestId);
     this.queued -= queue.length;
+    this.queuedSamples -= queue.reduce((n, j) => n + j.audio.length, 0);
     this.stats.queueDepth = this.queued;
     this.stats.chunksCancelled += queue.length;
     for (const job of queue) settle(job, () => job.reject(reason));
@@ -184,6 +186,7 @@ export class Batcher {
       } else this.cursor++;
     }
     this.queued -= batch.length;
+    this.queuedSamples -= batch.reduce((n, j) => n + j.audio.length, 0);
     this.stats.queueDepth = this.queued;
     return batch;
   }

@@ -33,10 +33,23 @@ export function transcribeChunks(
   submit: (audio: Float32Array) => Promise<ChunkOutcome>,
   owner: TrackSpeaker,
   tally: TrackTally,
+  maxInFlight = Infinity,
 ): Transform<ChunkEvent, TrackEvent> {
   return (chunks) => {
-    const out = new AsyncQueue<TrackEvent>();
+    const out = new AsyncQueue<TrackEvent>((last, next) =>
+      last.kind === 'settled' && next.kind === 'settled' ? next : undefined,
+    );
     const inFlight: InFlight[] = [];
+    // At most `maxInFlight` chunks of this track wait or run: the rest stay uncut, and reading stops
+    // behind them (see detectTracks), so one long file cannot fill the batcher or memory.
+    let pending = 0;
+    let room: (() => void) | undefined;
+    const freeSlot = () => {
+      pending--;
+      const r = room;
+      room = undefined;
+      r?.();
+    };
     let settledSample = 0;
     let ended = false;
     const publish = () => {
@@ -54,8 +67,10 @@ export function transcribeChunks(
           inFlight.push(entry);
           tally.chunks++;
           tally.speechSamples += chunk.samples;
+          pending++;
           submit(audio).then(
             (outcome) => {
+              freeSlot();
               tally.queueMs += outcome.queueMs;
               tally.asrMs += outcome.asrMs;
               entry.done = {
@@ -64,10 +79,14 @@ export function transcribeChunks(
               };
               publish();
             },
-            (err: unknown) => out.fail(err),
+            (err: unknown) => {
+              freeSlot();
+              out.fail(err);
+            },
           );
         }
         publish();
+        while (pending >= maxInFlight && !out.failed) await new Promise<void>((resolve) => (room = resolve));
       }
       ended = true;
       settledSample = Infinity;

@@ -54,6 +54,14 @@ export class Chunker {
     this.lastEnd = Math.max(this.lastEnd, end);
   }
 
+  /**
+   * No region still to come starts before `sample` (padding included): audio before it is not
+   * needed unless a pending chunk holds it. Without this, a long silence was never released.
+   */
+  settle(sample: number): void {
+    this.lastEnd = Math.max(this.lastEnd, sample);
+  }
+
   /** The first source sample a pending or future chunk can still need. */
   get lowWatermark(): number {
     return this.pieces[0]?.start ?? this.lastEnd;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { serverLimitOptions } from '#common/server-limits.js';
 import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '#common/options.js';
 import { serverSecurityOptions } from '#common/server-options.js';
 import { assignGpus } from './gpu-assignment.js';
@@ -44,12 +45,34 @@ export const transcriberOptions = {
     help: 'longest a chunk waits for a fuller batch while a worker is free (-1 = 0 for sphinx, 10 on GPU)',
     parse: parsers.int(-1, 10_000),
   }),
-  maxQueuedChunks: option({
-    flag: 'max-queued-chunks',
-    env: 'MAX_QUEUED_CHUNKS',
-    defaultValue: 4096,
-    help: 'chunks waiting across requests before RESOURCE_EXHAUSTED',
-    parse: parsers.int(1, 1_000_000),
+  ...serverLimitOptions,
+  maxQueuedAudioSec: option({
+    flag: 'max-queued-audio-sec',
+    env: 'MAX_QUEUED_AUDIO_SEC',
+    defaultValue: 600,
+    help: 'speech waiting for a worker, across requests, at which new requests are refused (RESOURCE_EXHAUSTED); admitted ones always finish',
+    parse: parsers.number(1, 10_000_000),
+  }),
+  maxBufferedAudioSec: option({
+    flag: 'max-buffered-audio-sec',
+    env: 'MAX_BUFFERED_AUDIO_SEC',
+    defaultValue: 120,
+    help: 'decoded audio one request may hold ahead of VAD and chunking, per channel; past it the upload is paused (HTTP/2 flow control), not buffered. At least 2x --audio-chunk-sec',
+    parse: parsers.number(10, 3600),
+  }),
+  maxInFlightChunks: option({
+    flag: 'max-in-flight-chunks',
+    env: 'MAX_IN_FLIGHT_CHUNKS',
+    defaultValue: 0,
+    help: 'chunks one request may have queued or running at once (0 = 2x batch size, at least 8)',
+    parse: parsers.int(0, 10_000),
+  }),
+  maxAudioSec: option({
+    flag: 'max-audio-sec',
+    env: 'MAX_AUDIO_SEC',
+    defaultValue: 4 * 3600,
+    help: 'longest audio accepted per request, decoded (INVALID_ARGUMENT past it)',
+    parse: parsers.number(1, 1_000_000),
   }),
   diarizer: option({
     flag: 'diarizer',
@@ -156,6 +179,8 @@ function gpuHelp(): string {
 export function resolveTranscriberConfig(values: ParsedArgs<typeof transcriberOptions>['values']): TranscriberConfig {
   const gpu = GPU_BACKENDS.has(values.backend);
   const whisperxBatch = Number(process.env['WHISPERX_BATCH_SIZE'] ?? '');
+  const batchSize =
+    values.batchSize || (gpu ? (Number.isInteger(whisperxBatch) && whisperxBatch > 0 ? whisperxBatch : 48) : 4);
   return {
     ...values,
     // GPU engines keep 0 (one per visible GPU): the server counts the GPUs before it starts workers.
@@ -163,8 +188,11 @@ export function resolveTranscriberConfig(values: ParsedArgs<typeof transcriberOp
     // A CPU engine gains nothing from a fuller batch, so never hold a chunk back for one; on a GPU
     // 10 ms of waiting buys batches that cost about as much as a single chunk.
     maxDelayMs: values.maxDelayMs >= 0 ? values.maxDelayMs : gpu ? 10 : 0,
-    batchSize:
-      values.batchSize || (gpu ? (Number.isInteger(whisperxBatch) && whisperxBatch > 0 ? whisperxBatch : 48) : 4),
+    batchSize,
+    // A request may fill two batches: enough for one long file to use the engine fully, no more.
+    maxInFlightChunks: values.maxInFlightChunks || Math.max(8, 2 * batchSize),
+    // Chunking needs a whole chunk of audio (plus padding and a VAD lane) in hand before it can cut.
+    maxBufferedAudioSec: Math.max(values.maxBufferedAudioSec, 2 * values.audioChunkSec + 10),
     workerDir: fileURLToPath(new URL('../../../../services/transcriber/worker', import.meta.url)),
   };
 }

@@ -17,6 +17,7 @@ export interface DiarizeDeps extends TrackDecoderOptions {
   /** Undefined when the transcriber runs without a diarizer (--diarizer none). */
   diarizers: WorkerPool | undefined;
   regions: SpeechRegionOptions;
+  maxAudioSec: number;
 }
 
 const sec = (samples: number) => samples / TARGET_RATE_HZ;
@@ -55,7 +56,10 @@ export async function diarize(
   };
   signal.addEventListener('abort', abort, { once: true });
   try {
-    const tracks = await detectTracks(decoder.decode(audio), () => new SpeechDetector(deps.vad, deps.regions));
+    // The diarizer clusters over the whole mix, so its audio is held (up to --max-audio-sec), not paused.
+    const tracks = await detectTracks(decoder.decode(audio), () => new SpeechDetector(deps.vad, deps.regions), {
+      maxSamples: deps.maxAudioSec * TARGET_RATE_HZ,
+    });
     detectors.push(...tracks.detectors);
     if (signal.aborted) abort();
     const byChannel = detectors.length > 1;

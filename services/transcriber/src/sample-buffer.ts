@@ -30,6 +30,11 @@ export class SampleBuffer {
     }
   }
 
+  /** Samples still held (not yet discarded). */
+  get retained(): number {
+    return this.length - this.base;
+  }
+
   /** Drops whole blocks that end before `index`. */
   discardBefore(index: number): void {
     while (this.blocks.length > 0) {

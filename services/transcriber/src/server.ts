@@ -1,7 +1,7 @@
 import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
-import { TranscriberService, type TranscriberServer } from '#gen/callscribe/v1/transcriber.js';
+import type { TranscriberServer } from '#gen/callscribe/v1/transcriber.js';
 import type { TranscriberStats } from '#gen/callscribe/v1/stats.js';
 import { createCallAdapters } from '#common/call-adapters.js';
 import { log } from '#common/log.js';
@@ -9,6 +9,8 @@ import { createServiceMetrics, serveMetrics, type MetricsEndpoint } from '#commo
 import { addReflection } from '#common/reflection.js';
 import { createServerLifecycle } from '#common/server-lifecycle.js';
 import { loadServerSecurity } from '#common/server-options.js';
+import { Admission } from '#common/admission.js';
+import { grpcServerOptions } from '#common/server-limits.js';
 import { Batcher } from './batcher.js';
 import { GPU_BACKENDS, type TranscriberConfig } from './config.js';
 import { ffmpegAvailable } from './decode/ffmpeg-decoder.js';
@@ -17,6 +19,7 @@ import { visibleGpus } from './gpu-discovery.js';
 import { createGpuReader } from './gpu-stats.js';
 import { diarize } from './diarize-pipeline.js';
 import { DEFAULT_REGION_OPTIONS } from './speech-regions.js';
+import { tolerantTranscriberService } from './tolerant-service.js';
 import { transcribe, type TranscriptionDeps } from './transcribe-pipeline.js';
 import { addTranscriberMetrics } from './transcriber-metrics.js';
 import { loadVadModel } from './vad-model.js';
@@ -76,10 +79,13 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     computeType: engineDescription.computeType,
     batchSize: config.batchSize,
   };
-  const batcher = new Batcher(pool, {
-    batchSize: config.batchSize,
-    maxDelayMs: config.maxDelayMs,
-    maxQueuedChunks: config.maxQueuedChunks,
+  const batcher = new Batcher(pool, { batchSize: config.batchSize, maxDelayMs: config.maxDelayMs });
+  const admission = new Admission({
+    maxConcurrent: config.maxConcurrentRequests,
+    // Its clients are gateways: a per-client limit here would cap a gateway, not a caller.
+    maxPerClient: 0,
+    retryAfterMs: config.retryAfterMs,
+    backlog: () => ({ queued: batcher.queuedAudioSec, limit: config.maxQueuedAudioSec, what: 's of speech' }),
   });
   const vad = new VadScheduler(vadModel);
   const ffmpegPath = config.ffmpegPath !== '' && ffmpegAvailable(config.ffmpegPath) ? config.ffmpegPath : undefined;
@@ -90,6 +96,8 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     ...DEFAULT_REGION_OPTIONS,
     threshold: config.vadThreshold,
     negThreshold: Math.max(0.01, config.vadThreshold - 0.15),
+    // A region longer than a chunk is cut anyway; cutting it here lets its audio go (see speech-regions).
+    maxSpeechMs: Math.max(1000, config.audioChunkSec * 1000 - 2 * config.speechPadMs),
   };
   const deps: TranscriptionDeps = {
     batcher,
@@ -102,10 +110,20 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
       regions,
       ffmpegPath,
       maxAudioBytes: config.maxAudioBytes,
+      maxBufferedAudioSec: config.maxBufferedAudioSec,
+      maxInFlightChunks: config.maxInFlightChunks,
+      maxAudioSec: config.maxAudioSec,
     },
   };
-  const diarizeDeps = { vad, diarizers, regions, ffmpegPath, maxAudioBytes: config.maxAudioBytes };
-  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const diarizeDeps = {
+    vad,
+    diarizers,
+    regions,
+    ffmpegPath,
+    maxAudioBytes: config.maxAudioBytes,
+    maxAudioSec: config.maxAudioSec,
+  };
+  const server = new Server(grpcServerOptions(config, 16 * 1024 * 1024));
   const health = new HealthImplementation();
   health.addToServer(server);
   addReflection(server, 'callscribe/v1/transcriber.proto', [SERVICE_NAME]);
@@ -122,21 +140,33 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     pools: diarizers === undefined ? [pool] : [pool, diarizers],
     readGpu,
   });
-  const calls = createCallAdapters(lifecycle.shutdown, { apiKeys: security.apiKeys, metrics });
+  const calls = createCallAdapters(lifecycle.shutdown, { apiKeys: security.apiKeys, metrics, limits: config });
   let audioSecTranscribed = 0;
   let address = '';
 
   const service: TranscriberServer = {
-    transcribe: calls.bidi('transcribe', async function* (requests, { signal }) {
-      for await (const event of transcribe(requests, deps, signal)) {
-        if (event.event?.$case === 'final') {
-          audioSecTranscribed += event.event.final.audioDurationSec;
-          transcriberMetrics.requestFinished(event.event.final);
+    transcribe: calls.bidi('transcribe', async function* (requests, { signal, client }) {
+      const release = admission.admit(client);
+      try {
+        for await (const event of transcribe(requests, deps, signal)) {
+          if (event.event?.$case === 'final') {
+            audioSecTranscribed += event.event.final.audioDurationSec;
+            transcriberMetrics.requestFinished(event.event.final);
+          }
+          yield event;
         }
-        yield event;
+      } finally {
+        release();
       }
     }),
-    diarize: calls.clientStream('diarize', (requests, { signal }) => diarize(requests, diarizeDeps, signal)),
+    diarize: calls.clientStream('diarize', async (requests, { signal, client }) => {
+      const release = admission.admit(client);
+      try {
+        return await diarize(requests, diarizeDeps, signal);
+      } finally {
+        release();
+      }
+    }),
     getStats: calls.unary('getStats', async (): Promise<TranscriberStats> => {
       const s = batcher.stats;
       const transcribeCalls = calls.counts('transcribe');
@@ -155,12 +185,24 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
         requestsCompleted: transcribeCalls.succeeded,
         requestsFailed: transcribeCalls.failed,
         audioSecTranscribed,
+        requestsRefused: admission.counts.refused,
+        queuedAudioSec: batcher.queuedAudioSec,
+        notServingReason: pool.notServingReason ?? '',
       };
     }),
   };
-  server.addService(TranscriberService, service);
+  server.addService(tolerantTranscriberService, service);
   // Health follows the workers: a transcriber whose every worker is down cannot serve.
-  const healthTimer = setInterval(() => lifecycle.setReady(pool.serving), 1000);
+  let reported: string | undefined;
+  const healthTimer = setInterval(() => {
+    lifecycle.setReady(pool.serving);
+    const reason = pool.notServingReason;
+    if (reason !== reported) {
+      if (reason !== undefined) log.error('transcriber NOT_SERVING', { reason });
+      else log.info('transcriber SERVING again');
+      reported = reason;
+    }
+  }, 1000);
   healthTimer.unref();
   const metricsEndpoint: MetricsEndpoint | undefined =
     config.metricsListen === '' ? undefined : await serveMetrics(config.metricsListen, metrics.registry);

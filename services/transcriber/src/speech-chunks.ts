@@ -42,8 +42,10 @@ export function chunkSpeech(detector: SpeechDetector, options: ChunkingOptions):
       if (event.kind === 'region') chunker.addRegion(event.region, detector.audio.length);
       yield* chunks();
       // A region not yet reported can reach `padSamples` before its start.
-      if (event.kind === 'settled')
+      if (event.kind === 'settled') {
         yield { kind: 'settled', sample: Math.min(event.sample - padSamples, chunker.lowWatermark) };
+        chunker.settle(event.sample - padSamples);
+      }
       detector.release(chunker.lowWatermark);
     }
     chunker.end();

@@ -18,7 +18,11 @@ export type SpeechEvent = { kind: 'region'; region: SpeechRegion } | { kind: 'se
 export class SpeechDetector implements AsyncIterable<SpeechEvent> {
   private readonly stream: VadStream;
   private readonly tracker: SpeechRegionTracker;
-  private readonly events = new AsyncQueue<SpeechEvent>();
+  private readonly events = new AsyncQueue<SpeechEvent>((last, next) =>
+    last.kind === 'settled' && next.kind === 'settled' ? next : undefined,
+  );
+  /** Woken when audio is released (or detection ends): the reader may have room again. */
+  private roomWaiters: Array<() => void> = [];
 
   constructor(
     private readonly vad: VadScheduler,
@@ -33,8 +37,12 @@ export class SpeechDetector implements AsyncIterable<SpeechEvent> {
       onDone: () => {
         this.tracker.end(this.stream.audio.length);
         this.events.close();
+        this.wakeRoom();
       },
-      onError: (err) => this.events.fail(err),
+      onError: (err) => {
+        this.events.fail(err);
+        this.wakeRoom();
+      },
     });
   }
 
@@ -50,11 +58,31 @@ export class SpeechDetector implements AsyncIterable<SpeechEvent> {
   abort(reason: unknown): void {
     this.vad.drop(this.stream);
     this.events.fail(reason);
+    this.aborted = true;
+    this.wakeRoom();
+  }
+
+  private aborted = false;
+
+  private wakeRoom(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Resolves once fewer than `limit` samples are held, so the reader stops taking audio from the
+   * client (and HTTP/2 flow control holds the client back) instead of buffering it here.
+   */
+  async waitForRoom(limit: number): Promise<void> {
+    while (!this.aborted && this.stream.audio.retained >= limit)
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** The consumer is done with audio before `sample`; it is forgotten once the VAD is too. */
   release(sample: number): void {
     this.stream.audio.discardBefore(Math.min(sample, this.vad.lowWatermark(this.stream)));
+    this.wakeRoom();
   }
 
   /** Every sample pushed so far, by absolute index (what is released may be gone). */

@@ -6,6 +6,11 @@ export interface SpeechRegionOptions {
   negThreshold: number;
   minSpeechMs: number;
   minSilenceMs: number;
+  /**
+   * Longest region before it is cut (Silero's max_speech_duration_s): without it, an hour of noise
+   * the VAD takes for speech would hold an hour of audio until the region ends. 0 = no limit.
+   */
+  maxSpeechMs: number;
 }
 
 // Silero's own defaults except a longer minimum silence: 300 ms keeps a sentence's pauses inside one
@@ -15,6 +20,7 @@ export const DEFAULT_REGION_OPTIONS: SpeechRegionOptions = {
   negThreshold: 0.35,
   minSpeechMs: 250,
   minSilenceMs: 300,
+  maxSpeechMs: 0,
 };
 
 export interface SpeechRegion {
@@ -34,6 +40,7 @@ export class SpeechRegionTracker {
   private tempEnd = 0;
   private readonly minSpeech: number;
   private readonly minSilence: number;
+  private readonly maxSpeech: number;
 
   constructor(
     private readonly options: SpeechRegionOptions,
@@ -41,6 +48,7 @@ export class SpeechRegionTracker {
   ) {
     this.minSpeech = (options.minSpeechMs * 16000) / 1000;
     this.minSilence = (options.minSilenceMs * 16000) / 1000;
+    this.maxSpeech = options.maxSpeechMs > 0 ? (options.maxSpeechMs * 16000) / 1000 : Infinity;
   }
 
   push(firstWindow: number, probs: Float32Array): void {
@@ -53,6 +61,11 @@ export class SpeechRegionTracker {
         this.triggered = true;
         this.start = at;
         continue;
+      }
+      if (this.triggered && this.tempEnd === 0 && at - this.start >= this.maxSpeech) {
+        // Cut here and go on with a new region: speech does not stop, but its audio can be released.
+        this.onRegion({ start: this.start, end: at });
+        this.start = at;
       }
       if (p < negThreshold && this.triggered) {
         if (this.tempEnd === 0) this.tempEnd = at;

@@ -13,6 +13,7 @@ import { RequestLanguage } from './request-language.js';
 import { chunkSpeech, type ChunkingOptions } from './speech-chunks.js';
 import { SpeechDetector } from './speech-detector.js';
 import type { SpeechRegionOptions } from './speech-regions.js';
+import { TARGET_RATE_HZ } from './resampler.js';
 import { mergeByTime } from './time-ordered-merge.js';
 import { TrackDecoder, type TrackDecoderOptions, type TrackLayout } from './track-decoder.js';
 import { detectTracks } from './track-detection.js';
@@ -20,6 +21,11 @@ import type { VadScheduler } from './vad-scheduler.js';
 
 export interface TranscriptionOptions extends ChunkingOptions, TrackDecoderOptions {
   regions: SpeechRegionOptions;
+  /** Decoded audio one track may hold ahead of VAD and chunking before reading pauses. */
+  maxBufferedAudioSec: number;
+  /** Chunks one track may have queued or running at once. */
+  maxInFlightChunks: number;
+  maxAudioSec: number;
 }
 
 export interface TranscriptionDeps {
@@ -73,7 +79,10 @@ export async function* transcribe(
 
   try {
     const decoder = new TrackDecoder(config.format, options, layoutFor(config.diarization));
-    const tracks = await detectTracks(decoder.decode(audio), () => new SpeechDetector(vad, options.regions));
+    const tracks = await detectTracks(decoder.decode(audio), () => new SpeechDetector(vad, options.regions), {
+      maxSamples: options.maxAudioSec * TARGET_RATE_HZ,
+      maxBufferedSamples: options.maxBufferedAudioSec * TARGET_RATE_HZ,
+    });
     detectors.push(...tracks.detectors);
     if (life.aborted) teardown();
 
@@ -95,7 +104,11 @@ export async function* transcribe(
           throw err;
         }
       };
-      return pipe(detector, chunkSpeech(detector, options), transcribeChunks(submit, owner, tally));
+      return pipe(
+        detector,
+        chunkSpeech(detector, options),
+        transcribeChunks(submit, owner, tally, options.maxInFlightChunks),
+      );
     });
 
     const segments: Segment[] = [];

@@ -18,6 +18,8 @@ interface WorkerSlot {
   process: WorkerProcess | undefined;
   batches: number;
   restarts: number;
+  /** Crashes and failed starts since the worker last finished a batch: what the back-off grows with. */
+  failureStreak: number;
   device: WorkerDevice | undefined;
 }
 
@@ -29,6 +31,8 @@ export interface WorkerDevice {
 
 export interface WorkerPoolOptions {
   restartDelayMs?: number;
+  /** Failed starts in a row after which a worker is given up on (state `failed`); default 3. */
+  maxStartFailures?: number;
   /** One per worker, in worker order; absent for CPU engines, which leave the environment alone. */
   devices?: readonly WorkerDevice[];
 }
@@ -63,6 +67,7 @@ export class WorkerPool {
   fatalReason: string | undefined;
 
   private readonly restartDelayMs: number;
+  private readonly maxStartFailures: number;
 
   constructor(
     size: number,
@@ -70,6 +75,7 @@ export class WorkerPool {
     options: WorkerPoolOptions = {},
   ) {
     this.restartDelayMs = options.restartDelayMs ?? 250;
+    this.maxStartFailures = options.maxStartFailures ?? 3;
     if (options.devices !== undefined && options.devices.length !== size)
       throw new RangeError(`${size} workers but ${options.devices.length} devices`);
     this.slots = Array.from({ length: size }, (_, id) => ({
@@ -78,6 +84,7 @@ export class WorkerPool {
       process: undefined,
       batches: 0,
       restarts: 0,
+      failureStreak: 0,
       device: options.devices?.[id],
     }));
   }
@@ -124,21 +131,42 @@ export class WorkerPool {
     }
     slot.state = 'restarting';
     slot.restarts++;
-    const delay = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2 ** Math.min(slot.restarts - 1, 6));
-    log.warn('worker exited; restarting', { worker: slot.id, pid: proc.pid, reason, delayMs: delay });
+    slot.failureStreak++;
+    log.warn('worker exited; restarting', { worker: slot.id, pid: proc.pid, reason, delayMs: this.backoff(slot) });
     const retry = () => {
       if (this.stopping) return;
       this.spawn(slot).catch((err: unknown) => {
-        if (err instanceof WorkerLoadError) {
-          log.error('worker cannot load its backend; not restarting it', { worker: slot.id, reason: err.message });
+        slot.failureStreak++;
+        const fatal = err instanceof WorkerLoadError;
+        if (fatal || slot.failureStreak > this.maxStartFailures) {
+          // Restarting a worker that cannot load only burns the machine; say why and stop.
+          slot.state = 'failed';
+          this.fatalReason ??= err instanceof Error ? err.message : String(err);
+          log.error('worker cannot start; not restarting it', {
+            worker: slot.id,
+            failuresInARow: slot.failureStreak,
+            reason: this.fatalReason,
+          });
           this.notifyAvailable();
           return;
         }
-        log.error('worker restart failed', { worker: slot.id, error: String(err) });
-        setTimeout(retry, MAX_RESTART_DELAY_MS).unref();
+        log.error('worker restart failed', { worker: slot.id, error: String(err), delayMs: this.backoff(slot) });
+        setTimeout(retry, this.backoff(slot)).unref();
       });
     };
-    setTimeout(retry, delay).unref();
+    setTimeout(retry, this.backoff(slot)).unref();
+  }
+
+  /** Doubles with each failure in a row; a finished batch resets it (see use). */
+  private backoff(slot: WorkerSlot): number {
+    return Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2 ** Math.min(Math.max(0, slot.failureStreak - 1), 6));
+  }
+
+  /** Why the pool cannot serve, for GetStats and the log; undefined while any worker can. */
+  get notServingReason(): string | undefined {
+    if (this.serving || this.stopping) return undefined;
+    if (this.down) return `no worker can start: ${this.fatalReason ?? 'every worker failed'}`;
+    return 'workers are restarting';
   }
 
   /** Called whenever a worker may have become free (or the pool's state changed). */
@@ -215,6 +243,7 @@ export class WorkerPool {
     try {
       const result = await work(proc);
       slot.batches++;
+      slot.failureStreak = 0;
       return result;
     } finally {
       if (slot.process === proc && !proc.exited) slot.state = 'idle';
