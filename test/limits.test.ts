@@ -69,6 +69,13 @@ describe('limits: every bound answers with a clear status', () => {
       assert.equal(refused.code, status.RESOURCE_EXHAUSTED, refused.details);
       assert.match(refused.details, /this client already has 2 requests running \(limit 2 per client\)/);
       assert.equal(refused.metadata?.get('retry-after-ms')[0], '1000');
+      // The HTTP edge shares the gateway's admission: 429 with Retry-After, before the body is read.
+      const form = new FormData();
+      form.append('file', new Blob([Buffer.alloc(64)]), 'call.wav');
+      const http = await fetch(`http://${stack.gateway.httpAddress}/asr/upload_file`, { method: 'POST', body: form });
+      assert.equal(http.status, 429, await http.clone().text());
+      assert.equal(http.headers.get('retry-after'), '1');
+      assert.match(await http.text(), /this client already has 2 requests running/);
     } finally {
       clearInterval(keepAlive);
       for (const call of held) call.cancel();
@@ -130,9 +137,9 @@ describe('limits: every bound answers with a clear status', () => {
   });
 
   it('holds a fast upload of cheap audio back instead of buffering it: RSS stays bounded', async () => {
-    // 40 min of 1 kHz mu-law is 2.4 MB on the wire and 154 MB as 16 kHz floats: buffered whole ahead
-    // of VAD (as before), RSS grew by more than that.
-    const seconds = 40 * 60;
+    // An hour of 1 kHz mu-law is 3.6 MB on the wire and 230 MB as 16 kHz floats: buffered whole ahead
+    // of VAD (as before), RSS grew by more than that (159 MB for 40 min, measured).
+    const seconds = 60 * 60;
     const audio = mulawSilence(seconds);
     const format = { encoding: AudioEncoding.MULAW, sampleRateHz: 1000, channels: 1 };
     // Warm up (VAD model, decoder, resampler) so the baseline is not the first request's one-off cost.
@@ -149,8 +156,9 @@ describe('limits: every bound answers with a clear status', () => {
       clearInterval(sampler);
     }
     const growthMb = (peak - baseline) / MB;
-    // The bound: 70 s of audio held per request (4.5 MB) plus decoder, resampler and GC slack.
-    assert.ok(growthMb < 80, `RSS grew by ${growthMb.toFixed(0)} MB streaming ${seconds} s of audio`);
+    // The bound: 70 s of audio held per request (4.5 MB) plus decoder, resampler and GC slack (about
+    // 21 MB measured; garbage not yet collected on a loaded machine takes the rest).
+    assert.ok(growthMb < 110, `RSS grew by ${growthMb.toFixed(0)} MB streaming ${seconds} s of audio`);
     assert.equal((await transcriberStats(stack)).queueDepth, 0);
   });
 });

@@ -128,6 +128,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         metrics,
         tls: httpsOptions(config),
         transcriber: () => clients.next(),
+        admit: (client) => admission.admit(client),
       });
     } catch (err: unknown) {
       await lifecycle.stop(0);

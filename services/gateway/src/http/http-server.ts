@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, type ServerOptions } from 'node:http
 import type { ApiKeyCheck } from '#common/auth.js';
 import type { ServiceMetrics } from '#common/metrics.js';
 import { Metadata, status } from '@grpc/grpc-js';
+import { RETRY_AFTER_TRAILER } from '#common/grpc-status.js';
 import { log } from '#common/log.js';
 import { REQUEST_ID_HEADER, requestIdFrom, runInRequest, type RequestContext } from '#common/request-context.js';
 import type { RawTranscriberClient } from '../passthrough-methods.js';
@@ -24,6 +25,8 @@ export interface HttpEndpointOptions {
   /** HTTPS with these (see https-options.ts); plaintext when undefined. */
   tls: ServerOptions | undefined;
   transcriber(): RawTranscriberClient;
+  /** The gateway's admission (shared with gRPC): a slot for this client address, or RESOURCE_EXHAUSTED. */
+  admit?(client: string): () => void;
 }
 
 export interface HttpEndpoint {
@@ -86,6 +89,7 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
     const requestSignal = createRequestSignal(res, draining.signal, options.timeoutMs);
     const { signal } = requestSignal;
     let matched: Route | undefined;
+    let release: (() => void) | undefined;
     try {
       matched = route(req);
       const refused = authorizeHttp(req.headers, options.apiKeys);
@@ -99,6 +103,8 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
           status.INVALID_ARGUMENT,
           `send the audio as multipart/form-data with a field named "file" (curl -F "file=@call.wav"), not ${req.headers['content-type'] ?? 'no content type'}`,
         );
+      // The same key as gRPC's peer address: one client counts once across both APIs.
+      release = options.admit?.((req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''));
       // Only now is the body worth receiving: a refused upload is never sent by a client that asked first.
       if (expectsContinue) res.writeContinue();
       const reply = await matched.handle({
@@ -117,8 +123,16 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
       const allow = (err as { allow?: string }).allow;
       const headers: Record<string, string> = allow === undefined ? {} : { Allow: allow };
       if (failure.httpStatus === 401) headers['WWW-Authenticate'] = 'Bearer';
+      // A refusal here (ServiceError) or from the transcriber (its trailer) keeps its retry hint.
+      const trailer = (err as { metadata?: unknown }).metadata;
+      const retryAfterMs =
+        (err as { retryAfterMs?: number }).retryAfterMs ??
+        (trailer instanceof Metadata ? Number(trailer.get(RETRY_AFTER_TRAILER)[0] ?? Number.NaN) : undefined);
+      if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs))
+        headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
       send(req, res, { status: failure.httpStatus, contentType: 'application/json', body }, headers);
     } finally {
+      release?.();
       requestSignal.dispose();
       // Routes only, not raw paths, as labels: a scan of random URLs must not grow the series.
       const answered = res.headersSent ? res.statusCode : 499;
