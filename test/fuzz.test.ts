@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { status } from '@grpc/grpc-js';
 import { ServiceError } from '#common/service-error.js';
 import { AudioDecoder } from '../services/transcriber/src/decode/audio-decoder.js';
 import { audioMessage, configMessage, rawGateway, type RawGateway } from './support/raw-gateway.js';
 import { startStack, transcriberStats, type Stack } from './support/stack.js';
+
+// A collection before each reading, so what is measured is what is still held, not garbage.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 /** A deterministic generator, so a failing case can be replayed from its seed. */
 function rng(seed: number): () => number {
@@ -146,6 +152,7 @@ describe('fuzz: mutated audio and protocol misuse get INVALID_ARGUMENT or audio,
     }, async () => {
       const outcomes = new Map<number, number>();
       const rss: number[] = [];
+      const live: number[] = [];
       for (let batch = 0; batch < 30; batch++) {
         const results = await Promise.all(
           Array.from({ length: 8 }, async (_, k) => {
@@ -161,18 +168,23 @@ describe('fuzz: mutated audio and protocol misuse get INVALID_ARGUMENT or audio,
           );
           outcomes.set(r.code, (outcomes.get(r.code) ?? 0) + 1);
         }
-        rss.push(process.memoryUsage().rss);
+        gc();
+        const m = process.memoryUsage();
+        rss.push(m.rss);
+        live.push(m.heapUsed + m.arrayBuffers);
       }
       // Both outcomes, often: the streams reach real decisions in the decoder and the protocol.
       assert.ok((outcomes.get(status.INVALID_ARGUMENT) ?? 0) > 40, JSON.stringify([...outcomes]));
       assert.ok((outcomes.get(status.OK) ?? 0) > 40, JSON.stringify([...outcomes]));
-      // Flat: the last batches hold no more than the early ones (slack for the allocator).
-      const early = Math.max(...rss.slice(2, 10));
-      const late = Math.max(...rss.slice(-8));
-      assert.ok(
-        late - early < 64 * 1024 * 1024,
-        `RSS ${(early / 2 ** 20).toFixed(0)} -> ${(late / 2 ** 20).toFixed(0)} MB`,
-      );
+      // Flat: what is still reachable after a collection does not grow from the early batches to the
+      // last ones, and RSS (which the allocator keeps) stays within slack of them.
+      const mb = (n: number) => (n / 2 ** 20).toFixed(0);
+      const early = Math.max(...live.slice(2, 10));
+      const late = Math.max(...live.slice(-8));
+      assert.ok(late - early < 32 * 2 ** 20, `heap + buffers ${mb(early)} -> ${mb(late)} MB`);
+      const earlyRss = Math.max(...rss.slice(2, 10));
+      const lateRss = Math.max(...rss.slice(-8));
+      assert.ok(lateRss - earlyRss < 128 * 2 ** 20, `RSS ${mb(earlyRss)} -> ${mb(lateRss)} MB`);
       // Nothing left behind: every stream ended on both services.
       const stats = await transcriberStats(stack);
       assert.equal(stats.inFlightRequests, 0);
