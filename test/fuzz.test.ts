@@ -114,7 +114,7 @@ describe('fuzz: mutated audio and protocol misuse get INVALID_ARGUMENT or audio,
     let stack: Stack;
     let raw: RawGateway;
     before(async () => {
-      stack = await startStack({ workers: 1 }, { idleTimeoutMs: 2000 });
+      stack = await startStack({ workers: 1 }, { idleTimeoutMs: 10_000 });
       raw = rawGateway(stack.gateway.address);
     });
     after(async () => {
