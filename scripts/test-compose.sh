@@ -11,8 +11,9 @@ say() { echo "test:compose: $*"; }
 started=$(date +%s)
 phase() { say "$1 ($(($(date +%s) - started)) s)"; }
 
-if docker compose version >/dev/null 2>&1; then compose=(docker compose)
-elif command -v docker-compose >/dev/null; then compose=(docker-compose)
+# v1's classic builder leaves a failed step's container behind unless told not to; BuildKit (v2) does not.
+if docker compose version >/dev/null 2>&1; then compose=(docker compose) build_flags=()
+elif command -v docker-compose >/dev/null; then compose=(docker-compose) build_flags=(--force-rm)
 else say "needs Docker Compose (docker compose or docker-compose)"; exit 2; fi
 docker info >/dev/null 2>&1 || { say "no Docker engine answers: start dockerd (see docs/deploy.md)"; exit 2; }
 
@@ -45,7 +46,7 @@ trap cleanup EXIT
 
 phase "building $CALLSCRIBE_IMAGE on $BASE_IMAGE"
 # The build's apt and npm output is long: kept in a file, shown only when the build fails.
-dc build >"$build_log" 2>&1 || { tail -40 "$build_log"; exit 1; }
+dc build "${build_flags[@]}" >"$build_log" 2>&1 || { tail -40 "$build_log"; exit 1; }
 phase "starting transcriber, gateway, s3 and the seed"
 dc up -d transcriber gateway s3 seed
 seed_rc="$(docker wait "$(dc ps -q seed)")"
