@@ -46,7 +46,7 @@ trap cleanup EXIT
 
 phase "building $CALLSCRIBE_IMAGE on $BASE_IMAGE"
 # The build's apt and npm output is long: kept in a file, shown only when the build fails.
-dc build "${build_flags[@]}" >"$build_log" 2>&1 || { tail -40 "$build_log"; exit 1; }
+dc build ${build_flags[@]+"${build_flags[@]}"} >"$build_log" 2>&1 || { tail -40 "$build_log"; exit 1; }
 phase "starting transcriber, gateway, s3 and the seed"
 dc up -d transcriber gateway s3 seed
 seed_rc="$(docker wait "$(dc ps -q seed)")"
