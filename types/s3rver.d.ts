@@ -6,6 +6,7 @@ declare module '@20minutes/s3rver' {
     directory?: string;
     resetOnClose?: boolean;
     allowMismatchedSignatures?: boolean;
+    vhostBuckets?: boolean;
     configureBuckets?: Array<{ name: string; configs?: unknown[] }>;
   }
   export default class S3rver {
