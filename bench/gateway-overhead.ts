@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
-import { writeAudio } from '#dev/corpus/espeak.js';
 import { startLocalStack } from '#dev/local-stack.js';
 import { streamAudio, type OpenStream } from '#client/stream-audio.js';
+import { closedLoopRound, noiseWav } from './closed-loop.js';
 import { machine, percentile, table } from './support.js';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 /**
@@ -20,31 +19,8 @@ const ROUNDS = Number(process.env['ROUNDS'] ?? (SPEECH ? 3 : 6));
 const PER_ROUND = Number(process.env['PER_ROUND'] ?? (SPEECH ? 8 : 60));
 const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? (SPEECH ? 2 : 4));
 
-async function noiseWav(): Promise<Buffer> {
-  const samples = new Float32Array(3 * 16000);
-  let seed = 7;
-  for (let i = 0; i < samples.length; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    samples[i] = ((seed / 0x7fffffff) * 2 - 1) * 0.001;
-  }
-  const path = join(mkdtempSync(join(tmpdir(), 'callscribe-bench-')), 'noise.wav');
-  await writeAudio(path, [samples], ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1']);
-  return readFile(path);
-}
-
-async function round(open: OpenStream, audio: Buffer, latencies: number[]): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < PER_ROUND) {
-        const start = performance.now();
-        await streamAudio(open, audio, { deadlineMs: 30_000 });
-        latencies.push(performance.now() - start);
-      }
-    }),
-  );
-  return performance.now() - t0;
+function round(open: OpenStream, audio: Buffer, latencies: number[]): Promise<number> {
+  return closedLoopRound(() => streamAudio(open, audio, { deadlineMs: 30_000 }), latencies, CONCURRENCY, PER_ROUND);
 }
 
 async function speechWav(): Promise<Buffer> {

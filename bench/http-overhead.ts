@@ -1,13 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
-import { writeAudio } from '#dev/corpus/espeak.js';
 import { BIN, startBinary, stopBinary } from '#dev/local-stack.js';
 import { streamAudio } from '#client/stream-audio.js';
+import { closedLoopRound, noiseWav } from './closed-loop.js';
 import { machine, percentile, table } from './support.js';
 
 /**
@@ -19,18 +15,6 @@ import { machine, percentile, table } from './support.js';
 const ROUNDS = Number(process.env['ROUNDS'] ?? 4);
 const PER_ROUND = Number(process.env['PER_ROUND'] ?? 40);
 const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 4);
-
-async function noiseWav(): Promise<Buffer> {
-  const samples = new Float32Array(3 * 16000);
-  let seed = 7;
-  for (let i = 0; i < samples.length; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    samples[i] = ((seed / 0x7fffffff) * 2 - 1) * 0.001;
-  }
-  const path = join(mkdtempSync(join(tmpdir(), 'callscribe-bench-')), 'noise.wav');
-  await writeAudio(path, [samples], ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1']);
-  return readFile(path);
-}
 
 /** A port nobody listens on now, for the gateway's --http-listen (its log names the gRPC one first). */
 function freePort(): Promise<number> {
@@ -53,19 +37,8 @@ async function post(url: string, audio: Buffer, fields: Array<[string, string]>,
   if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
 }
 
-async function round(send: () => Promise<void>, latencies: number[]): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < PER_ROUND) {
-        const start = performance.now();
-        await send();
-        latencies.push(performance.now() - start);
-      }
-    }),
-  );
-  return performance.now() - t0;
+function round(send: () => Promise<void>, latencies: number[]): Promise<number> {
+  return closedLoopRound(send, latencies, CONCURRENCY, PER_ROUND);
 }
 
 const audio = await noiseWav();
