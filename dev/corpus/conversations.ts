@@ -4,6 +4,7 @@ import type { SpeakerTurn } from './build-call.js';
 import { toRttm } from './build-call.js';
 import { BACKCHANNELS, LINES, VOICE_POOLS, type VoiceSpec } from './conversation-lines.js';
 import { run, writeAudio } from './espeak.js';
+import { seededRandom } from '../../loadgen/src/run/schedule.js';
 
 const RATE = 16000;
 
@@ -21,18 +22,6 @@ export interface Conversation {
   turns: SpeakerTurn[];
   /** The file under the set's folder: a 16 kHz WAV, or 8 kHz mu-law for 'phone'. */
   wav: string;
-}
-
-/** mulberry32: small, seedable, the same sequence on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function speakAs(text: string, v: VoiceSpec): Promise<Float32Array> {
@@ -159,7 +148,7 @@ async function generate(
   split: 'dev' | 'test',
   item: ReturnType<typeof plan>[number],
 ): Promise<Conversation> {
-  const rand = random(item.seed);
+  const rand = seededRandom(item.seed);
   const voices = castVoices(split, item.speakers, rand);
   const placed = await converse(voices, 28, rand);
   const total = Math.max(...placed.map((p) => p.startSample + p.audio.length)) + Math.round(0.5 * RATE);
