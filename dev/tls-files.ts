@@ -17,17 +17,16 @@ export interface TlsFiles {
   otherCaCert: string;
 }
 
+/** A new unencrypted P-256 key with the request: small, fast to make, accepted by Node's TLS. */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 async function newCa(dir: string, name: string): Promise<{ cert: string; key: string }> {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   await run('openssl', [
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
+    ...NEW_EC_KEY,
     '-keyout',
     key,
     '-out',
@@ -49,20 +48,7 @@ async function leaf(dir: string, name: string, ca: { cert: string; key: string }
     ext,
     `basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=${usage}\n`,
   );
-  await run('openssl', [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    csr,
-    '-subj',
-    `/CN=${name}`,
-  ]);
+  await run('openssl', ['req', ...NEW_EC_KEY, '-keyout', key, '-out', csr, '-subj', `/CN=${name}`]);
   await run('openssl', [
     'x509',
     '-req',
