@@ -19,6 +19,7 @@ import { makeTlsFiles } from '#dev/tls-files.js';
 import { fixtureDir, SENTENCES, speechFile, WAV_16K, WAV_8K_MULAW_STEREO } from './support/fixtures.js';
 import { BIN, startBinary, stopBinary } from './support/processes.js';
 import { startStack, transcriberStats, type Stack } from './support/stack.js';
+import { wavHeader } from './support/wav-header.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -67,19 +68,7 @@ async function curl(url: string, path: string, diarization: string): Promise<Rep
 /** WAV of `seconds` of a low noise floor, made piece by piece as the socket takes it: never whole in memory. */
 function* noiseWav(seconds: number, pieceBytes = 64 * 1024): Generator<Buffer> {
   const dataBytes = seconds * 16000 * 2;
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'latin1');
-  header.writeUInt32LE(36 + dataBytes, 4);
-  header.write('WAVEfmt ', 8, 'latin1');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16000, 24);
-  header.writeUInt32LE(32000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'latin1');
-  header.writeUInt32LE(dataBytes, 40);
+  const header = wavHeader({ dataBytes });
   yield header;
   let seed = 7;
   for (let sent = 0; sent < dataBytes; sent += pieceBytes) {
