@@ -12,6 +12,7 @@ import { streamAudio } from '#client/stream-audio.js';
 import { diarizeInOrder } from './diarize-orders.js';
 import { ensureConversations } from '#dev/corpus/conversations.js';
 import { scoreMode, summarise, type Scored } from './diarization-quality.js';
+import { separability } from './speaker-separability.js';
 import { machine, table } from './support.js';
 
 /**
@@ -19,7 +20,9 @@ import { machine, table } from './support.js';
  * and on, alternating, through the gateway; (2) ASR and diarization side by side vs one after the
  * other, both driven against the transcriber (bench/diarize-orders.ts); (3) accuracy of the spectral
  * diarizer's conversation mode beside the legacy mode, through the Diarize RPC, on the generated
- * conversation set (bench/diarization-quality.ts); (4) each mode alone on 10 minutes of that set.
+ * conversation set (bench/diarization-quality.ts); (4) each mode alone on 10 minutes of that set;
+ * (5) how far apart one voice split in two and two real voices are on its features
+ * (bench/speaker-separability.ts).
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSES = Number(process.env['PASSES'] ?? 2);
@@ -32,7 +35,7 @@ const median = (xs: number[]) => {
       : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
-// DIARIZATION_PARTS=accuracy runs only (3) and (4): minutes instead of most of an hour on a busy machine.
+// DIARIZATION_PARTS=accuracy runs only (3) to (5): minutes instead of most of an hour on a busy machine.
 const ONLY_ACCURACY = process.env['DIARIZATION_PARTS'] === 'accuracy';
 
 async function costOfSpeakers(): Promise<void> {
@@ -190,4 +193,8 @@ process.stdout.write(
       (sp.audioSec / sp.cpuSec).toFixed(0),
     ]),
   ) + '\n',
+);
+process.stdout.write(
+  `\nSeparability of the conversation-mode features on the same ${conversations.length} recordings (speech regions from the RTTM):\n\n` +
+    (await separability(ROOT, setDir, conversations)),
 );
