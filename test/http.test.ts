@@ -322,7 +322,11 @@ describe('HTTP edge of the gateway', () => {
   it('answers 400 with the decoder message for a file that is not audio, and for a bad diarization header', async () => {
     const text = await upload(http, '/asr/upload_file', Buffer.from('name,amount\nalice,12\n'.repeat(50)));
     assert.equal(text.status, 400, text.body);
-    assert.match(JSON.parse(text.body).detail, /unrecognised audio/);
+    const detail = JSON.parse(text.body).detail as string;
+    assert.match(detail, /unrecognised audio/);
+    // HTTP callers cannot set config.format, so they are told what they can do instead.
+    assert.match(detail, /upload a WAV, MP3, FLAC/);
+    assert.doesNotMatch(detail, /config\.format\.encoding/);
     const tiny = await upload(http, '/asr/upload_file', Buffer.from('hi\n'));
     assert.equal(tiny.status, 400, tiny.body);
     const header = await upload(http, '/asr/upload_file', speech, { headers: { diarization: 'maybe' } });

@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { HEADERLESS_AUDIO_HINT, HTTP_AUDIO_HINT } from '#common/audio-hints.js';
 import { toGrpcError } from '#common/grpc-status.js';
 import { ServiceError } from '#common/service-error.js';
 
@@ -52,7 +53,8 @@ export function toHttpFailure(err: unknown): HttpFailure {
   const grpc = toGrpcError(err);
   const code = grpc.code ?? status.INTERNAL;
   const httpStatus = err instanceof HttpError ? err.httpStatus : (HTTP_BY_GRPC[code] ?? 500);
-  return { httpStatus, code: status[code] ?? 'INTERNAL', message: grpc.details ?? grpc.message };
+  const message = (grpc.details ?? grpc.message).replace(HEADERLESS_AUDIO_HINT, HTTP_AUDIO_HINT);
+  return { httpStatus, code: status[code] ?? 'INTERNAL', message };
 }
 
 export const payloadTooLarge = (maxBytes: number): HttpError =>

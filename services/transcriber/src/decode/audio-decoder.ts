@@ -1,4 +1,5 @@
 import { AudioEncoding, type AudioFormat } from '#gen/callscribe/v1/audio.js';
+import { HEADERLESS_AUDIO_HINT } from '#common/audio-hints.js';
 import { invalidArgument } from '#common/service-error.js';
 import { FfmpegDecoder } from './ffmpeg-decoder.js';
 import { PcmReader } from './pcm-reader.js';
@@ -44,7 +45,7 @@ function sniffContainer(head: Buffer): 'wav' | 'mp3' | 'flac' | 'ogg' | 'mp4' | 
 const unrecognised = () =>
   invalidArgument(
     'unrecognised audio: the first bytes are not a WAV, MP3, FLAC, OGG, MP4/M4A or WebM header, nor anything ffmpeg knows; ' +
-      'for headerless audio set config.format.encoding (PCM_S16LE, MULAW, ALAW, F32LE) and sample_rate_hz',
+      HEADERLESS_AUDIO_HINT,
   );
 
 /**
