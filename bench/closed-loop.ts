@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeAudio } from '#dev/corpus/espeak.js';
+import { percentile } from './support.js';
 
 /**
  * 3 s of faint deterministic noise as 16 kHz WAV: the VAD rejects it, so a request costs the
@@ -21,7 +22,7 @@ export async function noiseWav(): Promise<Buffer> {
 }
 
 /** `perRound` requests with `concurrency` in flight; pushes each latency (ms), returns the round's wall ms. */
-export async function closedLoopRound(
+async function closedLoopRound(
   send: () => Promise<unknown>,
   latencies: number[],
   concurrency: number,
@@ -39,4 +40,45 @@ export async function closedLoopRound(
     }),
   );
   return performance.now() - t0;
+}
+
+export interface ArmSummary {
+  name: string;
+  requests: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  /** Requests per second of the arm's own rounds. */
+  rps: number;
+}
+
+/**
+ * Side-by-side comparison in one run: every arm is warmed once (connections, JIT), then the arms take
+ * turns, `rounds` times, so load on a shared machine falls on all of them alike.
+ */
+export async function alternateArms(
+  arms: Array<{ name: string; send: () => Promise<unknown> }>,
+  rounds: number,
+  concurrency: number,
+  perRound: number,
+): Promise<ArmSummary[]> {
+  const runs = arms.map(() => ({ latencies: [] as number[], wallMs: 0 }));
+  for (const arm of arms) await closedLoopRound(arm.send, [], concurrency, perRound);
+  for (let r = 0; r < rounds; r++)
+    for (const [i, arm] of arms.entries()) {
+      const run = runs[i] as (typeof runs)[number];
+      run.wallMs += await closedLoopRound(arm.send, run.latencies, concurrency, perRound);
+    }
+  return arms.map((arm, i) => {
+    const { latencies, wallMs } = runs[i] as (typeof runs)[number];
+    const sorted = [...latencies].sort((x, y) => x - y);
+    return {
+      name: arm.name,
+      requests: latencies.length,
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      rps: latencies.length / (wallMs / 1000),
+    };
+  });
 }

@@ -5,8 +5,8 @@ import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
 import { startLocalStack } from '#dev/local-stack.js';
 import { streamAudio, type OpenStream } from '#client/stream-audio.js';
-import { closedLoopRound, noiseWav } from './closed-loop.js';
-import { machine, percentile, table } from './support.js';
+import { alternateArms, noiseWav, type ArmSummary } from './closed-loop.js';
+import { machine, table } from './support.js';
 import { tmpdir } from 'node:os';
 
 /**
@@ -19,9 +19,10 @@ const ROUNDS = Number(process.env['ROUNDS'] ?? (SPEECH ? 3 : 6));
 const PER_ROUND = Number(process.env['PER_ROUND'] ?? (SPEECH ? 8 : 60));
 const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? (SPEECH ? 2 : 4));
 
-function round(open: OpenStream, audio: Buffer, latencies: number[]): Promise<number> {
-  return closedLoopRound(() => streamAudio(open, audio, { deadlineMs: 30_000 }), latencies, CONCURRENCY, PER_ROUND);
-}
+const arm = (name: string, open: OpenStream, audio: Buffer) => ({
+  name,
+  send: () => streamAudio(open, audio, { deadlineMs: 30_000 }),
+});
 
 async function speechWav(): Promise<Buffer> {
   const { ensureCorpus } = await import('#dev/demo/corpus-cache.js');
@@ -34,30 +35,23 @@ const stack = await startLocalStack(['--workers', SPEECH ? '2' : '1']);
 const audio = SPEECH ? await speechWav() : await noiseWav();
 const direct = new TranscriberClient(stack.transcriberAddress, credentials.createInsecure());
 const gateway = new GatewayClient(stack.gatewayAddress, credentials.createInsecure());
-const arms: Array<{ name: string; open: OpenStream; latencies: number[]; wallMs: number }> = [
-  { name: 'direct to transcriber', open: (o) => direct.transcribe(o), latencies: [], wallMs: 0 },
-  { name: 'through gateway', open: (o) => gateway.streamTranscribe(o), latencies: [], wallMs: 0 },
-];
+let rows: ArmSummary[];
 try {
-  // Warm both paths (connections, JIT) before measuring.
-  for (const arm of arms) await round(arm.open, audio, []);
-  for (let r = 0; r < ROUNDS; r++) for (const arm of arms) arm.wallMs += await round(arm.open, audio, arm.latencies);
+  rows = await alternateArms(
+    [
+      arm('direct to transcriber', (o) => direct.transcribe(o), audio),
+      arm('through gateway', (o) => gateway.streamTranscribe(o), audio),
+    ],
+    ROUNDS,
+    CONCURRENCY,
+    PER_ROUND,
+  );
 } finally {
   direct.close();
   gateway.close();
   await stack.stop();
 }
-const rows = arms.map((a) => {
-  const sorted = [...a.latencies].sort((x, y) => x - y);
-  return {
-    a,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    rps: a.latencies.length / (a.wallMs / 1000),
-  };
-});
-const [d, g] = rows as [(typeof rows)[0], (typeof rows)[0]];
+const [d, g] = rows as [ArmSummary, ArmSummary];
 const workload = SPEECH
   ? `a ${(audio.length / 32000).toFixed(0)} s call (sphinx ASR)`
   : '3 s noise WAV (decode + VAD, no ASR)';
@@ -67,14 +61,7 @@ process.stdout.write(
 process.stdout.write(
   table(
     ['path', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s'],
-    rows.map((r) => [
-      r.a.name,
-      r.a.latencies.length,
-      r.p50.toFixed(2),
-      r.p90.toFixed(2),
-      r.p99.toFixed(2),
-      r.rps.toFixed(1),
-    ]),
+    rows.map((r) => [r.name, r.requests, r.p50.toFixed(2), r.p90.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(1)]),
   ) + '\n\n',
 );
 process.stdout.write(

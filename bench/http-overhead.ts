@@ -3,8 +3,8 @@ import { credentials } from '@grpc/grpc-js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import { BIN, startBinary, stopBinary } from '#dev/local-stack.js';
 import { streamAudio } from '#client/stream-audio.js';
-import { closedLoopRound, noiseWav } from './closed-loop.js';
-import { machine, percentile, table } from './support.js';
+import { alternateArms, noiseWav, type ArmSummary } from './closed-loop.js';
+import { machine, table } from './support.js';
 
 /**
  * bench:http — the same requests to the same gateway over gRPC StreamTranscribe (the baseline) and
@@ -37,10 +37,6 @@ async function post(url: string, audio: Buffer, fields: Array<[string, string]>,
   if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
 }
 
-function round(send: () => Promise<void>, latencies: number[]): Promise<number> {
-  return closedLoopRound(send, latencies, CONCURRENCY, PER_ROUND);
-}
-
 const audio = await noiseWav();
 const transcriber = await startBinary(BIN.transcriber, ['--listen', '127.0.0.1:0', '--workers', '1']);
 const http = `127.0.0.1:${await freePort()}`;
@@ -53,7 +49,7 @@ const gateway = await startBinary(BIN.gateway, [
   http,
 ]);
 const client = new GatewayClient(gateway.address, credentials.createInsecure());
-const arms: Array<{ name: string; send: () => Promise<void>; latencies: number[]; wallMs: number }> = [
+const arms = [
   {
     name: 'gRPC StreamTranscribe (baseline)',
     send: async () => void (await streamAudio((o) => client.streamTranscribe(o), audio, { deadlineMs: 30_000 })),
@@ -67,21 +63,16 @@ const arms: Array<{ name: string; send: () => Promise<void>; latencies: number[]
     name: 'POST /v1/audio/transcriptions, file first (spooled)',
     send: () => post(`http://${http}/v1/audio/transcriptions`, audio, [['model', 'whisper-1']], false),
   },
-].map((a) => ({ ...a, latencies: [] as number[], wallMs: 0 }));
+];
+let rows: ArmSummary[];
 try {
-  // Warm every path (connections, JIT) before measuring.
-  for (const arm of arms) await round(arm.send, []);
-  for (let r = 0; r < ROUNDS; r++) for (const arm of arms) arm.wallMs += await round(arm.send, arm.latencies);
+  rows = await alternateArms(arms, ROUNDS, CONCURRENCY, PER_ROUND);
 } finally {
   client.close();
   await stopBinary(gateway);
   await stopBinary(transcriber);
 }
-const rows = arms.map((a) => {
-  const sorted = [...a.latencies].sort((x, y) => x - y);
-  return { a, p50: percentile(sorted, 50), p99: percentile(sorted, 99), rps: a.latencies.length / (a.wallMs / 1000) };
-});
-const base = rows[0] as (typeof rows)[0];
+const base = rows[0] as ArmSummary;
 process.stdout.write(
   `bench:http on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, 3 s noise WAV (decode + VAD, no ASR)\n\n`,
 );
@@ -89,8 +80,8 @@ process.stdout.write(
   table(
     ['path', 'requests', 'p50 ms', 'p99 ms', 'req/s', 'added p50 ms', 'throughput vs gRPC'],
     rows.map((r) => [
-      r.a.name,
-      r.a.latencies.length,
+      r.name,
+      r.requests,
       r.p50.toFixed(2),
       r.p99.toFixed(2),
       r.rps.toFixed(1),

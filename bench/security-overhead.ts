@@ -5,8 +5,8 @@ import { clientConnection } from '#common/client-options.js';
 import { streamAudio, type OpenStream } from '#client/stream-audio.js';
 import { BIN, startBinary, stopBinary, type StartedBinary } from '#dev/local-stack.js';
 import { makeTlsFiles } from '#dev/tls-files.js';
-import { closedLoopRound, noiseWav } from './closed-loop.js';
-import { machine, percentile, table } from './support.js';
+import { alternateArms, noiseWav, type ArmSummary } from './closed-loop.js';
+import { machine, table } from './support.js';
 
 /**
  * bench:security — what API keys, TLS on the public side and mTLS + key on the internal hop cost:
@@ -19,9 +19,10 @@ const PER_ROUND = Number(process.env['PER_ROUND'] ?? 40);
 const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 4);
 const KEY = 'bench-key-0123456789abcdef';
 
-function round(open: OpenStream, audio: Buffer, latencies: number[]): Promise<number> {
-  return closedLoopRound(() => streamAudio(open, audio, { deadlineMs: 30_000 }), latencies, CONCURRENCY, PER_ROUND);
-}
+const arm = (name: string, open: OpenStream, audio: Buffer) => ({
+  name,
+  send: () => streamAudio(open, audio, { deadlineMs: 30_000 }),
+});
 
 const tls = await makeTlsFiles();
 const keys = join(tls.dir, 'keys');
@@ -74,40 +75,30 @@ const secureConnection = clientConnection({
   tlsServerName: '',
 });
 const secure = new GatewayClient(secureGw.address, secureConnection.credentials, secureConnection.options);
-const arms = [
-  {
-    name: 'plaintext, no keys',
-    open: ((o) => plain.streamTranscribe(o)) as OpenStream,
-    latencies: [] as number[],
-    wallMs: 0,
-  },
-  {
-    name: 'keys + TLS + mTLS hop + metrics',
-    open: ((o) => secure.streamTranscribe(o)) as OpenStream,
-    latencies: [] as number[],
-    wallMs: 0,
-  },
-];
+let rows: ArmSummary[];
 try {
-  for (const arm of arms) await round(arm.open, audio, []);
-  for (let r = 0; r < ROUNDS; r++) for (const arm of arms) arm.wallMs += await round(arm.open, audio, arm.latencies);
+  rows = await alternateArms(
+    [
+      arm('plaintext, no keys', (o) => plain.streamTranscribe(o), audio),
+      arm('keys + TLS + mTLS hop + metrics', (o) => secure.streamTranscribe(o), audio),
+    ],
+    ROUNDS,
+    CONCURRENCY,
+    PER_ROUND,
+  );
 } finally {
   plain.close();
   secure.close();
   for (const s of started.reverse()) await stopBinary(s);
 }
-const rows = arms.map((a) => {
-  const sorted = [...a.latencies].sort((x, y) => x - y);
-  return { a, p50: percentile(sorted, 50), p99: percentile(sorted, 99), rps: a.latencies.length / (a.wallMs / 1000) };
-});
-const [p, s] = rows as [(typeof rows)[0], (typeof rows)[0]];
+const [p, s] = rows as [ArmSummary, ArmSummary];
 process.stdout.write(
   `bench:security on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, 3 s noise WAV (decode + VAD, no ASR)\n\n`,
 );
 process.stdout.write(
   table(
     ['stack', 'requests', 'p50 ms', 'p99 ms', 'req/s'],
-    rows.map((r) => [r.a.name, r.a.latencies.length, r.p50.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(1)]),
+    rows.map((r) => [r.name, r.requests, r.p50.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(1)]),
   ) + '\n\n',
 );
 process.stdout.write(

@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { log } from './log.js';
 
+// Short calls (stats, rejections) up to hour-long recordings streamed at real time.
+const DURATION_BUCKETS_SEC = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600];
+
 /** Per-service Prometheus metrics: every gRPC call by method and status, with its latency. */
 export function createServiceMetrics(service: 'gateway' | 'transcriber') {
   const registry = new Registry();
@@ -17,8 +20,7 @@ export function createServiceMetrics(service: 'gateway' | 'transcriber') {
     name: 'callscribe_grpc_request_duration_seconds',
     help: 'gRPC call duration, first message to status',
     labelNames: ['method'] as const,
-    // Short calls (stats, rejections) up to hour-long recordings streamed at real time.
-    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600],
+    buckets: DURATION_BUCKETS_SEC,
     registers: [registry],
   });
   const inFlight = new Gauge({
@@ -38,7 +40,7 @@ export function createServiceMetrics(service: 'gateway' | 'transcriber') {
     name: 'callscribe_http_request_duration_seconds',
     help: 'HTTP request duration, arrival to answer (upload included)',
     labelNames: ['route'] as const,
-    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600],
+    buckets: DURATION_BUCKETS_SEC,
     registers: [registry],
   });
   return {
