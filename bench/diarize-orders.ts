@@ -2,7 +2,7 @@ import { credentials } from '@grpc/grpc-js';
 import { DiarizationMode, TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
 import type { Diarization } from '#gen/callscribe/v1/diarization.js';
 import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
-import { assignSpeakers } from '../services/gateway/src/assign-speakers.js';
+import { assignSpeakers } from '../services/gateway/src/diarization/assign-speakers.js';
 import { streamAudio } from '#client/stream-audio.js';
 
 const CHUNK_BYTES = 32 * 1024;

@@ -8,8 +8,8 @@ import {
   VAD_INPUT,
   VAD_STATE,
   VAD_WINDOW,
-} from '../services/transcriber/src/vad-model.js';
-import { VadScheduler } from '../services/transcriber/src/vad-scheduler.js';
+} from '../services/transcriber/src/speech/vad-model.js';
+import { VadScheduler } from '../services/transcriber/src/speech/vad-scheduler.js';
 import { machine, measure, table } from './support.js';
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { run, speak, writeAudio } from '#dev/corpus/espeak.js';
 import { AUDIO_EXTENSIONS } from '../loadgen/src/source/recording.js';
-import { AudioDecoder } from '../services/transcriber/src/decode/audio-decoder.js';
+import { AudioDecoder } from '../services/transcriber/src/audio/decode/audio-decoder.js';
 import { fixtureDir } from './support/fixtures.js';
 
 async function decode(bytes: Buffer): Promise<{ seconds: number; source: string }> {

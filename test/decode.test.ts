@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AudioEncoding, type AudioFormat } from '#gen/callscribe/v1/audio.js';
 import { speak, writeAudio, run } from '#dev/corpus/espeak.js';
-import { AudioDecoder } from '../services/transcriber/src/decode/audio-decoder.js';
-import { ffmpegAvailable } from '../services/transcriber/src/decode/ffmpeg-decoder.js';
-import { createResampler } from '../services/transcriber/src/resampler.js';
+import { AudioDecoder } from '../services/transcriber/src/audio/decode/audio-decoder.js';
+import { ffmpegAvailable } from '../services/transcriber/src/audio/decode/ffmpeg-decoder.js';
+import { createResampler } from '../services/transcriber/src/audio/resampler.js';
 import { fixtureDir } from './support/fixtures.js';
 
 /** Feeds bytes in awkward 37-byte pieces, as a network would, and concatenates channel 0. */

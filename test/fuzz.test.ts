@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { status } from '@grpc/grpc-js';
 import { ServiceError } from '#common/service-error.js';
-import { AudioDecoder } from '../services/transcriber/src/decode/audio-decoder.js';
+import { AudioDecoder } from '../services/transcriber/src/audio/decode/audio-decoder.js';
 import { audioMessage, configMessage, rawGateway, type RawGateway } from './support/raw-gateway.js';
 import { startStack, transcriberStats, type Stack } from './support/stack.js';
 import { wavHeader } from './support/wav-header.js';

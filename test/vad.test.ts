@@ -5,9 +5,9 @@ import {
   SpeechRegionTracker,
   DEFAULT_REGION_OPTIONS,
   type SpeechRegion,
-} from '../services/transcriber/src/speech-regions.js';
-import { loadVadModel } from '../services/transcriber/src/vad-model.js';
-import { VadScheduler } from '../services/transcriber/src/vad-scheduler.js';
+} from '../services/transcriber/src/speech/speech-regions.js';
+import { loadVadModel } from '../services/transcriber/src/speech/vad-model.js';
+import { VadScheduler } from '../services/transcriber/src/speech/vad-scheduler.js';
 
 async function regionsOf(vad: VadScheduler, audio: Float32Array, pushSamples: number): Promise<SpeechRegion[]> {
   const regions: SpeechRegion[] = [];

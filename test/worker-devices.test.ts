@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { assignGpus } from '../services/transcriber/src/gpu-assignment.js';
-import { visibleGpus } from '../services/transcriber/src/gpu-discovery.js';
-import { WorkerPool } from '../services/transcriber/src/worker-pool.js';
+import { assignGpus } from '../services/transcriber/src/gpu/gpu-assignment.js';
+import { visibleGpus } from '../services/transcriber/src/gpu/gpu-discovery.js';
+import { WorkerPool } from '../services/transcriber/src/engine/worker-pool.js';
 
 const WORKER_DIR = fileURLToPath(new URL('../../services/transcriber/worker', import.meta.url));
 const TRANSCRIBER = fileURLToPath(new URL('../services/transcriber/src/main.js', import.meta.url));

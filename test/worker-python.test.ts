@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { speak } from '#dev/corpus/espeak.js';
-import { encodeFrame, FrameDecoder, type Frame } from '../services/transcriber/src/worker-frames.js';
+import { encodeFrame, FrameDecoder, type Frame } from '../services/transcriber/src/engine/worker-frames.js';
 import { SENTENCES } from './support/fixtures.js';
 
 const PYTHON = process.env['CALLSCRIBE_PYTHON'] ?? '/usr/bin/python3';

@@ -18,7 +18,7 @@ import { grpcServerOptions } from '#common/server-limits.js';
 import { streamTranscribe } from './stream-transcribe.js';
 import { passthroughGatewayService } from './passthrough-methods.js';
 import { withoutInternals } from './stats-visibility.js';
-import { type StatsTarget, TranscriberClients } from './transcriber-clients.js';
+import { type StatsTarget, TranscriberClients } from './transcribers/transcriber-clients.js';
 
 export interface RunningGateway {
   address: string;

@@ -3,7 +3,7 @@ import { AudioStreamRequest, DiarizationMode } from '#gen/callscribe/v1/audio.js
 import { readMessages, writeMessage } from '#common/message-stream.js';
 import { invalidArgument } from '#common/service-error.js';
 import { expectConfig } from '#common/validate-config.js';
-import { diarizedTranscribe } from './diarized-transcribe.js';
+import { diarizedTranscribe } from './diarization/diarized-transcribe.js';
 import type { RawTranscriberClient } from './passthrough-methods.js';
 
 function decodeFirst(first: IteratorResult<Buffer>): IteratorResult<AudioStreamRequest> {

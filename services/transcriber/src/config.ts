@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { serverLimitOptions } from '#common/server-limits.js';
 import { formatHelp, option, optionDefaults, parsers, type ParsedArgs } from '#common/options.js';
 import { serverSecurityOptions } from '#common/server-options.js';
-import { assignGpus } from './gpu-assignment.js';
-import { visibleGpusSync } from './gpu-discovery.js';
+import { assignGpus } from './gpu/gpu-assignment.js';
+import { visibleGpusSync } from './gpu/gpu-discovery.js';
 
 /** Engines that run on a GPU when one is visible: their workers are pinned one per GPU. */
 export const GPU_BACKENDS: ReadonlySet<string> = new Set(['whisperx', 'hf']);

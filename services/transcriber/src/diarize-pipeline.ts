@@ -3,14 +3,14 @@ import type { Diarization, SpeakerTurn } from '#gen/callscribe/v1/diarization.js
 import { openAudioStream } from '#common/audio-stream.js';
 import { channelLabel } from '#common/channel-labels.js';
 import { unavailable } from '#common/service-error.js';
-import { TARGET_RATE_HZ } from './resampler.js';
-import { bridgeTurns } from './speaker-turns.js';
-import { SpeechDetector } from './speech-detector.js';
-import type { SpeechRegion, SpeechRegionOptions } from './speech-regions.js';
-import { TrackDecoder, type TrackDecoderOptions } from './track-decoder.js';
-import { detectTracks } from './track-detection.js';
-import type { VadScheduler } from './vad-scheduler.js';
-import type { WorkerPool } from './worker-pool.js';
+import { TARGET_RATE_HZ } from './audio/resampler.js';
+import { bridgeTurns } from './speech/speaker-turns.js';
+import { SpeechDetector } from './speech/speech-detector.js';
+import type { SpeechRegion, SpeechRegionOptions } from './speech/speech-regions.js';
+import { TrackDecoder, type TrackDecoderOptions } from './audio/track-decoder.js';
+import { detectTracks } from './speech/track-detection.js';
+import type { VadScheduler } from './speech/vad-scheduler.js';
+import type { WorkerPool } from './engine/worker-pool.js';
 
 export interface DiarizeDeps extends TrackDecoderOptions {
   vad: VadScheduler;

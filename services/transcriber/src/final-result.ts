@@ -1,9 +1,9 @@
 import type { TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
 import type { EngineInfo, FinalResult, Segment } from '#gen/callscribe/v1/transcript.js';
 import { channelLabel } from '#common/channel-labels.js';
-import type { TrackTally } from './chunk-transcription.js';
-import type { SourceInfo } from './decode/audio-decoder.js';
-import { TARGET_RATE_HZ } from './resampler.js';
+import type { TrackTally } from './chunks/chunk-transcription.js';
+import type { SourceInfo } from './audio/decode/audio-decoder.js';
+import { TARGET_RATE_HZ } from './audio/resampler.js';
 
 export interface FinishedRequest {
   config: TranscriptionConfig;

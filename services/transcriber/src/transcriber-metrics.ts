@@ -2,8 +2,8 @@ import { Counter, Gauge } from 'prom-client';
 import type { GpuStats } from '#gen/callscribe/v1/stats.js';
 import type { FinalResult } from '#gen/callscribe/v1/transcript.js';
 import type { ServiceMetrics } from '#common/metrics.js';
-import type { Batcher } from './batcher.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { Batcher } from './engine/batcher.js';
+import type { WorkerPool } from './engine/worker-pool.js';
 
 /**
  * The transcriber's own series beside the per-call ones: audio in and speech sent to the engine

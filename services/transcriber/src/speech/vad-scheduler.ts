@@ -1,4 +1,4 @@
-import { SampleBuffer } from './sample-buffer.js';
+import { SampleBuffer } from '../audio/sample-buffer.js';
 import { VAD_CONTEXT, VAD_INPUT, VAD_STATE, VAD_WINDOW, type VadModel } from './vad-model.js';
 
 export interface VadSchedulerOptions {

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assignGpus, parseCudaVisibleDevices, parseNvidiaSmiList } from '../services/transcriber/src/gpu-assignment.js';
-import { createGpuReader, parseNvidiaSmiCsv } from '../services/transcriber/src/gpu-stats.js';
+import {
+  assignGpus,
+  parseCudaVisibleDevices,
+  parseNvidiaSmiList,
+} from '../../services/transcriber/src/gpu/gpu-assignment.js';
+import { createGpuReader, parseNvidiaSmiCsv } from '../../services/transcriber/src/gpu/gpu-stats.js';
 
 const MIB = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 import { invalidArgument } from '#common/service-error.js';
-import type { SourceInfo } from './decode/audio-decoder.js';
+import type { SourceInfo } from '../audio/decode/audio-decoder.js';
 import type { SpeechDetector } from './speech-detector.js';
-import type { TrackAudio } from './track-decoder.js';
+import type { TrackAudio } from '../audio/track-decoder.js';
 
 export interface DetectedTracks {
   /** One per track, in track order. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { authorizationError, bearerToken, createApiKeyCheck } from '#common/auth.js';
 import { redactText, redactUrl, registerSecret } from '#common/redact.js';
-import { redactRunConfig } from '../loadgen/src/output/redact-config.js';
+import { redactRunConfig } from '../../loadgen/src/output/redact-config.js';
 
 describe('API key check and secret redaction', () => {
   it('accepts exactly the listed keys, from a Bearer header of either case', () => {

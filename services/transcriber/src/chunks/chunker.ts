@@ -1,4 +1,4 @@
-import type { SpeechRegion } from './speech-regions.js';
+import type { SpeechRegion } from '../speech/speech-regions.js';
 
 /** A stretch of source audio that goes into a chunk, in 16 kHz samples. */
 export interface ChunkPiece {

@@ -1,9 +1,9 @@
 import type { Segment } from '#gen/callscribe/v1/transcript.js';
 import { AsyncQueue } from '#common/async-queue.js';
 import type { Transform } from '#common/pipe.js';
-import type { ChunkOutcome } from './batcher.js';
+import type { ChunkOutcome } from '../engine/batcher.js';
 import { chunkSegments, type TrackSpeaker } from './chunk-segments.js';
-import { TARGET_RATE_HZ } from './resampler.js';
+import { TARGET_RATE_HZ } from '../audio/resampler.js';
 import type { ChunkEvent } from './speech-chunks.js';
 
 /** A track's output: finished segments in time order, or how far the track is settled, in seconds. */

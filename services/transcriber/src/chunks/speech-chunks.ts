@@ -1,7 +1,7 @@
 import type { Transform } from '#common/pipe.js';
 import { Chunker, type SpeechChunk } from './chunker.js';
-import { TARGET_RATE_HZ } from './resampler.js';
-import type { SpeechDetector, SpeechEvent } from './speech-detector.js';
+import { TARGET_RATE_HZ } from '../audio/resampler.js';
+import type { SpeechDetector, SpeechEvent } from '../speech/speech-detector.js';
 
 export interface ChunkingOptions {
   audioChunkSec: number;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Turn } from '#client/rttm.js';
-import { diarizationErrorRate } from '../loadgen/src/metrics/der.js';
-import { maxWeightAssignment } from '../loadgen/src/metrics/hungarian.js';
-import { normalizeWords, wordErrorRate } from '../loadgen/src/metrics/wer.js';
+import { diarizationErrorRate } from '../../loadgen/src/metrics/der.js';
+import { maxWeightAssignment } from '../../loadgen/src/metrics/hungarian.js';
+import { normalizeWords, wordErrorRate } from '../../loadgen/src/metrics/wer.js';
 
 describe('WER text normalisation (Whisper English normaliser conventions)', () => {
   it('keeps letters of every script and folds diacritics', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { ServiceError } from '../services/common/src/service-error.js';
-import { checkEngineLanguage, normaliseLanguage, whisperLanguage } from '../services/common/src/language.js';
+import { ServiceError } from '../../services/common/src/service-error.js';
+import { checkEngineLanguage, normaliseLanguage, whisperLanguage } from '../../services/common/src/language.js';
 
 function invalid(fn: () => unknown, mentions: string): void {
   assert.throws(fn, (err: unknown) => {

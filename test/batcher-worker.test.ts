@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { Batcher } from '../services/transcriber/src/batcher.js';
-import { WorkerPool } from '../services/transcriber/src/worker-pool.js';
+import { Batcher } from '../services/transcriber/src/engine/batcher.js';
+import { WorkerPool } from '../services/transcriber/src/engine/worker-pool.js';
 
 const WORKER_DIR = fileURLToPath(new URL('../../services/transcriber/worker', import.meta.url));
 const second = () => new Float32Array(16000);

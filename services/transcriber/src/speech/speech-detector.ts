@@ -1,5 +1,5 @@
 import { AsyncQueue } from '#common/async-queue.js';
-import type { SampleBuffer } from './sample-buffer.js';
+import type { SampleBuffer } from '../audio/sample-buffer.js';
 import { SpeechRegionTracker, type SpeechRegion, type SpeechRegionOptions } from './speech-regions.js';
 import { VAD_WINDOW } from './vad-model.js';
 import type { VadScheduler, VadStream } from './vad-scheduler.js';

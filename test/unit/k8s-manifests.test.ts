@@ -9,7 +9,7 @@ import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClai
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
 
-const DIR = fileURLToPath(new URL('../../deploy/k8s/', import.meta.url));
+const DIR = fileURLToPath(new URL('../../../deploy/k8s/', import.meta.url));
 
 // Each kind we ship, checked against the JSON schema kubernetes-models generated from Kubernetes' OpenAPI.
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {

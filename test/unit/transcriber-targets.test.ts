@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { channelTargets, dnsName, splitHostPort } from '../services/gateway/src/transcriber-targets.js';
+import { channelTargets, dnsName, splitHostPort } from '../../services/gateway/src/transcribers/transcriber-targets.js';
 
 describe('the --transcriber list as grpc-js channel targets', () => {
   it('folds IP literals into one ipv4: or ipv6: target that round_robin balances', () => {

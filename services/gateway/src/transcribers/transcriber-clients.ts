@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { type ChannelCredentials, type ChannelOptions, connectivityState, credentials } from '@grpc/grpc-js';
 import { outgoingMetadata } from '#common/outgoing-metadata.js';
 import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
-import { RawTranscriberClient } from './passthrough-methods.js';
+import { RawTranscriberClient } from '../passthrough-methods.js';
 import { channelTargets, dnsName, splitHostPort } from './transcriber-targets.js';
 
 export interface TranscriberClientOptions {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Segment } from '#gen/callscribe/v1/transcript.js';
-import { Chunker, chunkTimeToSource, type SpeechChunk } from '../services/transcriber/src/chunker.js';
-import { chunkSegments } from '../services/transcriber/src/chunk-segments.js';
-import type { TrackEvent } from '../services/transcriber/src/chunk-transcription.js';
-import { mergeByTime } from '../services/transcriber/src/time-ordered-merge.js';
+import { Chunker, chunkTimeToSource, type SpeechChunk } from '../../services/transcriber/src/chunks/chunker.js';
+import { chunkSegments } from '../../services/transcriber/src/chunks/chunk-segments.js';
+import type { TrackEvent } from '../../services/transcriber/src/chunks/chunk-transcription.js';
+import { mergeByTime } from '../../services/transcriber/src/chunks/time-ordered-merge.js';
 
 const segment = (startSec: number, text = `at ${startSec}`): Segment => ({
   startSec,

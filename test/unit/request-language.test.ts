@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RequestLanguage } from '../services/transcriber/src/request-language.js';
+import { RequestLanguage } from '../../services/transcriber/src/request-language.js';
 
 describe('request language: detected once, on the first speech chunk', () => {
   it('sends every chunk with the language the caller named', async () => {

@@ -5,7 +5,7 @@ import { TranscriptEvent, type FinalResult, type Segment } from '#gen/callscribe
 import { readMessages, writeMessage } from '#common/message-stream.js';
 import { internal } from '#common/service-error.js';
 import { assignSpeakers } from './assign-speakers.js';
-import type { RawTranscribeCall, RawTranscriberClient } from './passthrough-methods.js';
+import type { RawTranscribeCall, RawTranscriberClient } from '../passthrough-methods.js';
 
 /**
  * A request with diarization: the same audio messages go to Transcribe and Diarize at the same time,

@@ -1,6 +1,6 @@
 import type { Segment } from '#gen/callscribe/v1/transcript.js';
 import { chunkTimeToSource, pieceIndexAt, type SpeechChunk } from './chunker.js';
-import type { WorkerSegment } from './worker-process.js';
+import type { WorkerSegment } from '../engine/worker-process.js';
 
 /** Who a track's segments belong to: "" and channel 0 when one track carries every voice. */
 export interface TrackSpeaker {
