@@ -100,7 +100,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     maxSpeechMs: Math.max(1000, config.audioChunkSec * 1000 - 2 * config.speechPadMs),
   };
   const deps: TranscriptionDeps = {
-    batcher,
+    chunks: batcher,
     vad,
     engine: () => engine,
     languages: () => engineDescription.languages,

@@ -5,7 +5,7 @@ import { openAudioStream } from '#common/audio-stream.js';
 import { channelLabel } from '#common/channel-labels.js';
 import { pipe } from '#common/pipe.js';
 import { ServiceError } from '#common/service-error.js';
-import type { Batcher } from './engine/batcher.js';
+import type { ChunkQueue } from './engine/batcher.js';
 import { emptyTally, transcribeChunks, type TrackTally } from './chunks/chunk-transcription.js';
 import { finalResult } from './final-result.js';
 import { normaliseLanguage } from '#common/language.js';
@@ -29,7 +29,8 @@ export interface TranscriptionOptions extends ChunkingOptions, TrackDecoderOptio
 }
 
 export interface TranscriptionDeps {
-  batcher: Batcher;
+  /** The cross-request batcher in the service; a scripted engine in test/unit/transcribe.test.ts. */
+  chunks: ChunkQueue;
   vad: VadScheduler;
   options: TranscriptionOptions;
   engine(): EngineInfo;
@@ -63,7 +64,7 @@ export async function* transcribe(
     normaliseLanguage(config.language, deps.languages(), deps.engine().backend),
     deps.languages(),
   );
-  const { batcher, vad, options } = deps;
+  const { chunks, vad, options } = deps;
   const requestId = nextRequestId++;
 
   // The request's life ends with the call (cancel, deadline, shutdown) or with its own end; either
@@ -72,7 +73,7 @@ export async function* transcribe(
   const life = AbortSignal.any([signal, ended.signal]);
   const detectors: SpeechDetector[] = [];
   const teardown = () => {
-    batcher.cancel(requestId, life.reason);
+    chunks.cancel(requestId, life.reason);
     for (const d of detectors) d.abort(life.reason);
   };
   life.addEventListener('abort', teardown, { once: true });
@@ -96,7 +97,7 @@ export async function* transcribe(
       const submit = async (chunk: Float32Array) => {
         const lang = await language.forChunk();
         try {
-          const outcome = await batcher.submit(requestId, chunk, lang.language, true, life);
+          const outcome = await chunks.submit(requestId, chunk, lang.language, true, life);
           lang.report(outcome.language);
           return outcome;
         } catch (err: unknown) {

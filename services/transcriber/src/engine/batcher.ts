@@ -1,13 +1,41 @@
 import { status } from '@grpc/grpc-js';
 import { log } from '#common/log.js';
 import { ServiceError, unavailable } from '#common/service-error.js';
-import type { WorkerPool } from './worker-pool.js';
 import {
   WorkerCrashedError,
+  type WorkerBatch,
   type WorkerBatchResult,
   type WorkerItemResult,
   type WorkerSegment,
 } from './worker-process.js';
+
+/**
+ * What the batcher needs of the workers, and nothing more: a WorkerPool in the service, a scripted
+ * engine in the fast tests (test/unit/batcher.test.ts).
+ */
+export interface BatchRunner {
+  /** Every worker failed for good: queued chunks are failed rather than left waiting. */
+  readonly down: boolean;
+  /** Why the engine cannot load, when that is why it is down. */
+  readonly fatalReason: string | undefined;
+  readonly hasIdle: boolean;
+  /** Called whenever a worker becomes free, so the next batch goes at once. */
+  onAvailable(listener: () => void): void;
+  /** Rejects with WorkerCrashedError when the process died under the batch (the batch is retried once). */
+  run(batch: WorkerBatch): Promise<WorkerBatchResult>;
+}
+
+/** The part of the batcher a request uses: queue one chunk, or drop all of a request's queued chunks. */
+export interface ChunkQueue {
+  submit(
+    requestId: number,
+    audio: Float32Array,
+    language: string,
+    wordTimestamps: boolean,
+    signal: AbortSignal,
+  ): Promise<ChunkOutcome>;
+  cancel(requestId: number, reason: unknown): void;
+}
 
 export interface BatcherOptions {
   batchSize: number;
@@ -53,7 +81,7 @@ export interface BatcherStats {
  * whose worker crashed is retried once, ahead of new work; chunks of a cancelled request are dropped
  * before any worker sees them.
  */
-export class Batcher {
+export class Batcher implements ChunkQueue {
   private readonly queues = new Map<number, Job[]>();
   private order: number[] = [];
   private cursor = 0;
@@ -71,7 +99,7 @@ export class Batcher {
   };
 
   constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: BatchRunner,
     private readonly options: BatcherOptions,
   ) {
     pool.onAvailable(() => this.dispatch());
