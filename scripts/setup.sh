@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # its English model, used through Debian's own /usr/bin/python3. numpy/scipy: the worker and the
 # CPU diarizer. protobuf-compiler: protoc for code generation. ffmpeg: MP3/FLAC/OGG/M4A/WebM decoding.
 # chromium: the test that opens the loadgen's HTML report in a headless browser (playwright-core drives it).
+# python3-flake8: the worker's lint (pyflakes + pycodestyle, .flake8), run beside Biome.
 # openssl: the TLS tests make a throw-away CA and certificates with it.
 # curl: the HTTP test sends the upload exactly as existing users do (curl -F).
-APT_PACKAGES=(python3 python3-numpy python3-scipy python3-pocketsphinx pocketsphinx pocketsphinx-en-us espeak-ng sox protobuf-compiler ffmpeg chromium openssl curl)
+APT_PACKAGES=(python3 python3-numpy python3-scipy python3-flake8 python3-pocketsphinx pocketsphinx pocketsphinx-en-us espeak-ng sox protobuf-compiler ffmpeg chromium openssl curl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Format and lint gate (Biome): a formatting or lint error fails the tests before any server starts.
 node_modules/.bin/biome ci --colors=off --diagnostic-level=error .
+# The worker's Python lint (pyflakes + pycodestyle through Debian's flake8; settings in .flake8).
+/usr/bin/python3 -m flake8 services/transcriber/worker bench
 node --test --test-concurrency=1 dist/test/unit/*.test.js
 node --test --test-concurrency=1 dist/test/*.test.js

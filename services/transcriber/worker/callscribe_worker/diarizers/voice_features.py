@@ -16,6 +16,7 @@ _NFFT = 512
 _MELS = 24
 CEPS = 19  # c1..c19
 
+
 def _mel_filterbank(low_hz: float, high_hz: float) -> np.ndarray:
     def to_mel(f: np.ndarray) -> np.ndarray:
         return 2595.0 * np.log10(1.0 + f / 700.0)
@@ -29,8 +30,10 @@ def _mel_filterbank(low_hz: float, high_hz: float) -> np.ndarray:
         fb[m] = np.clip(np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)), 0.0, None)
     return fb
 
+
 _FILTERBANK = _mel_filterbank(300.0, 3400.0)
 _WINDOW = np.hamming(_FRAME).astype(np.float32)
+
 
 def frame_features(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(frames, CEPS) MFCCs and (frames,) log energy, one frame every 10 ms."""
@@ -43,6 +46,7 @@ def frame_features(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ceps = dct(logmel, type=2, axis=1, norm="ortho")
     energy = np.log(power.sum(axis=1) + 1e-9)
     return ceps[:, 1 : CEPS + 1].astype(np.float32), energy.astype(np.float32)
+
 
 def normalise(features: np.ndarray, speech: np.ndarray) -> np.ndarray:
     """Mean and variance normalisation over the recording's speech frames (removes the channel)."""
