@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { AudioEncoding, DiarizationMode, type AudioStreamRequest } from '#gen/callscribe/v1/audio.js';
+import {
+  AudioEncoding,
+  DiarizationMode,
+  type AudioStreamRequest,
+  type TranscriptionConfig,
+} from '#gen/callscribe/v1/audio.js';
 import type { FinalResult, Segment, TranscriptEvent } from '#gen/callscribe/v1/transcript.js';
 import { ServiceError } from '#common/service-error.js';
 import type { ChunkOutcome, ChunkQueue } from '../../services/transcriber/src/engine/batcher.js';
@@ -63,14 +68,13 @@ function scriptedEngine(answer?: (n: number, audio: Float32Array) => Promise<Chu
 function speechAt(totalSec: number, spans: Array<[number, number]>, seed = 1): Float32Array {
   const out = new Float32Array(totalSec * RATE_HZ);
   for (let i = 0; i < out.length; i++) out[i] = Math.sin(i * 0.7) * 0.0005;
-  spans.forEach(([s, e], k) => out.set(syntheticVoice(e - s, seed + k), s * RATE_HZ));
+  spans.forEach(([s, e], k) => {
+    out.set(syntheticVoice(e - s, seed + k), s * RATE_HZ);
+  });
   return out;
 }
 
-function* requests(
-  channels: Float32Array[],
-  config: Partial<AudioStreamRequest['payload']> = {},
-): Generator<AudioStreamRequest> {
+function* requests(channels: Float32Array[], config: Partial<TranscriptionConfig> = {}): Generator<AudioStreamRequest> {
   const pcm = pcm16(channels);
   yield {
     payload: {
@@ -84,7 +88,7 @@ function* requests(
         wordTimestamps: true,
         channelLabels: [],
         requestTag: '',
-        ...(config as object),
+        ...config,
       },
     },
   };
@@ -177,7 +181,7 @@ describe('transcribe() in-process: real decode and Silero VAD, a scripted engine
           requests([agent, customer], {
             diarization: DiarizationMode.CHANNELS,
             channelLabels: ['agent', 'customer'],
-          } as never),
+          }),
         ),
         deps(engine.queue),
         new AbortController().signal,
