@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { invalidArgument } from '#common/service-error.js';
 import { payloadTooLarge } from './http-status.js';
@@ -22,6 +22,9 @@ export interface Upload {
 }
 
 const MAX_FIELD_BYTES = 64 * 1024;
+
+const malformed = (err: unknown) =>
+  invalidArgument(`malformed multipart body: ${err instanceof Error ? err.message : String(err)}`);
 
 /**
  * Parses a multipart/form-data body with busboy as it streams in: nothing is buffered beyond the
@@ -75,20 +78,34 @@ export function readUpload(req: IncomingMessage, maxBytes: number, signal: Abort
     fields.set(name, [...(fields.get(name) ?? []), value]);
   });
   parser.on('file', (name, stream, info) => {
+    // busboy errors a part's stream when the body ends inside it or the parser is destroyed; with no
+    // listener that 'error' would end the gateway, so every part gets one whatever becomes of it.
+    stream.on('error', (err: unknown) => fail(malformed(err)));
     if (name !== 'file') {
       stream.resume();
       fail(invalidArgument(`unexpected file field "${name}": send the audio in the multipart field named "file"`));
       return;
     }
-    active = stream;
+    // The consumer reads this copy, so a broken body reaches it as the 400 it is, not as busboy's
+    // bare Error (which would map to INTERNAL).
+    const audio = new PassThrough();
+    // Its reader (if one has started) gets the error through its own read; none may have yet.
+    audio.on('error', () => {});
+    stream.pipe(audio);
+    // A consumer that stops early (an error downstream) must not leave busboy stuck on a full part.
+    audio.once('close', () => {
+      if (!stream.readableEnded) {
+        stream.unpipe(audio);
+        stream.resume();
+      }
+    });
+    active = audio;
     stream.once('limit', () => fail(payloadTooLarge(maxBytes)));
-    settleFile({ stream, filename: info.filename ?? '', fieldsBefore: new Map(fields) });
+    settleFile({ stream: audio, filename: info.filename ?? '', fieldsBefore: new Map(fields) });
   });
   parser.on('filesLimit', () => fail(invalidArgument('send exactly one file per request, in the field named "file"')));
   parser.on('fieldsLimit', () => fail(invalidArgument('too many form fields (at most 64)')));
-  parser.on('error', (err: unknown) =>
-    fail(invalidArgument(`malformed multipart body: ${err instanceof Error ? err.message : String(err)}`)),
-  );
+  parser.on('error', (err: unknown) => fail(malformed(err)));
   parser.on('close', () => {
     settleFile(undefined);
     settleFields(fields);
