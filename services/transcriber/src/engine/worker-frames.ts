@@ -11,6 +11,7 @@ export function encodeFrame(header: object, payload?: Buffer): Buffer[] {
 }
 
 export interface Frame {
+  /** The decoded JSON, not yet checked: worker-messages.ts's parseReply turns it into a message. */
   header: Record<string, unknown>;
   payload: Buffer;
 }

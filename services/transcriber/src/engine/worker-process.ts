@@ -1,7 +1,20 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { log } from '#common/log.js';
-import { encodeFrame, FrameDecoder, type Frame } from './worker-frames.js';
+import { encodeFrame, FrameDecoder } from './worker-frames.js';
+import {
+  parseReply,
+  type DiarizeResultReply,
+  type ItemAnswer,
+  type ResultReply,
+  type TranscribeResultReply,
+  type WorkerReply,
+  type WorkerRequest,
+  type WorkerSegment,
+  type WorkerTurn,
+} from './worker-messages.js';
+
+export type { WorkerSegment, WorkerTurn, WorkerWord } from './worker-messages.js';
 
 export interface EngineDescription {
   backend: string;
@@ -9,20 +22,6 @@ export interface EngineDescription {
   device: string;
   computeType: string;
   languages: string[];
-}
-
-export interface WorkerWord {
-  text: string;
-  start: number;
-  end: number;
-  confidence: number;
-}
-
-export interface WorkerSegment {
-  start: number;
-  end: number;
-  text: string;
-  words: WorkerWord[];
 }
 
 export interface WorkerItem {
@@ -46,19 +45,10 @@ export interface WorkerBatchResult {
   elapsedMs: number;
 }
 
-interface WireItem {
-  segments?: WorkerSegment[];
-  language?: string;
-  aligned?: boolean;
-  error?: string;
-  code?: string;
-}
-
-function itemResult(wire: WireItem | undefined): WorkerItemResult {
+function itemResult(wire: ItemAnswer | undefined): WorkerItemResult {
   if (wire === undefined) return { ok: false, error: 'the worker returned no result for this chunk', code: 'internal' };
-  if (wire.error !== undefined)
-    return { ok: false, error: wire.error, code: wire.code === 'invalid_argument' ? 'invalid_argument' : 'internal' };
-  return { ok: true, segments: wire.segments ?? [], language: wire.language ?? '', aligned: wire.aligned ?? false };
+  if ('error' in wire) return { ok: false, error: wire.error, code: wire.code };
+  return { ok: true, segments: wire.segments, language: wire.language, aligned: wire.aligned };
 }
 
 export interface WorkerSpawnOptions {
@@ -79,18 +69,16 @@ export class WorkerLoadError extends Error {
   override name = 'WorkerLoadError';
 }
 
-export interface WorkerTurn {
-  start: number;
-  end: number;
-  speaker: string;
-}
-
 export interface WorkerDiarizeResult {
   turns: WorkerTurn[];
   elapsedMs: number;
 }
 
-type Pending = { id: number; resolve(header: Record<string, unknown>): void; reject(e: unknown): void };
+/** `take` settles the request with a result of the kind it asked for, or says the result is not. */
+type Pending = { id: number; take(reply: ResultReply): boolean; reject(e: unknown): void };
+
+/** A request as the caller builds it; `request` numbers it. */
+type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /** One long-lived Python model process, answering one batch at a time. */
 export class WorkerProcess {
@@ -120,21 +108,21 @@ export class WorkerProcess {
         child.kill('SIGKILL');
         reject(new WorkerCrashedError(`worker did not become ready within ${options.startTimeoutMs} ms`));
       }, options.startTimeoutMs);
-      worker.onFrame = (frame) => {
+      worker.onReply = (reply) => {
         clearTimeout(timer);
-        if (frame.header['type'] === 'ready') {
-          const e = frame.header['engine'] as Record<string, unknown>;
+        if (reply.type === 'ready') {
+          const e = reply.engine;
           worker.engine = {
-            backend: String(e['backend']),
-            model: String(e['model']),
-            device: String(e['device']),
-            computeType: String(e['compute_type']),
-            languages: (e['languages'] as string[] | undefined) ?? [],
+            backend: e.backend,
+            model: e.model,
+            device: e.device,
+            computeType: e.compute_type,
+            languages: e.languages,
           };
-          worker.onFrame = (f) => worker.handleFrame(f);
+          worker.onReply = (r) => worker.handleReply(r);
           resolve(worker);
         } else {
-          reject(new WorkerLoadError(String(frame.header['message'] ?? 'worker failed to start')));
+          reject(new WorkerLoadError('message' in reply ? reply.message : 'worker failed to start'));
         }
       };
       worker.onEarlyExit = (reason) => {
@@ -143,15 +131,11 @@ export class WorkerProcess {
       };
       child.on('error', (err) => worker.handleExit(`cannot start ${options.pythonPath}: ${err.message}`));
       child.stdout.on('data', (b: Buffer) => {
-        let frames: Frame[];
         try {
-          frames = worker.decoder.push(b);
+          for (const f of worker.decoder.push(b)) worker.onReply(parseReply(f.header));
         } catch (err: unknown) {
-          child.kill('SIGKILL');
-          worker.handleExit(`protocol error: ${String(err)}`);
-          return;
+          worker.breakOff(String(err));
         }
-        for (const f of frames) worker.onFrame(f);
       });
       child.stderr.on('data', (b: Buffer) => {
         worker.stderrTail = (worker.stderrTail + b.toString()).slice(-4000);
@@ -164,20 +148,26 @@ export class WorkerProcess {
     });
   }
 
-  private onFrame: (f: Frame) => void = () => {};
+  private onReply: (reply: WorkerReply) => void = () => {};
   private onEarlyExit: ((reason: string) => void) | undefined;
 
-  private handleFrame(frame: Frame): void {
+  private handleReply(reply: WorkerReply): void {
     const p = this.pending;
-    if (p === undefined || frame.header['id'] !== p.id) {
-      log.warn('worker sent an unexpected frame', { type: frame.header['type'], pid: this.pid });
+    if (p === undefined || !('id' in reply) || reply.id !== p.id) {
+      log.warn('worker sent an unexpected frame', { type: reply.type, pid: this.pid });
       return;
     }
-    this.pending = undefined;
-    if (frame.header['type'] === 'result') p.resolve(frame.header);
-    else {
-      p.reject(new Error(`worker error: ${String(frame.header['message'])}`));
-    }
+    if (reply.type === 'error') {
+      this.pending = undefined;
+      p.reject(new Error(`worker error: ${reply.message}`));
+    } else if (p.take(reply)) this.pending = undefined;
+    else this.breakOff(`the worker answered request ${p.id} with a result of the other kind`);
+  }
+
+  /** A frame that breaks the protocol: the worker is killed, and its batch may be retried elsewhere. */
+  private breakOff(reason: string): void {
+    this.child.kill('SIGKILL');
+    this.handleExit(`protocol error: ${reason}`);
   }
 
   private handleExit(reason: string): void {
@@ -194,8 +184,12 @@ export class WorkerProcess {
     this.exitListeners.push(listener);
   }
 
-  /** One framed request; resolves with the worker's "result" header. */
-  private request(header: Record<string, unknown>, chunks: Float32Array[]): Promise<Record<string, unknown>> {
+  /** One framed request; resolves with the worker's result when `pick` accepts it as this request's kind. */
+  private request<R extends ResultReply>(
+    message: Unsent<WorkerRequest>,
+    chunks: Float32Array[],
+    pick: (reply: ResultReply) => R | undefined,
+  ): Promise<R> {
     if (this.exited) return Promise.reject(new WorkerCrashedError('worker is not running'));
     if (this.pending !== undefined) return Promise.reject(new Error('worker is busy'));
     const id = this.nextId++;
@@ -207,8 +201,14 @@ export class WorkerProcess {
       offset += c.byteLength;
     }
     return new Promise((resolve, reject) => {
-      this.pending = { id, resolve, reject };
-      for (const part of encodeFrame({ ...header, id }, payload)) this.child.stdin.write(part);
+      const take = (reply: ResultReply): boolean => {
+        const picked = pick(reply);
+        if (picked !== undefined) resolve(picked);
+        return picked !== undefined;
+      };
+      this.pending = { id, take, reject };
+      const request: WorkerRequest = { ...message, id };
+      for (const part of encodeFrame(request, payload)) this.child.stdin.write(part);
     });
   }
 
@@ -220,9 +220,9 @@ export class WorkerProcess {
         items: batch.items.map((i) => ({ samples: i.audio.length, language: i.language })),
       },
       batch.items.map((i) => i.audio),
+      (r): TranscribeResultReply | undefined => ('items' in r ? r : undefined),
     );
-    const items = (reply['items'] as WireItem[] | undefined) ?? [];
-    return { items: batch.items.map((_, i) => itemResult(items[i])), elapsedMs: Number(reply['elapsedMs'] ?? 0) };
+    return { items: batch.items.map((_, i) => itemResult(reply.items[i])), elapsedMs: reply.elapsedMs };
   }
 
   async diarize(
@@ -231,8 +231,12 @@ export class WorkerProcess {
     minSpeakers: number,
     maxSpeakers: number,
   ): Promise<WorkerDiarizeResult> {
-    const reply = await this.request({ type: 'diarize', regions, minSpeakers, maxSpeakers }, [audio]);
-    return { turns: reply['turns'] as WorkerTurn[], elapsedMs: Number(reply['elapsedMs'] ?? 0) };
+    const reply = await this.request(
+      { type: 'diarize', regions, minSpeakers, maxSpeakers },
+      [audio],
+      (r): DiarizeResultReply | undefined => ('turns' in r ? r : undefined),
+    );
+    return { turns: reply.turns, elapsedMs: reply.elapsedMs };
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {

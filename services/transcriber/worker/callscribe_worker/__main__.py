@@ -12,19 +12,22 @@ import os
 import sys
 import time
 import traceback
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Union
 
 import numpy as np
 
 from .backends import DIARIZERS, BackendLoadError, load_backend, load_diarizer
 from .items import RequestError, transcribe_items
-from .protocol import read_frame, write_frame
+from .protocol import DiarizeResult, Error, Fatal, Ready, TranscribeResult, read_frame, write_message
 
 EXIT_LOAD_FAILED = 3
 
 
-def _transcribe(backend: Any, header: dict, audio: np.ndarray) -> Dict[str, Any]:
-    return {"type": "result", "items": transcribe_items(backend, header, audio)}
+Reply = Union[TranscribeResult, DiarizeResult]
+
+
+def _transcribe(backend: Any, header: dict, audio: np.ndarray) -> Reply:
+    return TranscribeResult(id=header["id"], elapsedMs=0.0, items=transcribe_items(backend, header, audio))
 
 
 def pinned_gpu(device: str) -> str:
@@ -36,10 +39,10 @@ def pinned_gpu(device: str) -> str:
     return visible.split(",")[0].strip() if visible else "0"
 
 
-def _diarize(diarizer: Any, header: dict, audio: np.ndarray) -> Dict[str, Any]:
+def _diarize(diarizer: Any, header: dict, audio: np.ndarray) -> Reply:
     regions = [(float(a), float(b)) for a, b in header.get("regions", [])]
     turns = diarizer.diarize(audio, regions, int(header.get("minSpeakers", 0)), int(header.get("maxSpeakers", 0)))
-    return {"type": "result", "turns": [dataclasses.asdict(t) for t in turns]}
+    return DiarizeResult(id=header["id"], elapsedMs=0.0, turns=[dataclasses.asdict(t) for t in turns])
 
 
 def main() -> int:
@@ -49,7 +52,7 @@ def main() -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     # Everything a library prints goes to stderr; stdout carries frames only.
     sys.stdout = sys.stderr
-    handlers: Dict[str, Callable[[dict, np.ndarray], Dict[str, Any]]]
+    handlers: Dict[str, Callable[[dict, np.ndarray], Reply]]
     try:
         if args.backend in DIARIZERS:
             diarizer = load_diarizer(args.backend)
@@ -62,9 +65,9 @@ def main() -> int:
             engine = dataclasses.asdict(backend.info)
             handlers = {"transcribe": lambda h, a: _transcribe(backend, h, a)}
     except BackendLoadError as exc:
-        write_frame(stdout, {"type": "fatal", "message": str(exc)})
+        write_message(stdout, Fatal(message=str(exc)))
         return EXIT_LOAD_FAILED
-    write_frame(stdout, {"type": "ready", "engine": engine})
+    write_message(stdout, Ready(engine=engine))
     while True:
         frame = read_frame(stdin)
         if frame is None:
@@ -72,18 +75,18 @@ def main() -> int:
         header, payload = frame
         handler = handlers.get(header.get("type", ""))
         if handler is None:
-            write_frame(stdout, {"type": "error", "id": header.get("id"), "message": f"this worker does not handle {header.get('type')!r} requests"})
+            write_message(stdout, Error(id=header.get("id"), message=f"this worker does not handle {header.get('type')!r} requests"))
             continue
         started = time.perf_counter()
         try:
             reply = handler(header, np.frombuffer(payload, dtype="<f4"))
-            reply.update({"id": header["id"], "elapsedMs": (time.perf_counter() - started) * 1000})
-            write_frame(stdout, reply)
+            reply.elapsedMs = (time.perf_counter() - started) * 1000
+            write_message(stdout, reply)
         except RequestError as exc:  # our own message, about the request's shape: safe to send
-            write_frame(stdout, {"type": "error", "id": header.get("id"), "message": str(exc)})
+            write_message(stdout, Error(id=header.get("id"), message=str(exc)))
         except Exception:  # a bad request must not take the worker down; its details stay in stderr
             traceback.print_exc(file=sys.stderr)
-            write_frame(stdout, {"type": "error", "id": header.get("id"), "message": f"the worker failed to process this {header.get('type')} request"})
+            write_message(stdout, Error(id=header.get("id"), message=f"the worker failed to process this {header.get('type')} request"))
 
 
 if __name__ == "__main__":

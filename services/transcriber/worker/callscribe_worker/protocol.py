@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any, BinaryIO, Optional, Tuple
+from dataclasses import dataclass, fields
+from typing import Any, BinaryIO, ClassVar, Dict, List, Optional, Tuple
 
 _U32 = struct.Struct(">I")
 
@@ -46,3 +47,74 @@ def write_frame(stream: BinaryIO, header: dict[str, Any], payload: bytes = b"") 
     if payload:
         stream.write(payload)
     stream.flush()
+
+
+# One dataclass per message of protocol.json (its `requests` and `replies`, by name), fields in its
+# order; tests/test_protocol.py fails when the two drift. The worker writes its replies from these;
+# requests it reads leniently from the header (older senders leave fields out), so those two say
+# what a sender puts in, and the tests build requests from them.
+
+
+@dataclass
+class Transcribe:
+    TYPE: ClassVar[str] = "transcribe"
+    id: int
+    wordTimestamps: bool
+    items: List[Dict[str, Any]]  # {"samples": int, "language": str}
+
+
+@dataclass
+class Diarize:
+    TYPE: ClassVar[str] = "diarize"
+    id: int
+    regions: List[Tuple[float, float]]
+    minSpeakers: int
+    maxSpeakers: int
+
+
+@dataclass
+class Ready:
+    TYPE: ClassVar[str] = "ready"
+    engine: Dict[str, Any]  # backends.EngineInfo as a dict
+
+
+@dataclass
+class Fatal:
+    TYPE: ClassVar[str] = "fatal"
+    message: str
+
+
+@dataclass
+class TranscribeResult:
+    TYPE: ClassVar[str] = "result"
+    id: int
+    elapsedMs: float
+    items: List[Dict[str, Any]]  # items.transcribe_items: a result or an error per request item
+
+
+@dataclass
+class DiarizeResult:
+    TYPE: ClassVar[str] = "result"
+    id: int
+    elapsedMs: float
+    turns: List[Dict[str, Any]]  # diarizers.Turn as dicts
+
+
+@dataclass
+class Error:
+    TYPE: ClassVar[str] = "error"
+    id: Optional[int]  # None only when the request had no id
+    message: str
+
+
+REQUESTS = {"transcribe": Transcribe, "diarize": Diarize}
+REPLIES = {"ready": Ready, "fatal": Fatal, "transcribeResult": TranscribeResult, "diarizeResult": DiarizeResult, "error": Error}
+
+
+def header(message: Any) -> Dict[str, Any]:
+    """The frame header of a message: its type, then its fields (shallow: nested values are sent as they are)."""
+    return {"type": message.TYPE, **{f.name: getattr(message, f.name) for f in fields(message)}}
+
+
+def write_message(stream: BinaryIO, message: Any, payload: bytes = b"") -> None:
+    write_frame(stream, header(message), payload)
