@@ -18,7 +18,7 @@ async function decode(
   let channels = 0;
   const decoder = new AudioDecoder(
     format,
-    { ffmpegPath: ffmpegAvailable('ffmpeg') ? 'ffmpeg' : undefined, maxAudioBytes: 1 << 30 },
+    { ffmpegPath: ffmpegAvailable('ffmpeg') ? 'ffmpeg' : undefined, maxAudioBytes: 1 << 30, maxSpoolBytes: 1 << 30 },
     (planar) => {
       channels = planar.length;
       parts.push(planar[0] as Float32Array);

@@ -62,9 +62,13 @@ function mutate(random: () => number): Buffer {
 /** Writes `bytes` in pieces of random (often odd) sizes, then ends. */
 async function decodeInPieces(bytes: Buffer, random: () => number): Promise<number> {
   let samples = 0;
-  const decoder = new AudioDecoder(undefined, { ffmpegPath: undefined, maxAudioBytes: 1 << 20 }, (planar) => {
-    samples += planar[0]?.length ?? 0;
-  });
+  const decoder = new AudioDecoder(
+    undefined,
+    { ffmpegPath: undefined, maxAudioBytes: 1 << 20, maxSpoolBytes: 1 << 20 },
+    (planar) => {
+      samples += planar[0]?.length ?? 0;
+    },
+  );
   try {
     for (let at = 0; at < bytes.length; ) {
       const n = 1 + Math.floor(random() * (random() < 0.5 ? 7 : 600));

@@ -132,6 +132,7 @@ describe('transcribe() in-process: real decode and Silero VAD, a scripted engine
       regions: { ...DEFAULT_REGION_OPTIONS, maxSpeechMs: audioChunkSec * 1000 - 400 },
       ffmpegPath: undefined,
       maxAudioBytes: 1 << 30,
+      maxSpoolBytes: 1 << 30,
       maxBufferedAudioSec: 60,
       maxInFlightChunks: 4,
       maxAudioSec: 3600,

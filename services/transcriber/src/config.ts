@@ -116,6 +116,13 @@ export const transcriberOptions = {
     help: 'largest audio accepted per request',
     parse: parsers.int(1024, 2 ** 40),
   }),
+  maxSpoolBytes: option({
+    flag: 'max-spool-bytes',
+    env: 'MAX_SPOOL_BYTES',
+    defaultValue: 1024 ** 3,
+    help: 'largest upload held in a private temporary file because it can only be decoded with seeking (an MP4/M4A with its index at the end, as phones and ffmpeg write it by default); past it, INVALID_ARGUMENT',
+    parse: parsers.int(1024, 2 ** 40),
+  }),
   pythonPath: option({
     flag: 'python',
     env: 'CALLSCRIBE_PYTHON',

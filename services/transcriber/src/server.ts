@@ -110,6 +110,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
       regions,
       ffmpegPath,
       maxAudioBytes: config.maxAudioBytes,
+      maxSpoolBytes: config.maxSpoolBytes,
       maxBufferedAudioSec: config.maxBufferedAudioSec,
       maxInFlightChunks: config.maxInFlightChunks,
       maxAudioSec: config.maxAudioSec,
@@ -121,6 +122,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     regions,
     ffmpegPath,
     maxAudioBytes: config.maxAudioBytes,
+    maxSpoolBytes: config.maxSpoolBytes,
     maxAudioSec: config.maxAudioSec,
   };
   const server = new Server(grpcServerOptions(config, 16 * 1024 * 1024));

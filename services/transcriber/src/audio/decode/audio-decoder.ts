@@ -2,6 +2,8 @@ import { AudioEncoding, type AudioFormat } from '#gen/callscribe/v1/audio.js';
 import { HEADERLESS_AUDIO_HINT } from '#common/audio-hints.js';
 import { invalidArgument } from '#common/service-error.js';
 import { FfmpegDecoder } from './ffmpeg-decoder.js';
+import { FileSpool } from './file-spool.js';
+import { mp4IndexAtEnd } from './mp4-layout.js';
 import { PcmReader } from './pcm-reader.js';
 import type { SampleCodec } from './sample-codec.js';
 import { WavStream } from './wav-stream.js';
@@ -19,7 +21,12 @@ export interface DecoderOptions {
   /** Path of an ffmpeg binary, or undefined when none is installed. */
   ffmpegPath: string | undefined;
   maxAudioBytes: number;
+  /** The largest container held on disk to be decoded with seeking (an MP4 with its index at the end). */
+  maxSpoolBytes: number;
 }
+
+// Bytes of an MP4 read before its layout is known; a file that has not told by then is spooled.
+const MP4_LAYOUT_BYTES = 1024 * 1024;
 
 const RAW_CODECS: Partial<Record<AudioEncoding, SampleCodec>> = {
   [AudioEncoding.PCM_S16LE]: 'pcm_s16le',
@@ -53,7 +60,8 @@ const unrecognised = () =>
  * ffmpeg decodes). Raw encodings are taken as declared; AUTO sniffs the container.
  */
 export class AudioDecoder {
-  private mode: 'sniff' | 'wav' | 'raw' | 'ffmpeg' = 'sniff';
+  private mode: 'sniff' | 'wav' | 'raw' | 'ffmpeg' | 'mp4-layout' | 'spool' = 'sniff';
+  private spool: FileSpool | undefined;
   private sniffed: Buffer[] = [];
   private sniffedLength = 0;
   private wav: WavStream | undefined;
@@ -100,6 +108,12 @@ export class AudioDecoder {
         return this.writeWav(bytes);
       case 'ffmpeg':
         return (this.ffmpeg as FfmpegDecoder).write(bytes);
+      case 'spool':
+        return (this.spool as FileSpool).write(bytes);
+      case 'mp4-layout':
+        this.sniffed.push(bytes);
+        this.sniffedLength += bytes.length;
+        return this.chooseMp4(false);
       case 'sniff': {
         this.sniffed.push(bytes);
         this.sniffedLength += bytes.length;
@@ -117,6 +131,11 @@ export class AudioDecoder {
       this.wav = new WavStream();
       return this.writeWav(head);
     }
+    if (container === 'mp4') {
+      this.mode = 'mp4-layout';
+      this.sniffed = [head];
+      return this.chooseMp4(false);
+    }
     if (container === 'unknown') {
       // Any other container (AIFF, AMR, CAF...) is ffmpeg's to recognise, when it is installed.
       if (this.options.ffmpegPath === undefined) throw unrecognised();
@@ -124,6 +143,44 @@ export class AudioDecoder {
       return this.startFfmpeg('probed', head);
     }
     return this.startFfmpeg(container, head);
+  }
+
+  /** Streams an MP4 whose index comes first; spools one whose index is at its end (`final`: no more bytes). */
+  private async chooseMp4(final: boolean): Promise<void> {
+    const head = Buffer.concat(this.sniffed, this.sniffedLength);
+    const atEnd = mp4IndexAtEnd(head);
+    if (atEnd === undefined && !final && head.length < MP4_LAYOUT_BYTES) {
+      this.sniffed = [head];
+      return;
+    }
+    this.sniffed = [];
+    if (atEnd === false) return this.startFfmpeg('mp4', head);
+    if (this.options.ffmpegPath === undefined) return this.startFfmpeg('mp4', head);
+    this.mode = 'spool';
+    this.spool = new FileSpool(this.options.maxSpoolBytes, 'an MP4/M4A whose index (moov box) is at its end');
+    await this.spool.write(head);
+  }
+
+  /**
+   * After the last write: decodes a spooled file, yielding after each block so the consumer (and
+   * its backpressure) sets the pace. Nothing to do for audio that was decoded as it arrived.
+   */
+  async *decodeSpooled(): AsyncGenerator<void> {
+    if (this.mode === 'mp4-layout') await this.chooseMp4(true);
+    if (this.mode !== 'spool') return;
+    const spool = this.spool as FileSpool;
+    await spool.close();
+    this.ffmpeg = new FfmpegDecoder(
+      this.options.ffmpegPath as string,
+      'mp4',
+      (planar, rate) => {
+        this.info ??= { sourceFormat: 'ffmpeg/mp4', sampleRateHz: rate, channels: planar.length };
+        this.emit(planar);
+      },
+      spool.path,
+    );
+    this.mode = 'ffmpeg';
+    yield* this.ffmpeg.pull();
   }
 
   private async writeWav(bytes: Buffer): Promise<void> {
@@ -167,12 +224,16 @@ export class AudioDecoder {
       if (this.sniffedLength === 0) throw invalidArgument('the stream carried no audio bytes after the config');
       await this.choose();
     }
+    // A caller that did not pull decodeSpooled itself (one that wants the whole result at once).
+    if (this.mode === 'mp4-layout' || this.mode === 'spool') for await (const _ of this.decodeSpooled());
     if (this.mode === 'wav') (this.wav as WavStream).end();
     if (this.mode === 'ffmpeg') {
       try {
         await (this.ffmpeg as FfmpegDecoder).end();
       } catch (err: unknown) {
         throw this.probing ? unrecognised() : err;
+      } finally {
+        await this.spool?.dispose();
       }
     }
     if (this.info === undefined) throw invalidArgument('the stream carried no audio bytes after the config');
@@ -183,5 +244,6 @@ export class AudioDecoder {
 
   dispose(): void {
     this.ffmpeg?.kill();
+    void this.spool?.dispose();
   }
 }

@@ -11,7 +11,9 @@ export function ffmpegAvailable(path: string): boolean {
 
 /**
  * Decodes any container ffmpeg knows (mp3, flac, ogg, GSM-in-WAV...) by piping the bytes through
- * it as they arrive and reading back 32-bit float WAV at 16 kHz, keeping the channels.
+ * it as they arrive and reading back 32-bit float WAV at 16 kHz, keeping the channels. Given a
+ * `file` instead (a spooled MP4 whose index is at its end), ffmpeg reads that, and `pull` hands the
+ * audio over block by block as the consumer asks for it.
  */
 export class FfmpegDecoder {
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
@@ -24,6 +26,7 @@ export class FfmpegDecoder {
     ffmpegPath: string,
     private readonly label: string,
     private readonly onAudio: (planar: Float32Array[], sampleRateHz: number) => void,
+    private readonly file?: string,
   ) {
     this.child = spawn(
       ffmpegPath,
@@ -33,7 +36,7 @@ export class FfmpegDecoder {
         '-loglevel',
         'error',
         '-i',
-        'pipe:0',
+        file ?? 'pipe:0',
         '-f',
         'wav',
         '-acodec',
@@ -44,14 +47,8 @@ export class FfmpegDecoder {
       ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
-    this.child.stdout.on('data', (bytes: Buffer) => {
-      try {
-        const r = this.wav.push(bytes);
-        if (r.kind === 'audio' && this.wav.format !== undefined) this.onAudio(r.planar, this.wav.format.sampleRateHz);
-      } catch (err: unknown) {
-        this.failure ??= err;
-      }
-    });
+    if (file === undefined) this.child.stdout.on('data', (bytes: Buffer) => this.take(bytes));
+    else this.child.stdin.end();
     this.child.stderr.on('data', (b: Buffer) => (this.stderrTail = (this.stderrTail + b.toString()).slice(-2000)));
     // A client that sends garbage makes ffmpeg exit early; its EPIPE is reported through the exit code.
     this.child.stdin.on('error', () => {});
@@ -59,6 +56,24 @@ export class FfmpegDecoder {
       this.child.on('error', (err) => reject(unavailable(`cannot run ffmpeg: ${err.message}`)));
       this.child.on('close', (code) => resolve(code));
     });
+  }
+
+  private take(bytes: Buffer): void {
+    try {
+      const r = this.wav.push(bytes);
+      if (r.kind === 'audio' && this.wav.format !== undefined) this.onAudio(r.planar, this.wav.format.sampleRateHz);
+    } catch (err: unknown) {
+      this.failure ??= err;
+    }
+  }
+
+  /** File input only: decodes one block of ffmpeg's output per step, so a slow consumer pauses ffmpeg. */
+  async *pull(): AsyncGenerator<void> {
+    if (this.file === undefined) return;
+    for await (const bytes of this.child.stdout) {
+      this.take(bytes as Buffer);
+      yield;
+    }
   }
 
   get channels(): number | undefined {
@@ -73,7 +88,7 @@ export class FfmpegDecoder {
   }
 
   async end(): Promise<void> {
-    this.child.stdin.end();
+    if (this.file === undefined) this.child.stdin.end();
     const code = await this.exited;
     if (code !== 0) {
       const reason = this.stderrTail.trim().split('\n').pop() ?? '';
