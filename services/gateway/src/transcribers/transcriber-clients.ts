@@ -1,5 +1,12 @@
 import { lookup } from 'node:dns/promises';
-import { type ChannelCredentials, type ChannelOptions, connectivityState, credentials } from '@grpc/grpc-js';
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  connectivityState,
+  credentials,
+  type Interceptor,
+  InterceptingCall,
+} from '@grpc/grpc-js';
 import { outgoingMetadata } from '#common/outgoing-metadata.js';
 import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
 import { RawTranscriberClient } from '../passthrough-methods.js';
@@ -14,6 +21,29 @@ export interface TranscriberClientOptions {
   channelCredentials?: ChannelCredentials;
   /** The gateway's own key for the transcribers; empty = none. */
   apiKey?: string;
+  /** HTTP/2 connections to each transcriber address (one channel with its own subchannels each). */
+  connections?: number;
+  /** The transcribers' --max-streams-per-connection: streams past it wait in the gateway for a slot. */
+  streamsPerConnection?: number;
+}
+
+/** Streams to the transcribers now: open ones, and those waiting for a free HTTP/2 stream slot. */
+export interface StreamCounts {
+  open: number;
+  /** Streams beyond a connection's limit: grpc-js holds them until a slot frees; should stay 0. */
+  waiting: number;
+  connections: number;
+}
+
+/** One channel of a target: its own connections (a local subchannel pool) and its streams in flight. */
+interface Lane {
+  client: RawTranscriberClient;
+  inFlight: number;
+}
+
+/** How many connections cover `streams` concurrent streams at `perConnection` each. */
+export function connectionsFor(streams: number, perConnection: number): number {
+  return Math.max(1, Math.ceil(streams / Math.max(1, perConnection)));
 }
 
 /** One transcriber as GetServerStats reports it. */
@@ -32,6 +62,8 @@ export interface StatsTarget {
  * channels here. Stats need each transcriber by address, so they use one client per address.
  */
 export class TranscriberClients {
+  /** Per target (an address list or a DNS name), its lanes: `connections` channels each. */
+  private readonly targets: Lane[][];
   private readonly channels: RawTranscriberClient[];
   private readonly statsClients = new Map<string, TranscriberClient>();
   private readonly creds: ChannelCredentials;
@@ -66,24 +98,58 @@ export class TranscriberClients {
       // Pods of a headless Service come and go: look the name up again soon after a connection fails.
       'grpc.dns_min_time_between_resolutions_ms': 5000,
     };
-    this.channels = channelTargets(config.addresses, { tls: this.creds._isSecure() }).map(
-      (target) => new RawTranscriberClient(target, this.creds, this.options),
+    // grpc-js puts every stream of a channel to one address on one HTTP/2 connection, and a
+    // transcriber takes 100 streams on a connection by default: streams past that waited inside the
+    // gateway, seen by no metric. So each target gets enough channels, each with its own connections
+    // (a local subchannel pool; channels with equal options otherwise share one connection).
+    const connections = Math.max(1, config.connections ?? 1);
+    this.targets = channelTargets(config.addresses, { tls: this.creds._isSecure() }).map((target) =>
+      Array.from({ length: connections }, () => {
+        const lane: Lane = { client: undefined as unknown as RawTranscriberClient, inFlight: 0 };
+        lane.client = new RawTranscriberClient(target, this.creds, {
+          ...this.options,
+          'grpc.use_local_subchannel_pool': 1,
+          interceptors: [...(this.options.interceptors ?? []), countStreams(lane)],
+        });
+        return lane;
+      }),
     );
+    this.channels = this.targets.flat().map((lane) => lane.client);
     for (const client of this.channels) this.watch(client);
   }
 
-  /** The channel for the next stream: the only one, or the next READY one of several names. */
+  /**
+   * The channel for the next stream: of the next target (the only one, or the next READY one of
+   * several names), its READY lane with the fewest streams open.
+   */
   next(): RawTranscriberClient {
-    const n = this.channels.length;
+    const n = this.targets.length;
     let fallback: RawTranscriberClient | undefined;
     for (let i = 0; i < n; i++) {
-      const client = this.channels[this.cursor++ % n] as RawTranscriberClient;
-      const state = client.getChannel().getConnectivityState(true);
-      if (state === connectivityState.READY) return client;
-      if (fallback === undefined && state !== connectivityState.TRANSIENT_FAILURE) fallback = client;
+      const lanes = this.targets[this.cursor++ % n] as Lane[];
+      let best: Lane | undefined;
+      for (const lane of lanes) {
+        const state = lane.client.getChannel().getConnectivityState(true);
+        if (state === connectivityState.READY) {
+          if (best === undefined || lane.inFlight < best.inFlight) best = lane;
+        } else if (fallback === undefined && state !== connectivityState.TRANSIENT_FAILURE) fallback = lane.client;
+      }
+      if (best !== undefined) return best.client;
     }
     // None ready: a call on a failing channel ends UNAVAILABLE at once, which is the truth.
-    return fallback ?? (this.channels[this.cursor++ % n] as RawTranscriberClient);
+    return fallback ?? ((this.targets[this.cursor++ % n] as Lane[])[0] as Lane).client;
+  }
+
+  /** Streams open to the transcribers, and how many of them wait for a stream slot. */
+  streams(): StreamCounts {
+    const perConnection = this.config.streamsPerConnection ?? Number.POSITIVE_INFINITY;
+    let open = 0;
+    let waiting = 0;
+    for (const lane of this.targets.flat()) {
+      open += lane.inFlight;
+      waiting += Math.max(0, lane.inFlight - perConnection);
+    }
+    return { open, waiting, connections: this.channels.length };
   }
 
   /** True while at least one transcriber has a READY connection. */
@@ -174,4 +240,23 @@ export class TranscriberClients {
     this.lastReady = ready;
     for (const l of this.readyListeners) l(ready);
   }
+}
+
+/** Counts a lane's calls from start to status, whatever ends them (cancel included). */
+function countStreams(lane: Lane): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, _listener, next) {
+        lane.inFlight++;
+        let counted = true;
+        // A partial listener: grpc-js passes every other event on to the caller's own.
+        next(metadata, {
+          onReceiveStatus(status, nextStatus) {
+            if (counted) lane.inFlight--;
+            counted = false;
+            nextStatus(status);
+          },
+        });
+      },
+    });
 }
