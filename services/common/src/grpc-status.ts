@@ -3,6 +3,7 @@ import { ServiceError } from './service-error.js';
 import { log } from './log.js';
 import { redactText } from './redact.js';
 
+/** `retryAfterMs`: the hint a downstream refusal came back with, passed on to our client. */
 export type ErrorStatus = Pick<StatusObject, 'code' | 'details'> & { retryAfterMs?: number };
 
 /**
@@ -64,4 +65,4 @@ export function toGrpcError(err: unknown): StatusObject & { message: string } {
 const STATUS_NAMES = new Map(Object.entries(status).map(([name, code]) => [code, name]));
 
 /** "RESOURCE_EXHAUSTED" for 8: the label of metrics and log lines. */
-export const statusName = (code: status | undefined): string => STATUS_NAMES.get(code ?? status.OK) ?? 'UNKNOWN';
+export const statusName = (code: status): string => STATUS_NAMES.get(code) ?? 'UNKNOWN';

@@ -128,12 +128,11 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
       if (failure.httpStatus === 401) headers['WWW-Authenticate'] = 'Bearer';
       // A refusal here (our trailer) or from the transcriber (its trailer) keeps its retry hint.
       const downstream = (err as { metadata?: unknown }).metadata;
-      const hint =
+      const retryAfterMs = Number(
         trailer.get(RETRY_AFTER_TRAILER)[0] ??
-        (downstream instanceof Metadata ? (downstream.get(RETRY_AFTER_TRAILER)[0] ?? Number.NaN) : undefined);
-      const retryAfterMs = hint === undefined ? undefined : Number(hint);
-      if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs))
-        headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+          (downstream instanceof Metadata ? downstream.get(RETRY_AFTER_TRAILER)[0] : undefined),
+      );
+      if (Number.isFinite(retryAfterMs)) headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
       send(req, res, { status: failure.httpStatus, contentType: 'application/json', body }, headers);
     } finally {
       release?.();
