@@ -8,7 +8,7 @@ export interface MethodCounts {
 }
 
 export interface CallCounts {
-  /** A snapshot for one method (zeros before its first call): what GetStats and the health code read. */
+  /** A snapshot for one method (zeros before its first call): what GetStats and GetServerStats read. */
   counts(method: string): MethodCounts;
   middleware: CallMiddleware;
 }
