@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
-import { Admission } from '#common/admission.js';
+import { Metadata, status } from '@grpc/grpc-js';
+import { Admission, type AdmissionCaller } from '#common/admission.js';
 import { clientOf } from '#common/call-adapters.js';
 import { toGrpcError } from '#common/grpc-status.js';
 
-const refusal = (fn: () => unknown): { code: number; details: string; hint: unknown } => {
+// As a call's context: the client's address and the trailer sent with the status.
+const caller = (client: string): AdmissionCaller & { trailer: Metadata } => ({ client, trailer: new Metadata() });
+
+const refusal = (admission: Admission, client: string) => {
+  const asking = caller(client);
   try {
-    fn();
+    admission.admit(asking);
   } catch (err: unknown) {
     const e = toGrpcError(err);
-    return { code: e.code ?? -1, details: e.details ?? '', hint: e.metadata?.get('retry-after-ms')[0] };
+    return { code: e.code, details: e.details, hint: asking.trailer.get('retry-after-ms')[0] };
   }
   throw new Error('expected a refusal');
 };
@@ -18,26 +22,26 @@ const refusal = (fn: () => unknown): { code: number; details: string; hint: unkn
 describe('admission control', () => {
   it('admits up to the concurrency limit, refuses with RESOURCE_EXHAUSTED and a retry-after-ms trailer, admits again after a release', () => {
     const admission = new Admission({ maxConcurrent: 2, maxPerClient: 0, retryAfterMs: 750 });
-    const a = admission.admit('10.0.0.1');
-    admission.admit('10.0.0.2');
-    const r = refusal(() => admission.admit('10.0.0.3'));
+    const a = admission.admit(caller('10.0.0.1'));
+    admission.admit(caller('10.0.0.2'));
+    const r = refusal(admission, '10.0.0.3');
     assert.equal(r.code, status.RESOURCE_EXHAUSTED);
     assert.match(r.details, /running its limit of 2 requests; retry after 750 ms/);
     assert.equal(r.hint, '750');
     a();
     a(); // a second release of the same slot is a no-op, not a free slot
-    admission.admit('10.0.0.3');
-    assert.equal(refusal(() => admission.admit('10.0.0.4')).code, status.RESOURCE_EXHAUSTED);
+    admission.admit(caller('10.0.0.3'));
+    assert.equal(refusal(admission, '10.0.0.4').code, status.RESOURCE_EXHAUSTED);
     assert.deepEqual(admission.counts, { inFlight: 2, refused: 2 });
   });
 
   it('limits each client on its own, so one client cannot take every slot', () => {
     const admission = new Admission({ maxConcurrent: 10, maxPerClient: 2, retryAfterMs: 100 });
-    const held = [admission.admit('A'), admission.admit('A')];
-    assert.match(refusal(() => admission.admit('A')).details, /this client already has 2 requests running/);
-    admission.admit('B');
+    const held = [admission.admit(caller('A')), admission.admit(caller('A'))];
+    assert.match(refusal(admission, 'A').details, /this client already has 2 requests running/);
+    admission.admit(caller('B'));
     held[0]?.();
-    admission.admit('A');
+    admission.admit(caller('A'));
   });
 
   it('refuses while the backlog is at its limit', () => {
@@ -48,11 +52,11 @@ describe('admission control', () => {
       retryAfterMs: 100,
       backlog: () => ({ queued, limit: 60, what: 's of speech' }),
     });
-    admission.admit('A');
+    admission.admit(caller('A'));
     queued = 61;
-    assert.match(refusal(() => admission.admit('A')).details, /61 s of speech already wait \(limit 60\)/);
+    assert.match(refusal(admission, 'A').details, /61 s of speech already wait \(limit 60\)/);
     queued = 10;
-    admission.admit('A');
+    admission.admit(caller('A'));
   });
 
   it('keys clients by address, not by connection', () => {

@@ -1,3 +1,5 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { RETRY_AFTER_TRAILER } from './grpc-status.js';
 import { resourceExhausted } from './service-error.js';
 
 export interface AdmissionLimits {
@@ -9,6 +11,14 @@ export interface AdmissionLimits {
   retryAfterMs: number;
   /** Work already waiting (e.g. seconds of queued audio) and its limit; at or past it, refuse. */
   backlog?: () => { queued: number; limit: number; what: string };
+}
+
+/** Who asks: a gRPC call's context, or the HTTP edge's own stand-in for one. */
+export interface AdmissionCaller {
+  /** The client's address without its port: the per-client key. */
+  client: string;
+  /** Where a refusal puts its `retry-after-ms` hint, sent with the status. */
+  trailer: Pick<Metadata, 'set'>;
 }
 
 export interface AdmissionCounts {
@@ -28,8 +38,11 @@ export class Admission {
 
   constructor(private readonly limits: AdmissionLimits) {}
 
-  /** Takes a slot for `client` or throws RESOURCE_EXHAUSTED; call the returned release exactly once. */
-  admit(client: string): () => void {
+  /**
+   * Takes a slot for the caller's client, or sets the caller's retry-after-ms trailer and throws
+   * RESOURCE_EXHAUSTED; call the returned release exactly once.
+   */
+  admit({ client, trailer }: AdmissionCaller): () => void {
     const { maxConcurrent, maxPerClient, retryAfterMs, backlog } = this.limits;
     const fromClient = this.perClient.get(client) ?? 0;
     let reason: string | undefined;
@@ -43,7 +56,8 @@ export class Admission {
     }
     if (reason !== undefined) {
       this.counts.refused++;
-      throw resourceExhausted(`overloaded: ${reason}; retry after ${retryAfterMs} ms with backoff`, retryAfterMs);
+      trailer.set(RETRY_AFTER_TRAILER, String(Math.round(retryAfterMs)));
+      throw resourceExhausted(`overloaded: ${reason}; retry after ${retryAfterMs} ms with backoff`);
     }
     this.counts.inFlight++;
     this.perClient.set(client, fromClient + 1);

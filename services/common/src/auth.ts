@@ -73,7 +73,7 @@ export function authorizationError(check: ApiKeyCheck, header: string | undefine
   return undefined;
 }
 
-/** The one check every gRPC handler passes (see call-adapters.ts); health stays open. */
+/** The one check every gRPC handler passes (see middleware/auth.ts); health stays open. */
 export function authenticate(check: ApiKeyCheck, metadata: Metadata): boolean {
   if (!check.required) return false;
   const header = metadata.get('authorization')[0];

@@ -3,9 +3,13 @@ import { ServiceError } from './service-error.js';
 import { log } from './log.js';
 import { redactText } from './redact.js';
 
+/** `retryAfterMs`: the hint a downstream refusal came back with, passed on to our client. */
 export type ErrorStatus = Pick<StatusObject, 'code' | 'details'> & { retryAfterMs?: number };
 
-/** The trailer that tells a refused client when to try again (RESOURCE_EXHAUSTED). */
+/**
+ * The trailer that tells a refused client when to try again (RESOURCE_EXHAUSTED). A refusal sets it
+ * on the call's trailer (see admission.ts); a downstream one's is forwarded by toGrpcError.
+ */
 export const RETRY_AFTER_TRAILER = 'retry-after-ms';
 
 /** A status that came back from a downstream gRPC call (grpc-js attaches code and details). */
@@ -28,7 +32,7 @@ const NODE_ERROR_CODES: Record<string, status> = {
  * its stack and answered as INTERNAL without leaking internals.
  */
 function toErrorStatus(err: unknown): ErrorStatus {
-  if (err instanceof ServiceError) return { code: err.code, details: err.message, retryAfterMs: err.retryAfterMs };
+  if (err instanceof ServiceError) return { code: err.code, details: err.message };
   if (isGrpcCallError(err)) {
     // A downstream refusal keeps its retry hint on the way back to the client.
     const hint = Number(err.metadata instanceof Metadata ? err.metadata.get(RETRY_AFTER_TRAILER)[0] : undefined);
@@ -45,8 +49,11 @@ function toErrorStatus(err: unknown): ErrorStatus {
   return { code: status.INTERNAL, details: 'internal error (logged on the server)' };
 }
 
-/** The shape grpc-js accepts when a handler fails. */
-export function toGrpcError(err: unknown): Partial<StatusObject> & { message: string } {
+/**
+ * The shape grpc-js accepts when a handler fails. `metadata` holds only the trailers a downstream
+ * status carried that our client should see too (its retry hint); the call's own are on its context.
+ */
+export function toGrpcError(err: unknown): StatusObject & { message: string } {
   const s = toErrorStatus(err);
   // A message may quote a worker's stderr or a downstream answer: no secret leaves in it.
   const details = redactText(s.details);
@@ -54,3 +61,8 @@ export function toGrpcError(err: unknown): Partial<StatusObject> & { message: st
   if (s.retryAfterMs !== undefined) metadata.set(RETRY_AFTER_TRAILER, String(Math.round(s.retryAfterMs)));
   return { code: s.code, details, message: details, metadata };
 }
+
+const STATUS_NAMES = new Map(Object.entries(status).map(([name, code]) => [code, name]));
+
+/** "RESOURCE_EXHAUSTED" for 8: the label of metrics and log lines. */
+export const statusName = (code: status): string => STATUS_NAMES.get(code) ?? 'UNKNOWN';

@@ -74,7 +74,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     streamTranscribe: handleBidiStreamingCall<Buffer, Buffer>;
   } = {
     streamTranscribe: calls.bidi('streamTranscribe', async function* (requests: AsyncIterable<Buffer>, context) {
-      const release = admission.admit(context.client);
+      const release = admission.admit(context);
       try {
         yield* streamTranscribe(requests, clients.next(), context.signal, context.deadline);
       } finally {
@@ -128,7 +128,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         metrics,
         tls: httpsOptions(config),
         transcriber: () => clients.next(),
-        admit: (client) => admission.admit(client),
+        admit: (caller) => admission.admit(caller),
       });
     } catch (err: unknown) {
       await lifecycle.stop(0);

@@ -147,10 +147,10 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   let address = '';
 
   const service: TranscriberServer = {
-    transcribe: calls.bidi('transcribe', async function* (requests, { signal, client }) {
-      const release = admission.admit(client);
+    transcribe: calls.bidi('transcribe', async function* (requests, context) {
+      const release = admission.admit(context);
       try {
-        for await (const event of transcribe(requests, deps, signal)) {
+        for await (const event of transcribe(requests, deps, context.signal)) {
           if (event.event?.$case === 'final') {
             audioSecTranscribed += event.event.final.audioDurationSec;
             transcriberMetrics.requestFinished(event.event.final);
@@ -161,10 +161,10 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
         release();
       }
     }),
-    diarize: calls.clientStream('diarize', async (requests, { signal, client }) => {
-      const release = admission.admit(client);
+    diarize: calls.clientStream('diarize', async (requests, context) => {
+      const release = admission.admit(context);
       try {
-        return await diarize(requests, diarizeDeps, signal);
+        return await diarize(requests, diarizeDeps, context.signal);
       } finally {
         release();
       }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
+import type { AdmissionCaller } from '#common/admission.js';
 import type { ApiKeyCheck } from '#common/auth.js';
 import type { ServiceMetrics } from '#common/metrics.js';
 import { Metadata, status } from '@grpc/grpc-js';
@@ -26,7 +27,7 @@ export interface HttpEndpointOptions {
   tls: ServerOptions | undefined;
   transcriber(): RawTranscriberClient;
   /** The gateway's admission (shared with gRPC): a slot for this client address, or RESOURCE_EXHAUSTED. */
-  admit?(client: string): () => void;
+  admit?(caller: AdmissionCaller): () => void;
 }
 
 export interface HttpEndpoint {
@@ -90,6 +91,8 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
     const { signal } = requestSignal;
     let matched: Route | undefined;
     let release: (() => void) | undefined;
+    // As a gRPC call's trailer: where a refusal here leaves its retry hint (read below for Retry-After).
+    const trailer = new Metadata();
     try {
       matched = route(req);
       const refused = authorizeHttp(req.headers, options.apiKeys);
@@ -104,7 +107,7 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
           `send the audio as multipart/form-data with a field named "file" (curl -F "file=@call.wav"), not ${req.headers['content-type'] ?? 'no content type'}`,
         );
       // The same key as gRPC's peer address: one client counts once across both APIs.
-      release = options.admit?.((req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''));
+      release = options.admit?.({ client: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), trailer });
       // Only now is the body worth receiving: a refused upload is never sent by a client that asked first.
       if (expectsContinue) res.writeContinue();
       const reply = await matched.handle({
@@ -123,13 +126,13 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
       const allow = (err as { allow?: string }).allow;
       const headers: Record<string, string> = allow === undefined ? {} : { Allow: allow };
       if (failure.httpStatus === 401) headers['WWW-Authenticate'] = 'Bearer';
-      // A refusal here (ServiceError) or from the transcriber (its trailer) keeps its retry hint.
-      const trailer = (err as { metadata?: unknown }).metadata;
-      const retryAfterMs =
-        (err as { retryAfterMs?: number }).retryAfterMs ??
-        (trailer instanceof Metadata ? Number(trailer.get(RETRY_AFTER_TRAILER)[0] ?? Number.NaN) : undefined);
-      if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs))
-        headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+      // A refusal here (our trailer) or from the transcriber (its trailer) keeps its retry hint.
+      const downstream = (err as { metadata?: unknown }).metadata;
+      const retryAfterMs = Number(
+        trailer.get(RETRY_AFTER_TRAILER)[0] ??
+          (downstream instanceof Metadata ? downstream.get(RETRY_AFTER_TRAILER)[0] : undefined),
+      );
+      if (Number.isFinite(retryAfterMs)) headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
       send(req, res, { status: failure.httpStatus, contentType: 'application/json', body }, headers);
     } finally {
       release?.();
