@@ -52,6 +52,20 @@ export const gatewayOptions = {
     help: 'deadline for each transcriber GetStats call',
     parse: parsers.int(10, 60_000),
   }),
+  transcriberConnections: option({
+    flag: 'transcriber-connections',
+    env: 'TRANSCRIBER_CONNECTIONS',
+    defaultValue: 0,
+    help: 'HTTP/2 connections to each transcriber address (0 = enough for --max-concurrent-requests diarized requests, two streams each, at --transcriber-streams-per-connection)',
+    parse: parsers.int(0, 1000),
+  }),
+  transcriberStreamsPerConnection: option({
+    flag: 'transcriber-streams-per-connection',
+    env: 'TRANSCRIBER_STREAMS_PER_CONNECTION',
+    defaultValue: 100,
+    help: 'the transcribers\' --max-streams-per-connection: streams past it on one connection would wait in the gateway (metric callscribe_gateway_transcriber_streams{state="waiting"})',
+    parse: parsers.int(1, 10_000),
+  }),
   maxMessageBytes: option({
     flag: 'max-message-bytes',
     env: 'MAX_MESSAGE_BYTES',

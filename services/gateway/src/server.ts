@@ -18,7 +18,8 @@ import { grpcServerOptions } from '#common/server-limits.js';
 import { streamTranscribe } from './stream-transcribe.js';
 import { passthroughGatewayService } from './passthrough-methods.js';
 import { withoutInternals } from './stats-visibility.js';
-import { type StatsTarget, TranscriberClients } from './transcribers/transcriber-clients.js';
+import { connectionsFor, type StatsTarget, TranscriberClients } from './transcribers/transcriber-clients.js';
+import { addStreamMetrics } from './transcribers/stream-metrics.js';
 
 export interface RunningGateway {
   address: string;
@@ -49,6 +50,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       '--transcriber-tls',
     ),
     apiKey: config.transcriberApiKey,
+    // A diarized request runs two streams (Transcribe and Diarize), so the worst case is twice the requests.
+    connections:
+      config.transcriberConnections ||
+      connectionsFor(2 * config.maxConcurrentRequests, config.transcriberStreamsPerConnection),
+    streamsPerConnection: config.transcriberStreamsPerConnection,
   });
   const server = new Server(grpcServerOptions(config, config.maxMessageBytes));
   const admission = new Admission({
@@ -67,6 +73,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     credentials: security.credentials,
   });
   const metrics = createServiceMetrics('gateway');
+  addStreamMetrics(metrics.registry, clients);
   const calls = createCallAdapters(lifecycle.shutdown, { apiKeys: security.apiKeys, metrics, limits: config });
 
   // The streaming method moves bytes (see passthrough-methods.ts); the rest is typed by the generated interface.
@@ -145,6 +152,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   lifecycle.setReady(await clients.settled(config.statsTimeoutMs));
   log.info('gateway ready', {
     transcribers: config.transcribers,
+    connectionsPerTranscriber: clients.streams().connections / Math.max(1, config.transcribers.length),
     tls: config.tlsCert !== '',
     mtls: config.tlsClientCa !== '',
     apiKeys: security.apiKeys.required,

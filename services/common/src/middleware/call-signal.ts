@@ -58,6 +58,25 @@ export function createCallSignal(call: SignalSource, shutdown: AbortSignal, maxR
   };
 }
 
+// Node's Http2Stream.close() ends the writable side before it resets the stream, so a gateway that
+// cancels a call sends END_STREAM and then RST_STREAM: the handler sees a complete (often empty) upload
+// and fails it (INVALID_ARGUMENT) a moment before grpc-js reports the cancel. A failure waits this
+// long for a cancel already on its way, so the call is counted and logged as CANCELLED, not as the
+// client's mistake (144 such spurious INVALID_ARGUMENTs were seen under load). Only failures pay it.
+const CANCEL_GRACE_MS = 25;
+
+function cancelGrace(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, CANCEL_GRACE_MS);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * Gives the call its joined signal. Once it has fired, whatever the handler threw on the way out (an
  * AbortError, a closed stream) is replaced by the signal's reason, so the client sees why it ended.
@@ -68,6 +87,7 @@ export function callSignal(shutdown: AbortSignal, maxRequestMs: number): CallMid
     try {
       return await next({ ...context, signal });
     } catch (err: unknown) {
+      if (!signal.aborted) await cancelGrace(signal);
       throw signal.aborted ? signal.reason : err;
     } finally {
       dispose();

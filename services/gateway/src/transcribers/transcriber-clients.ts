@@ -71,6 +71,7 @@ export class TranscriberClients {
   private readonly readyListeners = new Set<(ready: boolean) => void>();
   private lastReady = false;
   private cursor = 0;
+  private laneCursor = 0;
   private closed = false;
 
   constructor(private readonly config: TranscriberClientOptions) {
@@ -128,7 +129,11 @@ export class TranscriberClients {
     for (let i = 0; i < n; i++) {
       const lanes = this.targets[this.cursor++ % n] as Lane[];
       let best: Lane | undefined;
-      for (const lane of lanes) {
+      // Scanned from a rotating start: a lane is picked before its stream starts (the config is read
+      // first), so a burst sees equal counts everywhere, and ties must not all go to the first lane.
+      const start = this.laneCursor++;
+      for (let k = 0; k < lanes.length; k++) {
+        const lane = lanes[(start + k) % lanes.length] as Lane;
         const state = lane.client.getChannel().getConnectivityState(true);
         if (state === connectivityState.READY) {
           if (best === undefined || lane.inFlight < best.inFlight) best = lane;
