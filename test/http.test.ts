@@ -436,7 +436,7 @@ describe('HTTP edge of the gateway', () => {
     const tls = await makeTlsFiles();
     const keys = join(tls.dir, 'keys.txt');
     const key = 'http-test-key-0123456789';
-    await writeFile(keys, `${key}\n`);
+    await writeFile(keys, `${key}\n`, { mode: 0o600 });
     const secure = await startGateway(
       defaultGatewayConfig({
         listen: '127.0.0.1:0',

@@ -27,8 +27,8 @@ describe('no secret in any log line, error or result file (processes with keys, 
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'callscribe-secrets-'));
-    await writeFile(join(dir, 'gateway-keys'), `${SECRETS.gatewayKey}\n`);
-    await writeFile(join(dir, 'transcriber-keys'), `${SECRETS.transcriberKey}\n`);
+    await writeFile(join(dir, 'gateway-keys'), `${SECRETS.gatewayKey}\n`, { mode: 0o600 });
+    await writeFile(join(dir, 'transcriber-keys'), `${SECRETS.transcriberKey}\n`, { mode: 0o600 });
     // The children inherit these, as they would from a deployment's environment.
     Object.assign(process.env, {
       HF_TOKEN: SECRETS.hfToken,

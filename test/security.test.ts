@@ -86,8 +86,8 @@ describe('API keys, TLS and mTLS, metrics and reflection (real servers, certific
     tls = await makeTlsFiles();
     const gatewayKeys = join(tls.dir, 'gateway-keys');
     const transcriberKeys = join(tls.dir, 'transcriber-keys');
-    await writeFile(gatewayKeys, `# one per line\n${GATEWAY_KEY}\nsecond-key-0123456789\n`);
-    await writeFile(transcriberKeys, `${TRANSCRIBER_KEY}\n`);
+    await writeFile(gatewayKeys, `# one per line\n${GATEWAY_KEY}\nsecond-key-0123456789\n`, { mode: 0o600 });
+    await writeFile(transcriberKeys, `${TRANSCRIBER_KEY}\n`, { mode: 0o600 });
     transcriber = await startTranscriber(
       defaultTranscriberConfig({
         listen: '127.0.0.1:0',

@@ -1,6 +1,9 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authorizationError, bearerToken, createApiKeyCheck } from '#common/auth.js';
+import { authorizationError, bearerToken, createApiKeyCheck, readApiKeys } from '#common/auth.js';
 import { redactText, redactUrl, registerSecret } from '#common/redact.js';
 import { redactRunConfig } from '../../loadgen/src/output/redact-config.js';
 
@@ -45,5 +48,35 @@ describe('API key check and secret redaction', () => {
       target: 'gw:50051',
     });
     assert.equal(redactRunConfig({ apiKey: '' })['apiKey'], '');
+  });
+});
+
+describe('--api-keys-file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'callscribe-keys-'));
+  const file = (name: string, text: string, mode: number) => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode });
+    chmodSync(path, mode);
+    return path;
+  };
+
+  it('is read when only its owner can read it', () => {
+    assert.deepEqual(readApiKeys(file('ok', '# ops\nkey-0123456789abcdef\n\n', 0o600)), ['key-0123456789abcdef']);
+  });
+
+  it('is refused when other users can read it, with the chmod that fixes it', () => {
+    const path = file('open', 'key-0123456789abcdef\n', 0o644);
+    assert.throws(() => readApiKeys(path), new RegExp(`mode 644.*chmod 600 ${path}`));
+    assert.throws(() => readApiKeys(file('group', 'key-0123456789abcdef\n', 0o640)), /mode 640/);
+  });
+
+  it('is refused when a line is not a bearer token (the wrong file), naming the line', () => {
+    const shadow = 'root:$y$j9T$abc:19700:0:99999:7:::\ndaemon:*:19700:0:99999:7:::\n';
+    assert.throws(() => readApiKeys(file('shadow', shadow, 0o600)), /key 1 is not a bearer token.*right file/);
+    assert.throws(() => readApiKeys(file('spaces', 'key-0123456789abcdef\nhas a space in it 0123\n', 0o600)), /key 2/);
+  });
+
+  it('is refused when it is not a regular file', () => {
+    assert.throws(() => readApiKeys(dir), /not a regular file/);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { status, type Metadata } from '@grpc/grpc-js';
 import { OptionError } from './options.js';
 import { registerSecret } from './redact.js';
@@ -7,10 +7,23 @@ import { ServiceError } from './service-error.js';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
 
-/** Keys from a file, one per line; blank lines and lines starting with # are skipped. */
+// What a bearer token may hold (RFC 6750's b64token): a line with spaces or colons is some other
+// file given by mistake (/etc/shadow was taken once, every line a key).
+const KEY_SHAPE = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Keys from a file, one per line; blank lines and lines starting with # are skipped. The file must
+ * be a regular file that only its owner can read: keys are as good as passwords.
+ */
 export function readApiKeys(path: string): string[] {
   let text: string;
   try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new Error('not a regular file');
+    if ((stat.mode & 0o077) !== 0)
+      throw new Error(
+        `other users can read or write it (mode ${(stat.mode & 0o777).toString(8)}); make it the server user's alone: chmod 600 ${path}`,
+      );
     text = readFileSync(path, 'utf8');
   } catch (err: unknown) {
     throw new OptionError(`--api-keys-file ${path}: ${(err as Error).message}`);
@@ -20,6 +33,11 @@ export function readApiKeys(path: string): string[] {
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
   if (keys.length === 0) throw new OptionError(`--api-keys-file ${path} holds no key (one key per line)`);
+  const badLine = keys.findIndex((k) => !KEY_SHAPE.test(k));
+  if (badLine >= 0)
+    throw new OptionError(
+      `--api-keys-file ${path}: key ${badLine + 1} is not a bearer token (letters, digits and - . _ ~ + / only, = at the end); is this the right file?`,
+    );
   if (keys.some((k) => k.length < 16))
     throw new OptionError(`--api-keys-file ${path}: every key must be at least 16 characters`);
   for (const k of keys) registerSecret(k);

@@ -1,4 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { authorizationError, type ApiKeyCheck } from './auth.js';
+import { OptionError } from './options.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { log } from './log.js';
 
@@ -67,11 +71,39 @@ export interface MetricsEndpoint {
   close(): Promise<void>;
 }
 
+export interface MetricsAccess {
+  /** Set when /metrics needs an API key (--metrics-auth api-key). */
+  apiKeys?: ApiKeyCheck;
+  /** PEM certificate and key files: /metrics over HTTPS (--metrics-tls). */
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** The metrics options, checked once against the rest of the server's security settings. */
+export function metricsAccess(
+  o: { metricsAuth: 'none' | 'api-key'; metricsTls: boolean; tlsCert: string; tlsKey: string },
+  apiKeys: ApiKeyCheck,
+): MetricsAccess {
+  if (o.metricsAuth === 'api-key' && !apiKeys.required)
+    throw new OptionError('--metrics-auth api-key needs --api-keys-file (there is no key to check)');
+  if (o.metricsTls && (o.tlsCert === '' || o.tlsKey === ''))
+    throw new OptionError('--metrics-tls needs --tls-cert and --tls-key');
+  return {
+    ...(o.metricsAuth === 'api-key' ? { apiKeys } : {}),
+    ...(o.metricsTls ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey } } : {}),
+  };
+}
+
 /** GET /metrics on its own host:port (port 0 = ephemeral), apart from the gRPC port. */
-export function serveMetrics(listen: string, registry: Registry): Promise<MetricsEndpoint> {
-  const server: Server = createServer((req, res) => {
+export function serveMetrics(listen: string, registry: Registry, access: MetricsAccess = {}): Promise<MetricsEndpoint> {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are at GET /metrics\n');
+      return;
+    }
+    const refused =
+      access.apiKeys === undefined ? undefined : authorizationError(access.apiKeys, req.headers.authorization);
+    if (refused !== undefined) {
+      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end(`${refused.message}\n`);
       return;
     }
     registry.metrics().then(
@@ -81,7 +113,11 @@ export function serveMetrics(listen: string, registry: Registry): Promise<Metric
         res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed (logged)\n');
       },
     );
-  });
+  };
+  const server: Server =
+    access.tls === undefined
+      ? createServer(handler)
+      : createHttpsServer({ cert: readFileSync(access.tls.certFile), key: readFileSync(access.tls.keyFile) }, handler);
   const at = listen.lastIndexOf(':');
   const host = listen.slice(0, at);
   return new Promise((resolve, reject) => {
@@ -89,7 +125,9 @@ export function serveMetrics(listen: string, registry: Registry): Promise<Metric
     server.listen(Number(listen.slice(at + 1)), host.replace(/^\[|\]$/g, ''), () => {
       const port = (server.address() as { port: number }).port;
       const address = `${host}:${port}`;
-      log.info(`metrics on http://${address}/metrics`);
+      log.info(`metrics on ${access.tls === undefined ? 'http' : 'https'}://${address}/metrics`, {
+        apiKey: access.apiKeys !== undefined,
+      });
       resolve({
         address,
         close: () => new Promise<void>((done) => server.close(() => done())),

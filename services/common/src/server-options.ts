@@ -39,8 +39,22 @@ export const serverSecurityOptions = {
     flag: 'metrics-listen',
     env: 'METRICS_LISTEN',
     defaultValue: '',
-    help: 'Prometheus GET /metrics on this host:port (port 0 = ephemeral; empty = off)',
+    help: 'Prometheus GET /metrics on this host:port (port 0 = ephemeral; empty = off). Its address is the first control: keep it on an internal interface',
     parse: hostPortOrOff,
+  }),
+  metricsAuth: option({
+    flag: 'metrics-auth',
+    env: 'METRICS_AUTH',
+    defaultValue: 'none' as 'none' | 'api-key',
+    help: 'api-key: /metrics needs "authorization: Bearer <key>" from --api-keys-file, as gRPC calls do (Prometheus: authorization.credentials_file); none: open to whoever reaches its address',
+    parse: parsers.choice(['none', 'api-key'] as const),
+  }),
+  metricsTls: option({
+    flag: 'metrics-tls',
+    env: 'METRICS_TLS',
+    defaultValue: false,
+    help: "serve /metrics over HTTPS with --tls-cert/--tls-key (the gRPC port's certificate)",
+    parse: parsers.boolean,
   }),
 };
 

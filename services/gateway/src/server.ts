@@ -4,7 +4,7 @@ import type { GatewayServer } from '#gen/callscribe/v1/gateway.js';
 import type { ServerStats, TranscriberStats } from '#gen/callscribe/v1/stats.js';
 import { createCallAdapters } from '#common/call-adapters.js';
 import { log } from '#common/log.js';
-import { createServiceMetrics, serveMetrics, type MetricsEndpoint } from '#common/metrics.js';
+import { createServiceMetrics, metricsAccess, serveMetrics, type MetricsEndpoint } from '#common/metrics.js';
 import { registerSecret } from '#common/redact.js';
 import { addReflection } from '#common/reflection.js';
 import { createServerLifecycle } from '#common/server-lifecycle.js';
@@ -115,7 +115,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   };
   server.addService(passthroughGatewayService, service);
   const metricsEndpoint: MetricsEndpoint | undefined =
-    config.metricsListen === '' ? undefined : await serveMetrics(config.metricsListen, metrics.registry);
+    config.metricsListen === ''
+      ? undefined
+      : await serveMetrics(config.metricsListen, metrics.registry, metricsAccess(config, security.apiKeys));
   let httpClosed: Promise<void> | undefined;
   let http: HttpEndpoint | undefined;
   // The transcriber clients outlive HTTP requests too: they are closed once both edges are down.

@@ -5,7 +5,7 @@ import type { TranscriberServer } from '#gen/callscribe/v1/transcriber.js';
 import type { TranscriberStats } from '#gen/callscribe/v1/stats.js';
 import { createCallAdapters } from '#common/call-adapters.js';
 import { log } from '#common/log.js';
-import { createServiceMetrics, serveMetrics, type MetricsEndpoint } from '#common/metrics.js';
+import { createServiceMetrics, metricsAccess, serveMetrics, type MetricsEndpoint } from '#common/metrics.js';
 import { addReflection } from '#common/reflection.js';
 import { createServerLifecycle } from '#common/server-lifecycle.js';
 import { loadServerSecurity } from '#common/server-options.js';
@@ -207,7 +207,9 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   }, 1000);
   healthTimer.unref();
   const metricsEndpoint: MetricsEndpoint | undefined =
-    config.metricsListen === '' ? undefined : await serveMetrics(config.metricsListen, metrics.registry);
+    config.metricsListen === ''
+      ? undefined
+      : await serveMetrics(config.metricsListen, metrics.registry, metricsAccess(config, security.apiKeys));
   address = await lifecycle.listen(config.listen, async () => {
     clearInterval(healthTimer);
     await metricsEndpoint?.close();
