@@ -15,9 +15,11 @@ import { createLiveProgress } from './output/live-progress.js';
 import { prometheusText, pushMetrics } from './output/prometheus-text.js';
 import { RequestCsv } from './output/request-csv.js';
 import { runIdentity } from './output/run-identity.js';
-import { summaryCsv, terminalTable, type LevelSummary } from './output/summary.js';
+import { summaryCsv, terminalTable } from './output/summary-table.js';
 import { summaryJson, type RunDescription } from './output/summary-json.js';
-import { measureLevel, type MeasuredLevel } from './run/measure-level.js';
+import type { LevelSummary } from './results/level-summary.js';
+import type { MeasuredLevel } from './results/measured-level.js';
+import { measureLevel } from './run/measure-level.js';
 import { checkProbe, checkTarget, PreflightError } from './run/preflight.js';
 import type { Schedule } from './run/schedule.js';
 import { sendRecording } from './run/send-request.js';
@@ -187,7 +189,7 @@ export async function runLoadTest(
         abortRule: { maxErrorRate: c.abortErrorRate, minRequests: c.abortMinRequests },
         backoffMaxMs: c.backoffMaxMs,
         sampler,
-        csv,
+        results: csv,
         progress,
         runDir,
         signal,
