@@ -10,7 +10,8 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { defaultRunConfig } from '../loadgen/src/config.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
 import { REPORT_CHARTS } from '../loadgen/src/output/html-report.js';
-import { createLiveProgress, type ProgressState } from '../loadgen/src/output/live-progress.js';
+import { createLiveProgress } from '../loadgen/src/output/live-progress.js';
+import type { ProgressState } from '../loadgen/src/results/level-sinks.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import { startStack, type Stack } from './support/stack.js';
 

@@ -12,12 +12,14 @@ import { evaluateThresholds, formatThresholdResult, type ThresholdResult } from 
 import { renderReport } from './output/html-report.js';
 import { redactRunConfig } from './output/redact-config.js';
 import { createLiveProgress } from './output/live-progress.js';
-import { prometheusText, pushMetrics } from './output/prometheus-text.js';
+import { prometheusRegistry, pushMetrics } from './output/prometheus-text.js';
 import { RequestCsv } from './output/request-csv.js';
 import { runIdentity } from './output/run-identity.js';
-import { summaryCsv, terminalTable, type LevelSummary } from './output/summary.js';
+import { summaryCsv, terminalTable } from './output/summary-table.js';
 import { summaryJson, type RunDescription } from './output/summary-json.js';
-import { measureLevel, type MeasuredLevel } from './run/measure-level.js';
+import type { LevelSummary } from './results/level-summary.js';
+import type { MeasuredLevel } from './results/measured-level.js';
+import { measureLevel } from './run/measure-level.js';
 import { checkProbe, checkTarget, PreflightError } from './run/preflight.js';
 import type { Schedule } from './run/schedule.js';
 import { sendRecording } from './run/send-request.js';
@@ -187,7 +189,7 @@ export async function runLoadTest(
         abortRule: { maxErrorRate: c.abortErrorRate, minRequests: c.abortMinRequests },
         backoffMaxMs: c.backoffMaxMs,
         sampler,
-        csv,
+        results: csv,
         progress,
         runDir,
         signal,
@@ -227,7 +229,8 @@ export async function runLoadTest(
     aborted,
     config: recordedConfig(c),
   };
-  const prom = prometheusText(c.runId, identity, measured);
+  const registry = prometheusRegistry(c.runId, identity, measured);
+  const prom = await registry.metrics();
   await writeFile(join(runDir, 'summary.csv'), summaryCsv(summaries));
   await writeFile(join(runDir, 'summary.json'), summaryJson(description, identity, measured, thresholds));
   await writeFile(join(runDir, 'metrics.prom'), prom);
@@ -245,7 +248,7 @@ export async function runLoadTest(
   );
   if (c.pushgateway !== '') {
     try {
-      await pushMetrics(c.pushgateway, c.runId, prom);
+      await pushMetrics(c.pushgateway, c.runId, registry);
       log(
         `pushed ${prom.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length} samples to ${c.pushgateway}`,
       );

@@ -1,4 +1,4 @@
-import type { MeasuredLevel } from '../run/measure-level.js';
+import type { MeasuredLevel } from '../results/measured-level.js';
 import type { MetricName } from '../metrics/histograms.js';
 import type { LevelMeasures } from './thresholds.js';
 

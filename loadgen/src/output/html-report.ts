@@ -1,7 +1,7 @@
 import type { EChartsOption } from 'echarts';
 import type { ThresholdResult } from '../gate/thresholds.js';
-import type { MeasuredLevel } from '../run/measure-level.js';
-import type { StatsSample } from '../run/stats-sampler.js';
+import type { MeasuredLevel } from '../results/measured-level.js';
+import type { StatsSample } from '../results/stats-sample.js';
 import { renderSvg } from './report/echarts-svg.js';
 import {
   errorTimelineChart,

@@ -1,16 +1,5 @@
 import cliProgress from 'cli-progress';
-
-export interface ProgressState {
-  level: string;
-  done: number;
-  /** Requests this level will issue, when known (count or passes); undefined with --duration. */
-  total: number | undefined;
-  durationMs: number | undefined;
-  elapsedMs: number;
-  errors: number;
-  p50Ms: number;
-  p99Ms: number;
-}
+import type { ProgressSink, ProgressState } from '../results/level-sinks.js';
 
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
 
@@ -29,12 +18,6 @@ export function progressLine(s: ProgressState): string {
   return `${s.level}: ${requestsText(s)}, ${s.errors} errors, p50 ${ms(s.p50Ms)} ms, p99 ${ms(s.p99Ms)} ms, ETA ${eta === undefined ? '-' : `${eta.toFixed(0)} s`}`;
 }
 
-export interface LiveProgress {
-  update(s: ProgressState): void;
-  /** Leaves the last state on screen (TTY) or prints it (plain). */
-  finish(s: ProgressState): void;
-}
-
 /**
  * One redrawn line on a TTY (cli-progress), or a plain line every `plainEveryMs` otherwise, so a CI
  * log gets a heartbeat without thousands of carriage returns.
@@ -43,7 +26,7 @@ export function createLiveProgress(
   mode: 'auto' | 'plain' | 'off',
   stream: NodeJS.WriteStream = process.stderr,
   plainEveryMs = 5000,
-): LiveProgress {
+): ProgressSink {
   if (mode === 'off') return { update: () => {}, finish: () => {} };
   if (mode === 'auto' && stream.isTTY === true) {
     const bar = new cliProgress.SingleBar(

@@ -1,16 +1,36 @@
-import type { MeasuredLevel } from '../run/measure-level.js';
+import { Gauge, Pushgateway, Registry, Summary } from 'prom-client';
+import type { MetricName } from '../metrics/histograms.js';
+import type { MeasuredLevel } from '../results/measured-level.js';
 import type { RunIdentity } from './run-identity.js';
 
+type LevelLabel = 'run_id' | 'level';
+type RecordedValues = Awaited<ReturnType<Summary<LevelLabel | 'quantile'>['get']>>['values'];
+
 /**
- * The per-level results in the Prometheus text exposition format (0.0.4), which both a
- * Pushgateway and node_exporter's textfile collector read. Gauges, labelled by run and level;
- * latency quantiles carry a `quantile` label like a summary's would.
+ * A summary whose quantiles were already computed, by the level's HdrHistogram: prom-client's own
+ * Summary would estimate them again from observations, and they must equal summary.json's.
  */
-const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const labels = (l: Record<string, string>) =>
-  `{${Object.entries(l)
-    .map(([k, v]) => `${k}="${esc(v)}"`)
-    .join(',')}}`;
+class RecordedSummary extends Summary<LevelLabel | 'quantile'> {
+  private readonly recorded: RecordedValues = [];
+
+  constructor(
+    private readonly metricName: string,
+    help: string,
+    registry: Registry,
+  ) {
+    super({ name: metricName, help, labelNames: ['run_id', 'level'], registers: [registry] });
+  }
+
+  record(labels: Record<LevelLabel, string>, quantiles: Array<[string, number]>, count: number, sum: number): void {
+    for (const [quantile, value] of quantiles) this.recorded.push({ labels: { ...labels, quantile }, value });
+    this.recorded.push({ metricName: `${this.metricName}_sum`, labels, value: sum });
+    this.recorded.push({ metricName: `${this.metricName}_count`, labels, value: count });
+  }
+
+  override async get() {
+    return { ...(await super.get()), values: this.recorded };
+  }
+}
 
 const QUANTILES: Array<[string, number]> = [
   ['0.5', 50],
@@ -20,16 +40,53 @@ const QUANTILES: Array<[string, number]> = [
   ['1', 100],
 ];
 
-export function prometheusText(runId: string, identity: RunIdentity, levels: MeasuredLevel[]): string {
-  const families = new Map<string, { help: string; samples: string[] }>();
-  const add = (name: string, help: string, l: Record<string, string>, value: number | undefined) => {
+const DISTRIBUTIONS: Array<{ name: string; help: string; metric: MetricName; scale: number }> = [
+  {
+    name: 'callscribe_loadgen_latency_seconds',
+    help: 'latency from the intended start (coordinated-omission safe)',
+    metric: 'latency',
+    scale: 1 / 1000,
+  },
+  {
+    name: 'callscribe_loadgen_latency_uncorrected_seconds',
+    help: 'latency from the actual send',
+    metric: 'latency_uncorrected',
+    scale: 1 / 1000,
+  },
+  { name: 'callscribe_loadgen_ttfs_seconds', help: 'time to the first segment', metric: 'ttfs', scale: 1 / 1000 },
+  { name: 'callscribe_loadgen_rtf', help: 'real-time factor: latency / audio duration', metric: 'rtf', scale: 1 },
+];
+
+/**
+ * The per-level results as Prometheus metrics, in a registry of their own so that nothing else in
+ * the process goes out with them. Gauges labelled by run and level; the latency, TTFS and RTF
+ * distributions are summaries (quantiles, _sum, _count of the successful requests). A series with no
+ * value (no WER without references, no GPU) is left out rather than written as NaN.
+ */
+export function prometheusRegistry(runId: string, identity: RunIdentity, levels: MeasuredLevel[]): Registry {
+  const registry = new Registry();
+  const gauges = new Map<string, Gauge>();
+  const set = (name: string, help: string, labels: Record<string, string>, value: number | undefined) => {
     if (value === undefined || !Number.isFinite(value)) return;
-    const f = families.get(name) ?? { help, samples: [] };
-    f.samples.push(`${name}${labels(l)} ${value}`);
-    families.set(name, f);
+    let gauge = gauges.get(name);
+    if (gauge === undefined) {
+      gauge = new Gauge({ name, help, labelNames: Object.keys(labels), registers: [registry] });
+      gauges.set(name, gauge);
+    }
+    gauge.set(labels, value);
   };
+  const summaries = new Map<string, RecordedSummary>();
+  const summary = (name: string, help: string) => {
+    let s = summaries.get(name);
+    if (s === undefined) {
+      s = new RecordedSummary(name, help, registry);
+      summaries.set(name, s);
+    }
+    return s;
+  };
+
   const engine = identity.engine;
-  add(
+  set(
     'callscribe_loadgen_info',
     'the run: engine and loadgen version',
     {
@@ -45,70 +102,51 @@ export function prometheusText(runId: string, identity: RunIdentity, levels: Mea
   );
   for (const { name, summary: s, metrics } of levels) {
     const l = { run_id: runId, level: name };
-    add('callscribe_loadgen_requests', 'measured requests in the level', l, s.requests);
-    add('callscribe_loadgen_errors', 'failed measured requests in the level', l, s.errors);
-    add('callscribe_loadgen_throughput_rps', 'successful requests per second', l, s.throughputRps);
-    add('callscribe_loadgen_rtfx', 'audio seconds transcribed per wall second', l, s.rtfx);
-    for (const [q, p] of QUANTILES) {
-      add(
-        'callscribe_loadgen_latency_seconds',
-        'latency from the intended start (coordinated-omission safe)',
-        { ...l, quantile: q },
-        metrics.percentile('latency', p) / 1000,
-      );
-      add(
-        'callscribe_loadgen_latency_uncorrected_seconds',
-        'latency from the actual send',
-        { ...l, quantile: q },
-        metrics.percentile('latency_uncorrected', p) / 1000,
-      );
-      add(
-        'callscribe_loadgen_ttfs_seconds',
-        'time to the first segment',
-        { ...l, quantile: q },
-        metrics.percentile('ttfs', p) / 1000,
-      );
-      add(
-        'callscribe_loadgen_rtf',
-        'real-time factor: latency / audio duration',
-        { ...l, quantile: q },
-        metrics.percentile('rtf', p),
+    set('callscribe_loadgen_requests', 'measured requests in the level', l, s.requests);
+    set('callscribe_loadgen_errors', 'failed measured requests in the level', l, s.errors);
+    set('callscribe_loadgen_throughput_rps', 'successful requests per second', l, s.throughputRps);
+    set('callscribe_loadgen_rtfx', 'audio seconds transcribed per wall second', l, s.rtfx);
+    for (const d of DISTRIBUTIONS) {
+      const count = metrics.count(d.metric);
+      if (count === 0) continue;
+      summary(d.name, d.help).record(
+        l,
+        QUANTILES.map(([q, p]) => [q, metrics.percentile(d.metric, p) * d.scale]),
+        count,
+        metrics.mean(d.metric) * count * d.scale,
       );
     }
     for (const [stage, ms] of Object.entries(s.stagesMs ?? {}))
-      add('callscribe_loadgen_server_stage_seconds', 'mean server time per stage', { ...l, stage }, ms / 1000);
-    add('callscribe_loadgen_wer', 'word error rate, weighted by reference words', l, s.wer);
-    add('callscribe_loadgen_der', 'diarization error rate, weighted by scored seconds', l, s.der);
-    add(
+      set('callscribe_loadgen_server_stage_seconds', 'mean server time per stage', { ...l, stage }, ms / 1000);
+    set('callscribe_loadgen_wer', 'word error rate, weighted by reference words', l, s.wer);
+    set('callscribe_loadgen_der', 'diarization error rate, weighted by scored seconds', l, s.der);
+    set(
       'callscribe_loadgen_gpu_utilization_ratio',
       'mean GPU utilisation during requests',
       l,
       s.gpuUtilMean === undefined ? undefined : s.gpuUtilMean / 100,
     );
     for (const t of s.thresholds)
-      add(
+      set(
         'callscribe_loadgen_threshold_passed',
         '1 when the threshold passed at this level',
         { ...l, threshold: t.expression },
         t.passed ? 1 : 0,
       );
   }
-  return [...families]
-    .map(([name, f]) => `# HELP ${name} ${f.help}\n# TYPE ${name} gauge\n${f.samples.join('\n')}\n`)
-    .join('');
+  return registry;
 }
 
-/** PUTs the text to a Pushgateway under job callscribe_loadgen and this run's id. */
-export async function pushMetrics(url: string, runId: string, text: string, timeoutMs = 10_000): Promise<void> {
-  const target = `${url.replace(/\/+$/, '')}/metrics/job/callscribe_loadgen/run_id/${encodeURIComponent(runId)}`;
-  const res = await fetch(target, {
-    method: 'PUT',
-    body: text,
-    headers: { 'content-type': 'text/plain; version=0.0.4' },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (!res.ok)
-    throw new Error(
-      `pushgateway ${target} answered ${res.status} ${res.statusText}: ${(await res.text()).slice(0, 200)}`,
-    );
+/** PUTs the registry to a Pushgateway under job callscribe_loadgen and this run's id. */
+export async function pushMetrics(url: string, runId: string, registry: Registry, timeoutMs = 10_000): Promise<void> {
+  const gateway = new Pushgateway(
+    url.replace(/\/+$/, ''),
+    { timeout: timeoutMs, headers: { 'Content-Type': registry.contentType } },
+    registry,
+  );
+  try {
+    await gateway.push({ jobName: 'callscribe_loadgen', groupings: { run_id: runId } });
+  } catch (err: unknown) {
+    throw new Error(`pushgateway ${url}: ${(err instanceof Error ? err.message : String(err)).slice(0, 300)}`);
+  }
 }

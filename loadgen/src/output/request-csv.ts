@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { stringify, type Stringifier } from 'csv-stringify';
-import type { RequestResult } from '../run/request-result.js';
+import type { RequestSink } from '../results/level-sinks.js';
+import type { RequestResult } from '../results/request-result.js';
 
 const COLUMNS = [
   'level',
@@ -39,7 +40,7 @@ const COLUMNS = [
 const num = (v: number | undefined, digits = 3) => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits));
 
 /** One row per request, written the moment it completes, so a killed run keeps every row it had. */
-export class RequestCsv {
+export class RequestCsv implements RequestSink {
   private readonly csv: Stringifier;
   private readonly finished: Promise<void>;
   rows = 0;

@@ -1,5 +1,5 @@
 import type { ThresholdResult } from '../gate/thresholds.js';
-import type { MeasuredLevel } from '../run/measure-level.js';
+import type { MeasuredLevel } from '../results/measured-level.js';
 import type { RunIdentity } from './run-identity.js';
 
 export interface RunDescription {

@@ -1,20 +1,6 @@
+import type { LevelRun, TimelinePoint } from '../results/level-run.js';
 import type { Recording } from '../source/recording.js';
 import { arrivalOffsetsMs, type Schedule, type StopRule } from './schedule.js';
-
-export interface TimelinePoint {
-  atMs: number;
-  inFlight: number;
-  completed: number;
-}
-
-export interface LevelRun {
-  startMs: number;
-  endMs: number;
-  issued: number;
-  /** How late open-loop requests were launched against their schedule, ms. */
-  latenessMs: number[];
-  timeline: TimelinePoint[];
-}
 
 export type Launch = (rec: Recording, intendedStartMs: number, index: number, warmup: boolean) => Promise<void>;
 

@@ -1,15 +1,14 @@
 import type { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import type { TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
-import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import { abortReason, type AbortRule } from '../gate/abort-rule.js';
-import { MetricRecorder, METRIC_NAMES, type MetricName } from '../metrics/histograms.js';
-import type { LiveProgress } from '../output/live-progress.js';
-import type { RequestCsv } from '../output/request-csv.js';
-import { summarize, type LevelSummary } from '../output/summary.js';
+import { MetricRecorder, METRIC_NAMES } from '../metrics/histograms.js';
+import type { ProgressSink, RequestSink } from '../results/level-sinks.js';
+import { summarize } from '../results/level-summary.js';
+import type { MeasuredLevel } from '../results/measured-level.js';
+import type { RequestResult } from '../results/request-result.js';
 import type { Recording } from '../source/recording.js';
 import { FailureBackoff } from './failure-backoff.js';
-import { runLevel, type LevelRun } from './level-runner.js';
-import type { RequestResult } from './request-result.js';
+import { runLevel } from './level-runner.js';
 import { describeSchedule, type Schedule, type StopRule } from './schedule.js';
 import { sendRecording } from './send-request.js';
 import type { StatsSampler } from './stats-sampler.js';
@@ -28,23 +27,11 @@ export interface LevelContext {
   abortRule: AbortRule;
   backoffMaxMs: number;
   sampler: StatsSampler;
-  csv: RequestCsv;
-  progress: LiveProgress;
+  /** Each request as it completes (requests.csv). */
+  results: RequestSink;
+  progress: ProgressSink;
   runDir: string;
   signal: AbortSignal;
-}
-
-export interface MeasuredLevel {
-  name: string;
-  run: LevelRun;
-  summary: LevelSummary;
-  metrics: MetricRecorder;
-  /** [percentile, value] curves per metric, for the report. */
-  curves: Record<MetricName, Array<[number, number]>>;
-  /** When each failed request ended and how, for the error timeline. */
-  failures: Array<{ atMs: number; status: string }>;
-  /** What the server said it ran, from the first successful request. */
-  engine: EngineInfo | undefined;
 }
 
 export const CURVE_PERCENTILES = [0, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
@@ -142,7 +129,7 @@ export async function measureLevel(name: string, schedule: Schedule, c: LevelCon
         if (r.afterAudioMs !== undefined) metrics.record('after_audio_ms', r.afterAudioMs);
         if (r.rtf !== undefined) metrics.record('rtf', r.rtf);
       }
-      c.csv.write(r);
+      c.results.write(r);
       results.push(r);
       // Warm-up requests count here: a dead target fails those too.
       aborted ??= abortReason(c.abortRule, results.length, failed);

@@ -1,6 +1,6 @@
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { checkHealth } from '#common/health-check.js';
-import type { RequestResult } from './request-result.js';
+import type { RequestResult } from '../results/request-result.js';
 
 /** A run that cannot start: the target or the source is unusable. The message says what to fix. */
 export class PreflightError extends Error {

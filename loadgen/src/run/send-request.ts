@@ -8,7 +8,7 @@ import { diarizationErrorRate } from '../metrics/der.js';
 import { wordErrorRate } from '../metrics/wer.js';
 import type { Recording } from '../source/recording.js';
 import { audioInfo } from '../source/wav-info.js';
-import type { RequestResult } from './request-result.js';
+import type { RequestResult } from '../results/request-result.js';
 
 export interface SendOptions {
   client: GatewayClient;

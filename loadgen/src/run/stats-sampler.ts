@@ -3,18 +3,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { stringify } from 'csv-stringify';
 import type { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import type { ServerStats } from '#gen/callscribe/v1/stats.js';
-
-export interface StatsSample {
-  atMs: number;
-  gpuAvailable: boolean;
-  gpuReason: string;
-  gpuUtilPct: number | undefined;
-  gpuMemUsedBytes: number | undefined;
-  queueDepth: number;
-  serverInFlight: number;
-  batches: number;
-  chunks: number;
-}
+import type { StatsSample } from '../results/stats-sample.js';
 
 const COLUMNS = [
   'at_ms',

@@ -14,6 +14,10 @@ export function createServiceMetrics(service: 'gateway' | 'transcriber') {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry, prefix: 'callscribe_' });
+  // prom-client also writes these three totals as gauges named *_total, which promtool rejects (only a
+  // counter may end in _total). The per-type gauges beside them hold the same counts: sum over `type`.
+  for (const kind of ['handles', 'requests', 'resources'])
+    registry.removeSingleMetric(`callscribe_nodejs_active_${kind}_total`);
   const requests = new Counter({
     name: 'callscribe_grpc_requests_total',
     help: 'gRPC calls finished, by method and status code',

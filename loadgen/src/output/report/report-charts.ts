@@ -1,8 +1,8 @@
 import type { EChartsOption, SeriesOption } from 'echarts';
 import type { MetricName } from '../../metrics/histograms.js';
-import type { MeasuredLevel } from '../../run/measure-level.js';
-import type { StatsSample } from '../../run/stats-sampler.js';
-import { STAGES } from '../summary.js';
+import type { MeasuredLevel } from '../../results/measured-level.js';
+import type { StatsSample } from '../../results/stats-sample.js';
+import { STAGES } from '../../results/level-summary.js';
 
 // The classic HdrHistogram plot: x = log10(1/(1-p)), so the tail gets the room.
 const tailX = (p: number) => Math.log10(1 / (1 - Math.min(p, 99.999) / 100));

@@ -1,6 +1,6 @@
 import { invalidArgument } from '#common/service-error.js';
 import { PcmReader } from './pcm-reader.js';
-import { parseWavHeader, type WavFormat } from './wav-header.js';
+import { wavDecoding, type WavFormat } from './wav-format.js';
 
 export type WavPush =
   | { kind: 'audio'; planar: Float32Array[] }
@@ -21,7 +21,7 @@ export class WavStream {
       this.headerLength += bytes.length;
       const buffered = Buffer.concat(this.headerBytes, this.headerLength);
       this.headerBytes = [buffered];
-      const header = parseWavHeader(buffered);
+      const header = wavDecoding(buffered);
       if (header.kind === 'incomplete') return { kind: 'pending' };
       if (header.kind === 'foreign') return { kind: 'foreign', codecName: header.codecName, buffered };
       this.format = header.format;

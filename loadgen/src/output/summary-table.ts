@@ -1,0 +1,89 @@
+import { stringify } from 'csv-stringify/sync';
+import { STAGES, type LevelSummary } from '../results/level-summary.js';
+
+const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(d));
+
+export function summaryCsv(rows: LevelSummary[]): string {
+  return stringify(
+    rows.map((s) => ({
+      level: s.level,
+      schedule: s.schedule,
+      requests: s.requests,
+      errors: s.errors,
+      error_kinds: s.errorKinds,
+      wall_sec: f(s.wallSec, 2),
+      throughput_rps: f(s.throughputRps, 3),
+      audio_sec: f(s.audioSec),
+      rtfx: f(s.rtfx, 2),
+      latency_p50_ms: f(s.latency.p50),
+      latency_p90_ms: f(s.latency.p90),
+      latency_p99_ms: f(s.latency.p99),
+      latency_p999_ms: f(s.latency.p999),
+      latency_max_ms: f(s.latency.max),
+      uncorrected_p50_ms: f(s.uncorrected.p50),
+      uncorrected_p99_ms: f(s.uncorrected.p99),
+      ttfs_p50_ms: f(s.ttfs.p50),
+      ttfs_p99_ms: f(s.ttfs.p99),
+      rtf_p50: f(s.rtf.p50, 4),
+      rtf_p99: f(s.rtf.p99, 4),
+      wer: f(s.wer, 4),
+      der: f(s.der, 4),
+      gpu_util_mean_pct: f(s.gpuUtilMean),
+      gpu_note: s.gpuNote,
+      schedule_lateness_p99_ms: f(s.schedulingLatenessP99Ms, 2),
+      ...Object.fromEntries(STAGES.map((st) => [`server_${st}_mean_ms`, f(s.stagesMs?.[st])])),
+      thresholds_failed: s.thresholds
+        .filter((t) => !t.passed)
+        .map((t) => t.expression)
+        .join(' '),
+      aborted: s.aborted ?? '',
+      note: s.lowSampleNote ?? '',
+    })),
+    { header: true },
+  );
+}
+
+export function terminalTable(rows: LevelSummary[]): string {
+  const headers = [
+    'level',
+    'reqs',
+    'err',
+    'req/s',
+    'RTFx',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'max ms',
+    'uncorr p99',
+    'TTFS p50',
+    'RTF p50',
+    'WER',
+    'DER',
+    'GPU %',
+  ];
+  const body = rows.map((s) => [
+    s.level,
+    String(s.requests),
+    String(s.errors),
+    f(s.throughputRps, 2),
+    f(s.rtfx, 1),
+    f(s.latency.p50, 0),
+    f(s.latency.p90, 0),
+    f(s.latency.p99, 0),
+    f(s.latency.max, 0),
+    f(s.uncorrected.p99, 0),
+    f(s.ttfs.p50, 0),
+    f(s.rtf.p50, 3),
+    s.wer === undefined ? '-' : `${(s.wer * 100).toFixed(1)}%`,
+    s.der === undefined ? '-' : `${(s.der * 100).toFixed(1)}%`,
+    s.gpuUtilMean === undefined ? 'no GPU' : f(s.gpuUtilMean, 0),
+  ]);
+  const notes = rows.flatMap((s) => [
+    ...(s.lowSampleNote === undefined ? [] : [`note: ${s.level}: ${s.lowSampleNote}`]),
+    ...(s.aborted === undefined ? [] : [`aborted at ${s.level}: ${s.aborted}`]),
+  ]);
+  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ...notes].join('\n');
+}
