@@ -41,6 +41,8 @@ function getStats(target: StatsTarget, deadline: Deadline): Promise<TranscriberS
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   registerSecret(config.transcriberApiKey);
   const security = loadServerSecurity(config);
+  // Checked before anything starts: a setting that protects nothing is refused at once.
+  const metricsSettings = metricsAccess(config, security.apiKeys);
   const clients = new TranscriberClients({
     addresses: config.transcribers,
     maxMessageBytes: config.maxMessageBytes,
@@ -117,7 +119,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const metricsEndpoint: MetricsEndpoint | undefined =
     config.metricsListen === ''
       ? undefined
-      : await serveMetrics(config.metricsListen, metrics.registry, metricsAccess(config, security.apiKeys));
+      : await serveMetrics(config.metricsListen, metrics.registry, metricsSettings);
   let httpClosed: Promise<void> | undefined;
   let http: HttpEndpoint | undefined;
   // The transcriber clients outlive HTTP requests too: they are closed once both edges are down.

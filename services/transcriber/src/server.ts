@@ -40,6 +40,8 @@ const SERVICE_NAME = 'callscribe.v1.Transcriber';
 export async function startTranscriber(config: TranscriberConfig): Promise<RunningTranscriber> {
   // Key and certificate files are read first: a wrong path should not wait for models to load.
   const security = loadServerSecurity(config);
+  // Checked before anything starts: a setting that protects nothing is refused at once.
+  const metricsSettings = metricsAccess(config, security.apiKeys);
   // GPU engines get one worker per visible GPU (or --workers, spread round-robin), each pinned to it.
   const gpus =
     GPU_BACKENDS.has(config.backend) || config.diarizer === 'pyannote' ? await visibleGpus(config.nvidiaSmiPath) : [];
@@ -209,7 +211,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
   const metricsEndpoint: MetricsEndpoint | undefined =
     config.metricsListen === ''
       ? undefined
-      : await serveMetrics(config.metricsListen, metrics.registry, metricsAccess(config, security.apiKeys));
+      : await serveMetrics(config.metricsListen, metrics.registry, metricsSettings);
   address = await lifecycle.listen(config.listen, async () => {
     clearInterval(healthTimer);
     await metricsEndpoint?.close();
