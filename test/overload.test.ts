@@ -56,3 +56,47 @@ describe('overload at 3x capacity: refused at the door, admitted work finishes, 
     assert.ok(Number(stats.requestsRefused) >= refused.length);
   });
 });
+
+describe('overload at 3x capacity with the default limits: refused at once when it could not finish in time', () => {
+  let stack: Stack;
+  before(async () => {
+    // The default concurrency (128): only the wait estimate stands between the queue and the deadlines.
+    stack = await startStack({ workers: 1 });
+  });
+  after(() => stack.stop());
+
+  it('admits only what can finish before its deadline, and refuses the rest before it costs anything', async () => {
+    const wav = await speechFile('overload-late.wav', SENTENCES.support, 'en-us+f2', WAV_16K);
+    const config = { language: 'en' };
+    await viaGateway(stack, wav, { config });
+    const t0 = performance.now();
+    for (let i = 0; i < 2; i++)
+      await Promise.all([viaGateway(stack, wav, { config }), viaGateway(stack, wav, { config })]);
+    const capacityPerSec = 4 / ((performance.now() - t0) / 1000);
+    const serviceMs = 1000 / capacityPerSec;
+    // Six requests' worth of queue fits in a deadline; the rest of 24 sent at 3x capacity does not.
+    const deadlineMs = Math.max(6 * serviceMs, 5000);
+    const outcomes = await runOpenLoop({
+      open: (o) => stack.gatewayClient.streamTranscribe(o),
+      audio: wav,
+      rate: 3 * capacityPerSec,
+      count: 24,
+      deadlineMs,
+      config,
+    });
+    const by = (code: number) => outcomes.filter((o) => o.code === code);
+    const summary = `ok ${by(status.OK).length}, refused ${by(status.RESOURCE_EXHAUSTED).length}, late ${by(status.DEADLINE_EXCEEDED).length} (service ${serviceMs.toFixed(0)} ms, deadline ${deadlineMs.toFixed(0)} ms)`;
+    assert.ok(by(status.RESOURCE_EXHAUSTED).length > 0, `some must be refused: ${summary}`);
+    assert.ok(by(status.OK).length >= 4, `enough admitted: ${summary}`);
+    // A miss or two at the edge of the estimate is tolerated on a shared machine; a queue without bound is not.
+    assert.ok(by(status.DEADLINE_EXCEEDED).length <= 2, `admitted requests missed their deadline: ${summary}`);
+    for (const r of by(status.RESOURCE_EXHAUSTED)) {
+      assert.ok(r.latencyMs < 2000, `refused at once, not after waiting: ${r.latencyMs.toFixed(0)} ms`);
+      assert.ok((r.retryAfterMs ?? 0) >= 1000, 'with a hint of when to come back');
+    }
+    const lost = outcomes.filter(
+      (o) => ![status.OK, status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED].includes(o.code),
+    );
+    assert.equal(lost.length, 0, `lost: ${lost.map((o) => status[o.code]).join(', ')}`);
+  });
+});

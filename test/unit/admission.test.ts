@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Metadata, status } from '@grpc/grpc-js';
 import { Admission, type AdmissionCaller } from '#common/admission.js';
+import { ServiceRate } from '#common/service-rate.js';
 import { clientOf } from '#common/call-adapters.js';
 import { toGrpcError } from '#common/grpc-status.js';
 
@@ -64,5 +65,91 @@ describe('admission control', () => {
     assert.equal(clientOf('10.1.2.3:4'), '10.1.2.3');
     assert.equal(clientOf('[::1]:50051'), '::1');
     assert.equal(clientOf('ipv6:[::ffff:10.0.0.1]:50051'), '10.0.0.1');
+  });
+});
+
+describe('admission refuses at once what could not finish in time behind those running', () => {
+  /** A service rate on a clock the test moves. */
+  const clocked = () => {
+    let t = 0;
+    return { rate: new ServiceRate(60_000, () => t), tick: (ms: number) => (t += ms) };
+  };
+  const askBy = (admission: Admission, deadline?: number) => {
+    const asking = { ...caller('10.0.0.9'), ...(deadline === undefined ? {} : { deadline }) };
+    try {
+      return { release: admission.admit(asking) };
+    } catch (err: unknown) {
+      const e = toGrpcError(err);
+      return { code: e.code, details: e.details, hint: Number(asking.trailer.get('retry-after-ms')[0]) };
+    }
+  };
+
+  it('measures the service rate on busy time only, and makes no guess before three requests finished', () => {
+    const { rate, tick } = clocked();
+    rate.started();
+    tick(2000);
+    rate.finished();
+    tick(60_000); // idle: not counted
+    assert.equal(rate.perSec, undefined);
+    for (let i = 0; i < 2; i++) {
+      rate.started();
+      tick(2000);
+      rate.finished();
+    }
+    assert.ok(Math.abs((rate.perSec ?? 0) - 0.5) < 0.01, `one request per 2 s of busy time: ${rate.perSec}`);
+    rate.started();
+    rate.started();
+    assert.ok(Math.abs((rate.expectedFinishMs() ?? 0) - 6000) < 100, 'two running and the new one: 3 / 0.5 per s');
+  });
+
+  it('refuses a request whose deadline comes before it could finish, with a hint of the difference', () => {
+    const { rate, tick } = clocked();
+    const admission = new Admission(
+      { maxConcurrent: 100, maxPerClient: 0, retryAfterMs: 1000, refuseLate: true },
+      rate,
+    );
+    for (let i = 0; i < 3; i++) {
+      const done = admission.admit(caller('10.0.0.1'));
+      tick(10_000);
+      done();
+    }
+    // 0.1 per s of busy time; four running: a new one would take 50 s.
+    for (let i = 0; i < 4; i++) admission.admit(caller('10.0.0.1'));
+    const r = askBy(admission, Date.now() + 30_000);
+    assert.equal(r.code, status.RESOURCE_EXHAUSTED);
+    assert.match(r.details ?? '', /about 50\.0 s behind the 4 running, past its deadline in (29\.9|30\.0) s/);
+    assert.ok(r.hint !== undefined && r.hint >= 19_900 && r.hint <= 20_100, `hint ${r.hint}`);
+    assert.ok('release' in askBy(admission, Date.now() + 60_000), 'a later deadline is admitted');
+    assert.ok('release' in askBy(admission), 'no deadline and no queue limit: admitted');
+  });
+
+  it('admits whatever the estimate when nothing runs, and holds to the configured limit whatever the deadline', () => {
+    const { rate, tick } = clocked();
+    const admission = new Admission(
+      { maxConcurrent: 100, maxPerClient: 0, retryAfterMs: 1000, refuseLate: true, maxQueueWaitMs: 25_000 },
+      rate,
+    );
+    for (let i = 0; i < 3; i++) {
+      const done = admission.admit(caller('10.0.0.1'));
+      tick(20_000);
+      done();
+    }
+    const alone = askBy(admission, Date.now() + 1000);
+    assert.ok('release' in alone, 'nobody ahead: admitted even though the average request took 20 s');
+    const r = askBy(admission);
+    assert.match(r.details ?? '', /about 40\.0 s behind the 1 running, past the server's queue limit of 25\.0 s/);
+    assert.equal(r.hint, 15_000);
+  });
+
+  it("is off unless asked for (the gateway relays the transcribers' refusals instead)", () => {
+    const { rate, tick } = clocked();
+    const admission = new Admission({ maxConcurrent: 100, maxPerClient: 0, retryAfterMs: 1000 }, rate);
+    for (let i = 0; i < 3; i++) {
+      const done = admission.admit(caller('10.0.0.1'));
+      tick(20_000);
+      done();
+    }
+    admission.admit(caller('10.0.0.1'));
+    assert.ok('release' in askBy(admission, Date.now() + 1000));
   });
 });

@@ -46,6 +46,13 @@ export const transcriberOptions = {
     parse: parsers.int(-1, 10_000),
   }),
   ...serverLimitOptions,
+  maxQueueWaitMs: option({
+    flag: 'max-queue-wait-ms',
+    env: 'MAX_QUEUE_WAIT_MS',
+    defaultValue: 0,
+    help: "longest a new request may expect to take behind those running (from the measured service rate); past it, or past the caller's deadline, it is refused at once with RESOURCE_EXHAUSTED (0 = the deadline alone)",
+    parse: parsers.int(0, 86_400_000),
+  }),
   maxQueuedAudioSec: option({
     flag: 'max-queued-audio-sec',
     env: 'MAX_QUEUED_AUDIO_SEC',

@@ -88,6 +88,8 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     maxPerClient: 0,
     retryAfterMs: config.retryAfterMs,
     backlog: () => ({ queued: batcher.queuedAudioSec, limit: config.maxQueuedAudioSec, what: 's of speech' }),
+    refuseLate: true,
+    maxQueueWaitMs: config.maxQueueWaitMs,
   });
   const vad = new VadScheduler(vadModel);
   const ffmpegPath = config.ffmpegPath !== '' && ffmpegAvailable(config.ffmpegPath) ? config.ffmpegPath : undefined;
