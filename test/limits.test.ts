@@ -46,6 +46,23 @@ describe('limits: every bound answers with a clear status', () => {
     assert.ok(performance.now() - started < 15_000);
   });
 
+  it('fails a slow-drip stream (a byte every 100 ms beats the idle limit) with DEADLINE_EXCEEDED naming the minimum rate', async () => {
+    const call = raw.open();
+    call.on('data', () => {});
+    const outcome = new Promise<{ code?: number; details?: string }>((resolve) => call.on('error', resolve));
+    call.write(configMessage({ format: { encoding: AudioEncoding.MULAW, sampleRateHz: 8000, channels: 1 } }));
+    const started = performance.now();
+    const timer = setInterval(() => call.write(audioMessage(Buffer.from([0xff]))), 100);
+    try {
+      const e = await outcome;
+      assert.equal(e.code, status.DEADLINE_EXCEEDED, e.details);
+      assert.match(e.details ?? '', /under the server's minimum of 256 bytes\/s/);
+      assert.ok(performance.now() - started < 15_000);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
   it('fails a stream that opens and never sends with DEADLINE_EXCEEDED', async () => {
     const outcome = await raw.send([], { end: false });
     assert.equal(outcome.code, status.DEADLINE_EXCEEDED, outcome.details);

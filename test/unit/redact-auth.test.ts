@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authorizationError, bearerToken, createApiKeyCheck, readApiKeys } from '#common/auth.js';
+import { authorizationError, bearerToken, clientIdentity, createApiKeyCheck, readApiKeys } from '#common/auth.js';
 import { redactText, redactUrl, registerSecret } from '#common/redact.js';
 import { redactRunConfig } from '../../loadgen/src/output/redact-config.js';
 
@@ -78,5 +78,18 @@ describe('--api-keys-file', () => {
 
   it('is refused when it is not a regular file', () => {
     assert.throws(() => readApiKeys(dir), /not a regular file/);
+  });
+});
+
+describe('client identity for per-client limits', () => {
+  const check = createApiKeyCheck(['tenant-a-0123456789', 'tenant-b-0123456789']);
+  it('is the key a caller proved, as a digest, else its address', () => {
+    const a = clientIdentity(check, 'Bearer tenant-a-0123456789', '10.0.0.5');
+    assert.match(a, /^key:[0-9a-f]{12}$/);
+    assert.equal(clientIdentity(check, 'Bearer tenant-a-0123456789', '10.9.9.9'), a, 'the same key from anywhere');
+    assert.notEqual(clientIdentity(check, 'Bearer tenant-b-0123456789', '10.0.0.5'), a, 'two keys, two clients');
+    assert.ok(!a.includes('tenant'), 'the key itself never appears');
+    assert.equal(clientIdentity(check, 'Bearer not-a-key-0123456789', '10.0.0.5'), '10.0.0.5');
+    assert.equal(clientIdentity(createApiKeyCheck([]), 'Bearer tenant-a-0123456789', '10.0.0.5'), '10.0.0.5');
   });
 });

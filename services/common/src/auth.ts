@@ -44,6 +44,21 @@ export function readApiKeys(path: string): string[] {
   return keys;
 }
 
+/**
+ * Who a caller is, for limits per client: the API key it proved (as a short digest, safe to log),
+ * or else its address. Behind a load balancer every caller has the balancer's address, so there a
+ * per-client limit needs keys (one per tenant) or must be turned off.
+ */
+export function clientIdentity(
+  check: ApiKeyCheck | undefined,
+  authorization: string | undefined,
+  address: string,
+): string {
+  const token = bearerToken(authorization);
+  if (check === undefined || !check.required || token === undefined || !check.matches(token)) return address;
+  return `key:${digest(token).toString('hex').slice(0, 12)}`;
+}
+
 /** The bearer token of `authorization` metadata (the same header HTTP uses), if any. */
 export function bearerToken(header: string | undefined): string | undefined {
   const m = /^\s*bearer\s+(\S+)\s*$/i.exec(header ?? '');

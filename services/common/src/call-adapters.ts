@@ -39,7 +39,12 @@ export interface CallLimits {
   writeStallMs: number;
   /** Longest any call may run, whatever deadline the client set. */
   maxRequestMs: number;
+  /** Least audio a streaming client must send per second, over windows of twice the idle timeout; 0 or absent = none. */
+  minUploadBytesPerSec?: number;
 }
+
+// The window the upload rate is averaged over when no idle timeout sets one.
+const RATE_WINDOW_MS = 60_000;
 
 /** "ipv4:10.0.0.5:51234", "10.0.0.5:51234" or "[::1]:51234" → the host part. */
 export function clientOf(peer: string): string {
@@ -82,6 +87,12 @@ function incoming(method: string, requestStream: boolean, call: ServerCall): Inc
  */
 export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOptions = {}) {
   const limits = options.limits ?? { idleTimeoutMs: 0, writeStallMs: 0, maxRequestMs: 0 };
+  const readOptions = {
+    idleTimeoutMs: limits.idleTimeoutMs,
+    minBytesPerSec: limits.minUploadBytesPerSec ?? 0,
+    // Twice the idle limit: a client that goes quiet is the idle limit's to end, with its own message.
+    windowMs: 2 * limits.idleTimeoutMs || RATE_WINDOW_MS,
+  };
   const chain = createServiceChain(shutdown, {
     apiKeys: options.apiKeys,
     metrics: options.metrics,
@@ -97,7 +108,7 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
         const context = incoming(method, true, call);
         chain
           .run(context, async (ready) => {
-            const requests = readMessages<Req>(call, ready.signal, { idleTimeoutMs: limits.idleTimeoutMs });
+            const requests = readMessages<Req>(call, ready.signal, readOptions);
             for await (const response of handler(requests, ready))
               await writeMessage(call, response, ready.signal, limits.writeStallMs);
           })
@@ -131,7 +142,7 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
         const context = incoming(method, true, call);
         chain
           .run(context, (ready) =>
-            handler(readMessages<Req>(call, ready.signal, { idleTimeoutMs: limits.idleTimeoutMs }), ready),
+            handler(readMessages<Req>(call, ready.signal, readOptions), ready),
           )
           .then(
             (response) => callback(null, response, context.trailer),

@@ -8,6 +8,12 @@ export interface ReadOptions {
   highWaterBytes?: number;
   /** Longest wait for the client's next message, once we are ready for it; 0 = no limit. */
   idleTimeoutMs?: number;
+  /**
+   * Least the client must send, in audio bytes per second averaged over each window of `windowMs`
+   * that we spent ready for more (windows we paused ourselves do not count); 0 = no limit.
+   */
+  minBytesPerSec?: number;
+  windowMs?: number;
 }
 
 /** Bytes a message holds: a raw message, or an AudioStreamRequest's audio. */
@@ -28,6 +34,8 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, options: 
   const highWater = options.highWater ?? 16;
   const highWaterBytes = options.highWaterBytes ?? 4 * 1024 * 1024;
   const idleTimeoutMs = options.idleTimeoutMs ?? 0;
+  const minBytesPerSec = options.minBytesPerSec ?? 0;
+  const windowMs = options.windowMs ?? 30_000;
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       const queue: T[] = [];
@@ -40,14 +48,51 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, options: 
         wake = undefined;
         w?.();
       };
+      // The upload-rate window: bytes since it opened; undefined while we hold the stream paused.
+      let windowStart: number | undefined = performance.now();
+      let windowBytes = 0;
+      const checkRate = () => {
+        if (minBytesPerSec <= 0 || windowStart === undefined) return;
+        const elapsed = performance.now() - windowStart;
+        if (elapsed < windowMs) return;
+        // Nothing at all is the idle limit's to report (it says so more plainly); this is for the trickle.
+        if (windowBytes > 0 && windowBytes < (minBytesPerSec * elapsed) / 1000)
+          onError(
+            deadlineExceeded(
+              `the client sent ${windowBytes} bytes of audio in ${(elapsed / 1000).toFixed(1)} s, under the server's minimum of ${minBytesPerSec} bytes/s; send audio as it is captured, or the file at once`,
+            ),
+          );
+        windowStart = performance.now();
+        windowBytes = 0;
+      };
+      const rateTimer =
+        minBytesPerSec > 0
+          ? setInterval(checkRate, Math.max(100, Math.min(1000, windowMs / 10)))
+          : undefined;
+      rateTimer?.unref();
+      const pause = () => {
+        stream.pause();
+        windowStart = undefined;
+      };
+      const resume = () => {
+        stream.resume();
+        if (windowStart === undefined) {
+          windowStart = performance.now();
+          windowBytes = 0;
+        }
+      };
       const onData = (msg: T) => {
+        const bytes = messageBytes(msg);
         queue.push(msg);
-        queuedBytes += messageBytes(msg);
-        if (queue.length >= highWater || queuedBytes >= highWaterBytes) stream.pause();
+        queuedBytes += bytes;
+        windowBytes += bytes;
+        if (queue.length >= highWater || queuedBytes >= highWaterBytes) pause();
         notify();
       };
       const onEnd = () => {
         ended = true;
+        // The upload is whole: however slowly it came, there is nothing more to wait for.
+        clearInterval(rateTimer);
         notify();
       };
       const onError = (err: unknown) => {
@@ -56,6 +101,7 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, options: 
       };
       const onAbort = () => onError(signal.reason);
       const cleanup = () => {
+        clearInterval(rateTimer);
         stream.off('data', onData);
         stream.off('end', onEnd);
         stream.off('error', onError);
@@ -96,15 +142,14 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, options: 
             const msg = queue.shift();
             if (msg !== undefined) {
               queuedBytes -= messageBytes(msg);
-              if (queue.length < highWater / 2 && queuedBytes < highWaterBytes / 2 && stream.isPaused())
-                stream.resume();
+              if (queue.length < highWater / 2 && queuedBytes < highWaterBytes / 2 && stream.isPaused()) resume();
               return { value: msg, done: false };
             }
             if (ended) {
               cleanup();
               return { value: undefined, done: true };
             }
-            if (stream.isPaused()) stream.resume();
+            if (stream.isPaused()) resume();
             await waitForClient();
           }
         },

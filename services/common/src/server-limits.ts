@@ -25,6 +25,15 @@ export const serverLimitOptions = {
     help: 'a stream that sends nothing this long while the server waits for it fails with DEADLINE_EXCEEDED (0 = off)',
     parse: parsers.int(0, 3_600_000),
   }),
+  minUploadBytesPerSec: option({
+    flag: 'min-upload-bytes-per-sec',
+    env: 'MIN_UPLOAD_BYTES_PER_SEC',
+    // A stream that sends a byte every 20 s beats any idle timeout and holds a slot for good; real
+    // audio is 750 bytes/s at the least (6 kbps Opus), 8,000 for a phone line's mu-law.
+    defaultValue: 256,
+    help: 'least audio a streaming client must send, in bytes per second averaged over windows of twice --idle-timeout-ms (60 s when that is off) that the server spends ready for more; slower ends with DEADLINE_EXCEEDED (0 = off)',
+    parse: parsers.int(0, 100_000_000),
+  }),
   writeStallMs: option({
     flag: 'write-stall-ms',
     env: 'WRITE_STALL_MS',

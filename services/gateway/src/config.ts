@@ -108,9 +108,11 @@ export const gatewayOptions = {
   maxRequestsPerClient: option({
     flag: 'max-requests-per-client',
     env: 'MAX_REQUESTS_PER_CLIENT',
-    // Off by default: a load generator is one address running hundreds of streams on purpose.
-    defaultValue: 0,
-    help: 'streaming requests one client address may run at once (0 = no limit)',
+    // On by default: 256 streams from one client sending a byte every 20 s held every slot once. A
+    // client is its API key when it sends one, else its address; behind a load balancer without keys
+    // every caller shares the balancer's address, so give each tenant a key or set 0 there.
+    defaultValue: 64,
+    help: 'streaming requests one client may run at once, gRPC and HTTP together; a client is its API key, else its address (0 = no limit: behind a load balancer without keys)',
     parse: parsers.int(0, 100_000),
   }),
   shutdownGraceMs: option({

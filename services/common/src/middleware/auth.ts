@@ -1,4 +1,4 @@
-import { type ApiKeyCheck, authenticate } from '../auth.js';
+import { type ApiKeyCheck, authenticate, clientIdentity } from '../auth.js';
 import type { RequestContext } from '../request-context.js';
 import type { CallMiddleware } from './compose.js';
 
@@ -13,6 +13,11 @@ export function apiKeyAuth(
   return async (context, next) => {
     const authenticated = apiKeys === undefined ? false : authenticate(apiKeys, context.metadata);
     context.request.authenticated = authenticated;
-    return next({ ...context, authenticated });
+    // A caller with a key is that key for per-client limits, whatever address it comes from.
+    const authorization = context.metadata.get('authorization')[0];
+    const client = authenticated
+      ? clientIdentity(apiKeys, typeof authorization === 'string' ? authorization : undefined, context.client)
+      : context.client;
+    return next({ ...context, authenticated, client });
   };
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { AdmissionCaller } from '#common/admission.js';
-import type { ApiKeyCheck } from '#common/auth.js';
+import { clientIdentity, type ApiKeyCheck } from '#common/auth.js';
 import type { ServiceMetrics } from '#common/metrics.js';
 import { Metadata, status } from '@grpc/grpc-js';
 import { RETRY_AFTER_TRAILER } from '#common/grpc-status.js';
@@ -106,8 +106,12 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
           status.INVALID_ARGUMENT,
           `send the audio as multipart/form-data with a field named "file" (curl -F "file=@call.wav"), not ${req.headers['content-type'] ?? 'no content type'}`,
         );
-      // The same key as gRPC's peer address: one client counts once across both APIs.
-      release = options.admit?.({ client: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), trailer });
+      // The same identity as gRPC's (its key, else its address): one client counts once across both APIs.
+      const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      release = options.admit?.({
+        client: clientIdentity(options.apiKeys, req.headers.authorization, address),
+        trailer,
+      });
       // Only now is the body worth receiving: a refused upload is never sent by a client that asked first.
       if (expectsContinue) res.writeContinue();
       const reply = await matched.handle({
