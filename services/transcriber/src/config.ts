@@ -46,6 +46,13 @@ export const transcriberOptions = {
     parse: parsers.int(-1, 10_000),
   }),
   ...serverLimitOptions,
+  refuseLate: option({
+    flag: 'refuse-late',
+    env: 'REFUSE_LATE',
+    defaultValue: true,
+    help: 'refuse at once (RESOURCE_EXHAUSTED) a request that could not finish before its deadline behind those running, from the measured service rate; false admits it and lets its deadline decide',
+    parse: parsers.boolean,
+  }),
   maxQueueWaitMs: option({
     flag: 'max-queue-wait-ms',
     env: 'MAX_QUEUE_WAIT_MS',

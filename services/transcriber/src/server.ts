@@ -88,7 +88,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     maxPerClient: 0,
     retryAfterMs: config.retryAfterMs,
     backlog: () => ({ queued: batcher.queuedAudioSec, limit: config.maxQueuedAudioSec, what: 's of speech' }),
-    refuseLate: true,
+    refuseLate: config.refuseLate,
     maxQueueWaitMs: config.maxQueueWaitMs,
   });
   const vad = new VadScheduler(vadModel);
