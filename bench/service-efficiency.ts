@@ -1,15 +1,14 @@
-import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
-import { speak, writeAudio } from '#dev/corpus/espeak.js';
 import { ensureCorpus } from '#dev/demo/corpus-cache.js';
 import { startLocalStack } from '#dev/local-stack.js';
 import { streamAudio } from '#client/stream-audio.js';
 import { startBareEngine, type BareRound } from './bare-engine.js';
+import { smokeCall } from './smoke-inputs.js';
 import { finished, machine, median, report, setting, SMOKE, table } from './support.js';
 
 /**
@@ -22,19 +21,14 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROUNDS = setting('ROUNDS', 3, 1);
 const PASSES = setting('PASSES', 1, 1);
 const cores = availableParallelism();
-const MONO_16K = ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1'];
 
 interface ServiceRound extends BareRound {
   speechSec: number;
 }
 
-/** The sample calls; a smoke run takes one spoken sentence instead (a call takes a minute to decode twice on 2 busy cores). */
+/** The sample calls; a smoke run takes two spoken sentences instead (a call takes a minute to decode twice on 2 busy cores). */
 async function recordings(): Promise<string[]> {
-  if (SMOKE) {
-    const path = join(mkdtempSync(join(tmpdir(), 'callscribe-bench-')), 'smoke.wav');
-    await writeAudio(path, [await speak('I would like to check the balance of my account.')], MONO_16K);
-    return [path];
-  }
+  if (SMOKE) return [(await smokeCall('mono')).path];
   const dir = join(tmpdir(), 'callscribe-bench-corpus');
   return (await ensureCorpus(dir, (m) => process.stderr.write(m + '\n'))).map((n) => join(dir, n));
 }
