@@ -5,7 +5,7 @@ import { writeAudio } from '#dev/corpus/espeak.js';
 import { defaultRunConfig } from '../loadgen/src/config.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
 import { startLocalStack } from '#dev/local-stack.js';
-import { finished, machine, measure, percentile, report, setting, table } from './support.js';
+import { finished, machine, measure, percentile, report, setting, sized, table } from './support.js';
 
 /**
  * bench:loadgen — what one loadgen process sustains. Part 1 (capacity): live calls paced at real
@@ -19,6 +19,8 @@ const CHUNK_BYTES = setting('CHUNK_BYTES', 8000, 8000);
 const CALL_SEC = setting('CALL_SEC', 10, 2);
 const SECONDS = setting('SECONDS', 20, 2);
 const TIMING_RATE = setting('TIMING_RATE', 100, 20);
+// The loadgen's own progress lines carry figures too; a smoke run shows none.
+const PROGRESS = sized<'auto' | 'off'>('auto', 'off');
 
 async function silenceFolder(seconds: number, format: string[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'callscribe-lgbench-'));
@@ -58,6 +60,7 @@ try {
         chunkBytes: CHUNK_BYTES,
         out,
         runId: 'capacity',
+        progress: PROGRESS,
         statsIntervalMs: 1000,
       }),
       () => {},
@@ -92,6 +95,7 @@ try {
         durationSec: SECONDS,
         out,
         runId: 'timing',
+        progress: PROGRESS,
       }),
       () => {},
     );
