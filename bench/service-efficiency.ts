@@ -15,7 +15,8 @@ import { finished, machine, median, report, setting, SMOKE, table } from './supp
  * bench:service — the same recordings through gateway + transcriber and through the bare engine
  * decoding them in parallel processes on the same cores, in alternating rounds of one run. Aggregate
  * RTFx = audio seconds / wall seconds. The sample calls have a ring, pauses between turns and a hold,
- * as real calls do: the service's VAD sends only speech to the engine.
+ * as real calls do: the service's VAD sends only speech to the engine. ROUNDS (3) rounds, each
+ * PASSES (1) passes over the 8 sample calls per arm; the ratio is taken per round.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROUNDS = setting('ROUNDS', 3, 1);
