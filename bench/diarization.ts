@@ -1,3 +1,4 @@
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +11,11 @@ import { ensureCorpus } from '#dev/demo/corpus-cache.js';
 import { startLocalStack } from '#dev/local-stack.js';
 import { streamAudio } from '#client/stream-audio.js';
 import { diarizeInOrder } from './diarize-orders.js';
-import { ensureConversations } from '#dev/corpus/conversations.js';
+import { ensureConversations, writeConversation, type Conversation } from '#dev/corpus/conversations.js';
 import { scoreMode, summarise, type Scored } from './diarization-quality.js';
 import { separability } from './speaker-separability.js';
-import { machine, table } from './support.js';
+import { smokeCall } from './smoke-inputs.js';
+import { finished, machine, median, report, setting, sized, SMOKE, table } from './support.js';
 
 /**
  * bench:diarization — (1) the cost of asking for speakers: each sample call with diarization off
@@ -25,25 +27,45 @@ import { machine, table } from './support.js';
  * (bench/speaker-separability.ts).
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PASSES = Number(process.env['PASSES'] ?? 2);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? NaN
-    : s.length % 2 === 1
-      ? (s[(s.length - 1) / 2] as number)
-      : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
+const PASSES = setting('PASSES', 2, 1);
 
 // DIARIZATION_PARTS=accuracy runs only (3) to (5): minutes instead of most of an hour on a busy machine.
 const ONLY_ACCURACY = process.env['DIARIZATION_PARTS'] === 'accuracy';
 
-async function costOfSpeakers(): Promise<void> {
+/** The sample calls; a smoke run takes a few seconds of two voices in each format instead. */
+async function sampleCalls(): Promise<Array<{ name: string; stereo: boolean; bytes: Buffer }>> {
+  if (SMOKE)
+    return Promise.all(
+      (['mono', 'stereo'] as const).map(async (kind) => ({
+        name: kind,
+        stereo: kind === 'stereo',
+        bytes: (await smokeCall(kind)).bytes,
+      })),
+    );
   const dir = join(tmpdir(), 'callscribe-bench-corpus');
   const names = await ensureCorpus(dir, (m) => process.stderr.write(m + '\n'));
-  const audios = await Promise.all(
+  return Promise.all(
     names.map(async (n) => ({ name: n, stereo: n.includes('stereo'), bytes: await readFile(join(dir, n)) })),
   );
+}
+
+/**
+ * The conversation set, generated once into /tmp and reused; a smoke run writes just one recording
+ * each of one, two and three voices (the separability table needs all three counts).
+ */
+async function conversationSet(): Promise<{ dir: string; items: Conversation[] }> {
+  if (SMOKE) {
+    const dir = mkdtempSync(join(tmpdir(), 'callscribe-bench-smoke-conversations-'));
+    const items: Conversation[] = [];
+    for (const index of [17, 0, 14]) items.push(await writeConversation(dir, 'dev', index));
+    return { dir, items };
+  }
+  const dir = join(tmpdir(), 'callscribe-bench-conversations');
+  return { dir, items: await ensureConversations(dir, (msg) => process.stderr.write(msg + '\n')) };
+}
+
+async function costOfSpeakers(): Promise<void> {
+  const audios = await sampleCalls();
 
   const stack = await startLocalStack(['--workers', '2']);
   const concurrent = new GatewayClient(stack.gatewayAddress, credentials.createInsecure());
@@ -74,10 +96,10 @@ async function costOfSpeakers(): Promise<void> {
     await stack.stop();
   }
   const m = (k: string) => median(timings[k] ?? []);
-  process.stdout.write(
+  report(
     `bench:diarization on ${machine()}: ${audios.length} sample calls x ${PASSES} passes, one request at a time, 2 ASR workers, 1 spectral diarizer worker\n\n`,
   );
-  process.stdout.write(
+  report(
     table(
       ['recordings', 'diarization off: median ms', 'on (AUTO): median ms', 'on / off'],
       [
@@ -96,7 +118,7 @@ async function costOfSpeakers(): Promise<void> {
       ],
     ) + '\n\n',
   );
-  process.stdout.write(
+  report(
     table(
       ['mono, diarized', 'median ms', 'vs no diarization'],
       [
@@ -117,8 +139,7 @@ async function costOfSpeakers(): Promise<void> {
 }
 
 if (!ONLY_ACCURACY) await costOfSpeakers();
-const setDir = join(tmpdir(), 'callscribe-bench-conversations');
-const conversations = await ensureConversations(setDir, (msg) => process.stderr.write(msg + '\n'));
+const { dir: setDir, items: conversations } = await conversationSet();
 const MODES = ['legacy', 'conversation'] as const;
 const scored: Record<string, Scored[]> = {};
 for (const mode of MODES) scored[mode] = await scoreMode(mode, setDir, conversations);
@@ -131,7 +152,7 @@ for (const mode of MODES)
           join(ROOT, 'bench', 'spectral_speed.py'),
           join(ROOT, 'services', 'transcriber', 'worker'),
           mode,
-          '600',
+          String(sized(600, 30)),
           ...conversations.map((c) => join(setDir, c.wav)),
         ])
       ).toString(),
@@ -161,10 +182,10 @@ for (const split of ['dev', 'test'] as const)
       `${two.underOne}/${two.n}`,
     ]);
   }
-process.stdout.write(
+report(
   `conversation set on ${machine()} (${conversations.length} recordings, dev/corpus/conversations.ts), each through the Diarize RPC of a transcriber per mode:\n\n`,
 );
-process.stdout.write(
+report(
   table(
     [
       'split',
@@ -182,7 +203,7 @@ process.stdout.write(
     qualityRows,
   ) + '\n\n',
 );
-process.stdout.write(
+report(
   table(
     ['spectral mode', 'audio s', 'wall s', 'CPU s', 'x real time per core'],
     speeds.map((sp) => [
@@ -194,7 +215,8 @@ process.stdout.write(
     ]),
   ) + '\n',
 );
-process.stdout.write(
+report(
   `\nSeparability of the conversation-mode features on the same ${conversations.length} recordings (speech regions from the RTTM):\n\n` +
     (await separability(ROOT, setDir, conversations)),
 );
+finished();

@@ -6,7 +6,7 @@ import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
 import { startLocalStack } from '#dev/local-stack.js';
 import { streamAudio, type OpenStream } from '#client/stream-audio.js';
 import { alternateArms, noiseWav, type ArmSummary } from './closed-loop.js';
-import { machine, table } from './support.js';
+import { finished, machine, report, setting, table } from './support.js';
 import { tmpdir } from 'node:os';
 
 /**
@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
  * milliseconds the gateway adds are not lost in seconds of engine time.
  */
 const SPEECH = process.env['WORKLOAD'] === 'speech';
-const ROUNDS = Number(process.env['ROUNDS'] ?? (SPEECH ? 3 : 6));
-const PER_ROUND = Number(process.env['PER_ROUND'] ?? (SPEECH ? 8 : 60));
-const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? (SPEECH ? 2 : 4));
+const ROUNDS = setting('ROUNDS', SPEECH ? 3 : 6, 1);
+const PER_ROUND = setting('PER_ROUND', SPEECH ? 8 : 60, 2);
+const CONCURRENCY = setting('CONCURRENCY', SPEECH ? 2 : 4, 2);
 
 const arm = (name: string, open: OpenStream, audio: Buffer) => ({
   name,
@@ -55,15 +55,14 @@ const [d, g] = rows as [ArmSummary, ArmSummary];
 const workload = SPEECH
   ? `a ${(audio.length / 32000).toFixed(0)} s call (sphinx ASR)`
   : '3 s noise WAV (decode + VAD, no ASR)';
-process.stdout.write(
+report(
   `bench:gateway on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, ${workload}\n\n`,
 );
-process.stdout.write(
+report(
   table(
     ['path', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s'],
     rows.map((r) => [r.name, r.requests, r.p50.toFixed(2), r.p90.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(1)]),
   ) + '\n\n',
 );
-process.stdout.write(
-  `added p50: ${(g.p50 - d.p50).toFixed(2)} ms · throughput gateway/direct: ${(g.rps / d.rps).toFixed(3)}\n`,
-);
+report(`added p50: ${(g.p50 - d.p50).toFixed(2)} ms · throughput gateway/direct: ${(g.rps / d.rps).toFixed(3)}\n`);
+finished();

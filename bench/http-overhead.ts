@@ -4,7 +4,7 @@ import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import { BIN, startBinary, stopBinary } from '#dev/local-stack.js';
 import { streamAudio } from '#client/stream-audio.js';
 import { alternateArms, noiseWav, type ArmSummary } from './closed-loop.js';
-import { machine, table } from './support.js';
+import { finished, machine, report, setting, table } from './support.js';
 
 /**
  * bench:http — the same requests to the same gateway over gRPC StreamTranscribe (the baseline) and
@@ -12,9 +12,9 @@ import { machine, table } from './support.js';
  * and VAD but no ASR, so what the HTTP edge adds (multipart parsing, the per-request JSON) is not lost
  * in seconds of engine time.
  */
-const ROUNDS = Number(process.env['ROUNDS'] ?? 4);
-const PER_ROUND = Number(process.env['PER_ROUND'] ?? 40);
-const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 4);
+const ROUNDS = setting('ROUNDS', 4, 1);
+const PER_ROUND = setting('PER_ROUND', 40, 2);
+const CONCURRENCY = setting('CONCURRENCY', 4, 2);
 
 /** A port nobody listens on now, for the gateway's --http-listen (its log names the gRPC one first). */
 function freePort(): Promise<number> {
@@ -73,10 +73,10 @@ try {
   await stopBinary(transcriber);
 }
 const base = rows[0] as ArmSummary;
-process.stdout.write(
+report(
   `bench:http on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, 3 s noise WAV (decode + VAD, no ASR)\n\n`,
 );
-process.stdout.write(
+report(
   table(
     ['path', 'requests', 'p50 ms', 'p99 ms', 'req/s', 'added p50 ms', 'throughput vs gRPC'],
     rows.map((r) => [
@@ -90,3 +90,4 @@ process.stdout.write(
     ]),
   ) + '\n',
 );
+finished();

@@ -5,7 +5,7 @@ import { writeAudio } from '#dev/corpus/espeak.js';
 import { defaultRunConfig } from '../loadgen/src/config.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
 import { startLocalStack } from '#dev/local-stack.js';
-import { machine, measure, percentile, table } from './support.js';
+import { finished, machine, measure, percentile, report, setting, sized, table } from './support.js';
 
 /**
  * bench:loadgen — what one loadgen process sustains. Part 1 (capacity): live calls paced at real
@@ -14,10 +14,13 @@ import { machine, measure, percentile, table } from './support.js';
  * the engine idle). Part 2 (timing accuracy): open-loop requests of 1 s of silence at 100/s.
  * Lateness = how long after its scheduled time a request was launched.
  */
-const RATE = Number(process.env['RATE'] ?? 30);
-const CHUNK_BYTES = Number(process.env['CHUNK_BYTES'] ?? 8000);
-const CALL_SEC = Number(process.env['CALL_SEC'] ?? 10);
-const SECONDS = Number(process.env['SECONDS'] ?? 20);
+const RATE = setting('RATE', 30, 2);
+const CHUNK_BYTES = setting('CHUNK_BYTES', 8000, 8000);
+const CALL_SEC = setting('CALL_SEC', 10, 2);
+const SECONDS = setting('SECONDS', 20, 2);
+const TIMING_RATE = setting('TIMING_RATE', 100, 20);
+// The loadgen's own progress lines carry figures too; a smoke run shows none.
+const PROGRESS = sized<'auto' | 'off'>('auto', 'off');
 
 async function silenceFolder(seconds: number, format: string[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'callscribe-lgbench-'));
@@ -57,6 +60,7 @@ try {
         chunkBytes: CHUNK_BYTES,
         out,
         runId: 'capacity',
+        progress: PROGRESS,
         statsIntervalMs: 1000,
       }),
       () => {},
@@ -86,11 +90,12 @@ try {
       defaultRunConfig({
         source: short,
         target: stack.gatewayAddress,
-        rate: 100,
+        rate: TIMING_RATE,
         arrival: 'poisson',
         durationSec: SECONDS,
         out,
         runId: 'timing',
+        progress: PROGRESS,
       }),
       () => {},
     );
@@ -98,7 +103,7 @@ try {
   const t = timing.summaries[0];
   const l2 = stats(timing.latenessMs[0] ?? []);
   rows.push([
-    'open loop: 100/s Poisson, 1 s silence',
+    `open loop: ${TIMING_RATE}/s Poisson, 1 s silence`,
     t?.requests ?? 0,
     t?.errors ?? 0,
     timing.peakInFlight[0] ?? 0,
@@ -109,8 +114,8 @@ try {
     l2.p99.toFixed(2),
     l2.max.toFixed(2),
   ]);
-  process.stdout.write(`bench:loadgen on ${machine()}; loadgen, gateway and transcriber share the cores\n\n`);
-  process.stdout.write(
+  report(`bench:loadgen on ${machine()}; loadgen, gateway and transcriber share the cores\n\n`);
+  report(
     table(
       [
         'run',
@@ -127,9 +132,10 @@ try {
       rows,
     ) + '\n\n',
   );
-  process.stdout.write(
+  report(
     `timing accuracy p99.9: ${l2.p999.toFixed(2)} ms; capacity-run server p50 latency after audio end: ${s?.latency.p50.toFixed(0)} ms from intended start\n`,
   );
 } finally {
   await stack.stop();
 }
+finished();

@@ -7,7 +7,7 @@ import { defaultRunConfig, type RunConfig } from '../loadgen/src/config.js';
 import { BIN, startBinary, stopBinary } from '#dev/local-stack.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
 import { waitUntilServing } from '#common/health-check.js';
-import { machine, table } from './support.js';
+import { finished, machine, report, setting, sized, table } from './support.js';
 
 /**
  * bench:loadgen-failures — how the loadgen behaves when the target is broken. Part 1: nothing
@@ -15,7 +15,8 @@ import { machine, table } from './support.js';
  * behaviour). Part 2: the gateway is up but its transcriber is down, for SECONDS at concurrency 4,
  * with the default back-off and without.
  */
-const SECONDS = Number(process.env['SECONDS'] ?? 10);
+const SECONDS = setting('SECONDS', 10, 1);
+const DEAD_SEC = sized(2, 1);
 const quiet = () => {};
 const OLD: Partial<RunConfig> = { preflight: false, abortErrorRate: 1, backoffMaxMs: 0 };
 
@@ -67,14 +68,22 @@ async function timed(name: string, config: RunConfig): Promise<void> {
 const dead = `127.0.0.1:${await deadPort()}`;
 await timed(
   'dead target, defaults',
-  defaultRunConfig({ source, target: dead, durationSec: 2, concurrency: 4, out, progress: 'off', runId: 'dead-new' }),
+  defaultRunConfig({
+    source,
+    target: dead,
+    durationSec: DEAD_SEC,
+    concurrency: 4,
+    out,
+    progress: 'off',
+    runId: 'dead-new',
+  }),
 );
 await timed(
   'dead target, old behaviour',
   defaultRunConfig({
     source,
     target: dead,
-    durationSec: 2,
+    durationSec: DEAD_SEC,
     concurrency: 4,
     out,
     progress: 'off',
@@ -109,6 +118,5 @@ try {
 } finally {
   await stopBinary(gateway);
 }
-process.stdout.write(
-  `${machine()}\n\n${table(['run', 'exit', 'CSV rows', 'failed', 'wall s', 'failed/s', 'note'], rows)}\n`,
-);
+report(`${machine()}\n\n${table(['run', 'exit', 'CSV rows', 'failed', 'wall s', 'failed/s', 'note'], rows)}\n`);
+finished();

@@ -7,7 +7,7 @@ import { streamAudio } from '#client/stream-audio.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machine, percentile, table } from './support.js';
+import { finished, machine, percentile, report, setting, sized, SMOKE, table } from './support.js';
 
 /**
  * bench:overload — open-loop load at 3x the measured capacity, with admission control (the
@@ -15,15 +15,16 @@ import { machine, percentile, table } from './support.js';
  * in each run. Reports what was accepted, refused and lost (failed for any other reason: must be 0
  * with admission), accepted latency from the intended start, and peak RSS of each process vs idle.
  */
-const RUNS = Number(process.env['RUNS'] ?? 3);
-const SECONDS = Number(process.env['SECONDS'] ?? 30);
-const DEADLINE_MS = Number(process.env['DEADLINE_MS'] ?? 45_000);
-const WORKERS = process.env['WORKERS'] ?? '2';
-const ADMIT = process.env['ADMIT'] ?? '4';
+const RUNS = setting('RUNS', 3, 1);
+const SECONDS = setting('SECONDS', 30, 1);
+const DEADLINE_MS = setting('DEADLINE_MS', 45_000, 45_000);
+const WORKERS = SMOKE ? '1' : (process.env['WORKERS'] ?? '2');
+const ADMIT = SMOKE ? '1' : (process.env['ADMIT'] ?? '4');
 const MB = 1024 * 1024;
 
 async function speechWav(): Promise<Buffer> {
-  const samples = await speak('I would like to check the balance of my account please.', 'en-us+f2');
+  const text = sized('I would like to check the balance of my account please.', 'Check my balance, please.');
+  const samples = await speak(text, 'en-us+f2');
   const path = join(mkdtempSync(join(tmpdir(), 'callscribe-bench-')), 'overload.wav');
   await writeAudio(path, [samples], ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1']);
   return readFileSync(path);
@@ -110,11 +111,11 @@ for (let run = 0; run < RUNS; run++) {
     ),
   );
 }
-process.stdout.write(
+report(
   `bench:overload on ${machine()}: sphinx, --workers ${WORKERS}, ${RUNS} runs; capacity measured per run on the admission arm (closed loop, ` +
     `concurrency ${ADMIT}, ${3 * Number(ADMIT)} requests), then both arms get ${SECONDS} s of open-loop arrivals at 3x it, ${DEADLINE_MS / 1000} s deadlines, a ${(audio.length / 32000).toFixed(1)} s call\n\n`,
 );
-process.stdout.write(
+report(
   table(
     [
       'run',
@@ -146,3 +147,4 @@ process.stdout.write(
     ]),
   ) + '\n',
 );
+finished();

@@ -6,7 +6,7 @@ import { BIN, startBinary, stopBinary, type StartedBinary } from '#dev/local-sta
 import { waitUntilServing } from '#common/health-check.js';
 import { defaultRunConfig } from '../loadgen/src/config.js';
 import { runLoadTest } from '../loadgen/src/load-test.js';
-import { machine, table } from './support.js';
+import { finished, machine, progress, report, setting, sized, SMOKE, table } from './support.js';
 
 /**
  * bench:scale — capacity against the number of transcribers behind one gateway, on loopback. Each
@@ -15,18 +15,22 @@ import { machine, table } from './support.js';
  * so a change in the machine's load falls on every count alike, and each round's ratio is against
  * the one-transcriber run of the same round.
  */
-const COUNTS = (process.env['COUNTS'] ?? '1,2,3').split(',').map(Number);
-const ROUNDS = Number(process.env['ROUNDS'] ?? 3);
-const SECONDS = Number(process.env['SECONDS'] ?? 20);
-const PER_TRANSCRIBER = Number(process.env['PER_TRANSCRIBER'] ?? 2);
+// Smoke: one and two transcribers, so the gateway's spread over several is on the path.
+const COUNTS = (SMOKE ? '1,2' : (process.env['COUNTS'] ?? '1,2,3')).split(',').map(Number);
+const ROUNDS = setting('ROUNDS', 3, 1);
+const SECONDS = setting('SECONDS', 20, 3);
+const PER_TRANSCRIBER = setting('PER_TRANSCRIBER', 2, 1);
 
 async function corpus(): Promise<{ dir: string; audioSec: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'callscribe-scale-'));
-  const texts = [
-    'I would like to check the balance of my account please.',
-    'I can see the second payment and I will send a refund today.',
-    'Thank you for calling customer support. How can I help you today?',
-  ];
+  const texts = sized(
+    [
+      'I would like to check the balance of my account please.',
+      'I can see the second payment and I will send a refund today.',
+      'Thank you for calling customer support. How can I help you today?',
+    ],
+    ['Check my balance, please.'],
+  );
   let audioSec = 0;
   for (const [i, text] of texts.entries()) {
     const samples = await speak(text, i % 2 === 0 ? 'en-us+f2' : 'en-us+m3');
@@ -98,7 +102,7 @@ for (let round = 0; round < ROUNDS; round++) {
       ratio: s.throughputRps / base,
     };
     results.set(count, [...(results.get(count) ?? []), row]);
-    process.stderr.write(
+    progress(
       `round ${round + 1}: ${count} transcriber(s): ${row.throughput.toFixed(3)} req/s, p50 ${row.p50.toFixed(0)} ms, ${row.errors} errors\n`,
     );
   }
@@ -108,10 +112,10 @@ const range = (xs: number[], digits: number) => {
   const hi = Math.max(...xs).toFixed(digits);
   return lo === hi ? lo : `${lo}-${hi}`;
 };
-console.log(
-  `bench:scale — ${machine()}; ${ROUNDS} rounds, ${SECONDS} s each, ${PER_TRANSCRIBER} requests in flight per transcriber, ${audioSec.toFixed(1)} s recordings`,
+report(
+  `bench:scale — ${machine()}; ${ROUNDS} rounds, ${SECONDS} s each, ${PER_TRANSCRIBER} requests in flight per transcriber, ${audioSec.toFixed(1)} s recordings\n`,
 );
-console.log(
+report(
   table(
     [
       'transcribers',
@@ -141,5 +145,6 @@ console.log(
       ),
       rows.reduce((n, r) => n + r.errors, 0),
     ]),
-  ),
+  ) + '\n',
 );
+finished();

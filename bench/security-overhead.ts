@@ -6,7 +6,7 @@ import { streamAudio, type OpenStream } from '#client/stream-audio.js';
 import { BIN, startBinary, stopBinary, type StartedBinary } from '#dev/local-stack.js';
 import { makeTlsFiles } from '#dev/tls-files.js';
 import { alternateArms, noiseWav, type ArmSummary } from './closed-loop.js';
-import { machine, table } from './support.js';
+import { finished, machine, report, setting, table } from './support.js';
 
 /**
  * bench:security — what API keys, TLS on the public side and mTLS + key on the internal hop cost:
@@ -14,9 +14,9 @@ import { machine, table } from './support.js';
  * rounds of one run. Requests are 3 s of line noise (decode + VAD, no ASR), the case where the
  * per-call cost shows most.
  */
-const ROUNDS = Number(process.env['ROUNDS'] ?? 5);
-const PER_ROUND = Number(process.env['PER_ROUND'] ?? 40);
-const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 4);
+const ROUNDS = setting('ROUNDS', 5, 1);
+const PER_ROUND = setting('PER_ROUND', 40, 2);
+const CONCURRENCY = setting('CONCURRENCY', 4, 2);
 const KEY = 'bench-key-0123456789abcdef';
 
 const arm = (name: string, open: OpenStream, audio: Buffer) => ({
@@ -92,15 +92,14 @@ try {
   for (const s of started.reverse()) await stopBinary(s);
 }
 const [p, s] = rows as [ArmSummary, ArmSummary];
-process.stdout.write(
+report(
   `bench:security on ${machine()}: ${ROUNDS} alternating rounds x ${PER_ROUND} requests per arm, concurrency ${CONCURRENCY}, 3 s noise WAV (decode + VAD, no ASR)\n\n`,
 );
-process.stdout.write(
+report(
   table(
     ['stack', 'requests', 'p50 ms', 'p99 ms', 'req/s'],
     rows.map((r) => [r.name, r.requests, r.p50.toFixed(2), r.p99.toFixed(2), r.rps.toFixed(1)]),
   ) + '\n\n',
 );
-process.stdout.write(
-  `added p50: ${(s.p50 - p.p50).toFixed(2)} ms · throughput secure/plaintext: ${(s.rps / p.rps).toFixed(3)}\n`,
-);
+report(`added p50: ${(s.p50 - p.p50).toFixed(2)} ms · throughput secure/plaintext: ${(s.rps / p.rps).toFixed(3)}\n`);
+finished();

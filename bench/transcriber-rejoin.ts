@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultGatewayConfig } from '../services/gateway/src/config.js';
 import { startGateway } from '../services/gateway/src/server.js';
-import { machine, table } from './support.js';
+import { finished, machine, progress, report, setting, table } from './support.js';
 
 /**
  * bench:rejoin — how soon a gateway uses a transcriber that comes back. One gateway, one transcriber;
@@ -22,8 +22,8 @@ import { machine, table } from './support.js';
  * alternating within each round.
  */
 configureLog({ level: 'error' });
-const ROUNDS = Number(process.env['ROUNDS'] ?? 3);
-const DOWN_SEC = Number(process.env['DOWN_SEC'] ?? 20);
+const ROUNDS = setting('ROUNDS', 3, 1);
+const DOWN_SEC = setting('DOWN_SEC', 20, 1);
 const CAPS = [120_000, 1000];
 
 const dir = mkdtempSync(join(tmpdir(), 'callscribe-rejoin-'));
@@ -87,14 +87,14 @@ for (let round = 0; round < ROUNDS; round++)
   for (const cap of CAPS) {
     const r = await once(cap);
     results.set(cap, [...(results.get(cap) ?? []), r]);
-    process.stderr.write(
+    progress(
       `round ${round + 1}, cap ${cap} ms: SERVING after ${r.servingMs.toFixed(0)} ms, first successful request sent after ${r.acceptedMs.toFixed(0)} ms, answered after ${r.firstOkMs.toFixed(0)} ms\n`,
     );
   }
 const range = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
 const base = results.get(CAPS[0] as number) ?? [];
-console.log(`bench:rejoin — ${machine()}; ${ROUNDS} rounds, transcriber down ${DOWN_SEC} s`);
-console.log(
+report(`bench:rejoin — ${machine()}; ${ROUNDS} rounds, transcriber down ${DOWN_SEC} s\n`);
+report(
   table(
     [
       'reconnect back-off',
@@ -116,5 +116,6 @@ console.log(
         range(rows.map((r) => r.firstOkMs)),
       ];
     }),
-  ),
+  ) + '\n',
 );
+finished();

@@ -10,13 +10,14 @@ import {
   VAD_WINDOW,
 } from '../services/transcriber/src/speech/vad-model.js';
 import { VadScheduler } from '../services/transcriber/src/speech/vad-scheduler.js';
-import { machine, measure, table } from './support.js';
+import { finished, machine, measure, report, setting, table } from './support.js';
 
 /**
  * bench:vad — seconds of audio per CPU second for the Silero stage: a naive loop (one 512-sample
  * window per call, as most integrations do) against the batched lane scheduler, in one run.
  */
-const MINUTES = Number(process.env['VAD_BENCH_MINUTES'] ?? 10);
+// Smoke: 6 s, enough for every run to find speech.
+const MINUTES = setting('VAD_BENCH_MINUTES', 10, 0.1);
 
 async function buildAudio(): Promise<Float32Array> {
   const speech = await speak(
@@ -123,7 +124,6 @@ for (const [name, fn] of runs) {
     ((speech * 512) / 16000).toFixed(0),
   ]);
 }
-process.stdout.write(`bench:vad on ${machine()}: ${MINUTES} min of audio\n\n`);
-process.stdout.write(
-  table(['VAD run', 'x realtime (wall)', 'x realtime per CPU core', 'vs naive', 'speech s found'], rows) + '\n',
-);
+report(`bench:vad on ${machine()}: ${MINUTES} min of audio\n\n`);
+report(table(['VAD run', 'x realtime (wall)', 'x realtime per CPU core', 'vs naive', 'speech s found'], rows) + '\n');
+finished();
