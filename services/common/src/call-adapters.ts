@@ -141,9 +141,7 @@ export function createCallAdapters(shutdown: AbortSignal, options: CallAdapterOp
       return (call, callback) => {
         const context = incoming(method, true, call);
         chain
-          .run(context, (ready) =>
-            handler(readMessages<Req>(call, ready.signal, readOptions), ready),
-          )
+          .run(context, (ready) => handler(readMessages<Req>(call, ready.signal, readOptions), ready))
           .then(
             (response) => callback(null, response, context.trailer),
             (err: unknown) => callback({ ...toGrpcError(err), metadata: context.trailer }),

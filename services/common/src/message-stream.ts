@@ -66,9 +66,7 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, options: 
         windowBytes = 0;
       };
       const rateTimer =
-        minBytesPerSec > 0
-          ? setInterval(checkRate, Math.max(100, Math.min(1000, windowMs / 10)))
-          : undefined;
+        minBytesPerSec > 0 ? setInterval(checkRate, Math.max(100, Math.min(1000, windowMs / 10))) : undefined;
       rateTimer?.unref();
       const pause = () => {
         stream.pause();
