@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import { finished, machine, percentile, report, setting, sized, SMOKE, table } from './support.js';
 
 /**
- * bench:overload — open-loop load at 3x the measured capacity, with admission control (the
- * defaults but a concurrency limit sized to the engine) and without it (limits lifted), side by side
- * in each run. Reports what was accepted, refused and lost (failed for any other reason: must be 0
- * with admission), accepted latency from the intended start, and peak RSS of each process vs idle.
+ * bench:overload — open-loop load at 3x the measured capacity, side by side in each run:
+ * - admission with a concurrency limit sized to the engine, against no admission (limits lifted);
+ * - the default limits with the early refusal on (a request that could not finish before its
+ *   deadline behind those running is refused at once), against the same with --no-refuse-late.
+ * Reports what was accepted, refused (and how fast) and lost (failed for any other reason, i.e. a
+ * missed deadline), accepted latency from the intended start, and peak RSS of each process vs idle.
+ * The loadgen is one client, so the gateway's per-client limit is off in every arm.
  */
 const RUNS = setting('RUNS', 3, 1);
 const SECONDS = setting('SECONDS', 30, 1);
@@ -37,6 +40,8 @@ interface ArmResult {
   sent: number;
   accepted: number;
   refused: number;
+  /** Slowest refusal, from the intended start: "at once" means milliseconds. */
+  refusedMaxMs: number;
   lost: number;
   p50: number;
   p99: number;
@@ -47,7 +52,7 @@ interface ArmResult {
 
 /** One arm; `rate` undefined measures capacity first and sends at 3x it, so both arms share a rate. */
 async function arm(name: string, transcriberArgs: string[], audio: Buffer, givenRate?: number): Promise<ArmResult> {
-  const stack = await startLocalStack(['--workers', WORKERS, ...transcriberArgs]);
+  const stack = await startLocalStack(['--workers', WORKERS, ...transcriberArgs], ['--max-requests-per-client', '0']);
   const client = new GatewayClient(stack.gatewayAddress, credentials.createInsecure());
   const open = (o: { deadline?: number }) => client.streamTranscribe(o);
   const config = { language: 'en' };
@@ -84,6 +89,7 @@ async function arm(name: string, transcriberArgs: string[], audio: Buffer, given
       sent: outcomes.length,
       accepted: accepted.length,
       refused: outcomes.filter((o) => o.code === 8).length,
+      refusedMaxMs: Math.max(0, ...outcomes.filter((o) => o.code === 8).map((o) => o.latencyMs)),
       lost: outcomes.filter((o) => o.code !== 0 && o.code !== 8).length,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
@@ -110,10 +116,14 @@ for (let run = 0; run < RUNS; run++) {
       admitted.rate,
     ),
   );
+  // The default limits, where only the early refusal stands between the queue and the deadlines.
+  rows.push(await arm('defaults, --no-refuse-late (baseline)', ['--no-refuse-late'], audio, admitted.rate));
+  rows.push(await arm('defaults, early refusal', [], audio, admitted.rate));
 }
+const ARMS_PER_RUN = 4;
 report(
   `bench:overload on ${machine()}: sphinx, --workers ${WORKERS}, ${RUNS} runs; capacity measured per run on the admission arm (closed loop, ` +
-    `concurrency ${ADMIT}, ${3 * Number(ADMIT)} requests), then both arms get ${SECONDS} s of open-loop arrivals at 3x it, ${DEADLINE_MS / 1000} s deadlines, a ${(audio.length / 32000).toFixed(1)} s call\n\n`,
+    `concurrency ${ADMIT}, ${3 * Number(ADMIT)} requests), then every arm gets ${SECONDS} s of open-loop arrivals at 3x it, ${DEADLINE_MS / 1000} s deadlines, a ${(audio.length / 32000).toFixed(1)} s call\n\n`,
 );
 report(
   table(
@@ -124,6 +134,7 @@ report(
       'sent',
       'accepted',
       'refused',
+      'slowest refusal ms',
       'lost',
       'accepted req/s',
       'p50 ms',
@@ -132,12 +143,13 @@ report(
       'RSS peak MB',
     ],
     rows.map((r, i) => [
-      Math.floor(i / 2) + 1,
+      Math.floor(i / ARMS_PER_RUN) + 1,
       r.arm,
       r.capacity.toFixed(2),
       r.sent,
       r.accepted,
       r.refused,
+      r.refusedMaxMs.toFixed(0),
       r.lost,
       r.acceptedPerSec.toFixed(2),
       r.p50.toFixed(0),
