@@ -26,7 +26,7 @@ const arm = (name: string, open: OpenStream, audio: Buffer) => ({
 
 const tls = await makeTlsFiles();
 const keys = join(tls.dir, 'keys');
-await writeFile(keys, `${KEY}\n`);
+await writeFile(keys, `${KEY}\n`, { mode: 0o600 });
 const started: StartedBinary[] = [];
 const start = async (bin: string, args: string[]) => {
   const s = await startBinary(bin, ['--listen', '127.0.0.1:0', ...args]);
