@@ -1,29 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { status } from '@grpc/grpc-js';
 import { ServiceError } from '#common/service-error.js';
 import { AudioDecoder } from '../services/transcriber/src/audio/decode/audio-decoder.js';
 import { audioMessage, configMessage, rawGateway, type RawGateway } from './support/raw-gateway.js';
 import { startStack, transcriberStats, type Stack } from './support/stack.js';
 import { wavHeader } from './support/wav-header.js';
-
-// A collection before each reading, so what is measured is what is still held, not garbage.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** A deterministic generator, so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+import { gc, rng } from './support/fuzzing.js';
 
 function validWav(random: () => number, dataBytes: number): Buffer {
   const h = Buffer.alloc(44 + dataBytes);

@@ -1,25 +1,9 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { startStack, type Stack } from './support/stack.js';
 import { wavHeader } from './support/wav-header.js';
-
-// A collection before each reading, so what is measured is what is still held, not garbage.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** A deterministic generator, so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+import { gc, rng } from './support/fuzzing.js';
 
 const BOUNDARY = 'callscribe-fuzz-7MA4YWxk';
 
