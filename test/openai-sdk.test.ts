@@ -255,6 +255,7 @@ describe('the openai npm SDK against the gateway', () => {
       const ok = await fetch(`http://${http}${path}`);
       assert.equal(ok.status, 200);
       assert.deepEqual(await ok.json(), { status: 'ok' });
+      assert.equal((await fetch(`http://${http}${path}`, { method: 'HEAD' })).status, 200);
     }
     // A gateway with keys and no transcriber: health answers without a key, the API does not.
     const dir = await mkdtemp(join(tmpdir(), 'openai-health-'));

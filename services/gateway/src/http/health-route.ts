@@ -1,12 +1,12 @@
 import { json, type HttpExchange, type Route } from './http-exchange.js';
 
 /**
- * `GET /health` and `GET /v1/health`, for load balancers that speak HTTP: 200 while a transcriber is
+ * `GET /health` and `GET /v1/health` (and HEAD), for load balancers that speak HTTP: 200 while a transcriber is
  * ready, 503 otherwise, as gRPC health is SERVING or NOT_SERVING. Open without an API key, as gRPC
  * health is: a probe carries no key, and the answer says nothing a caller could misuse.
  */
-const health = (path: string): Route => ({
-  method: 'GET',
+const health = (method: string, path: string): Route => ({
+  method,
   path,
   upload: false,
   open: true,
@@ -16,4 +16,8 @@ const health = (path: string): Route => ({
   errorBody: (failure) => JSON.stringify({ status: 'error', detail: failure.message, code: failure.code }),
 });
 
-export const healthRoutes: readonly Route[] = [health('/health'), health('/v1/health')];
+// HEAD too: some load balancers probe with it (Node sends the status and headers, no body).
+export const healthRoutes: readonly Route[] = ['/health', '/v1/health'].flatMap((path) => [
+  health('GET', path),
+  health('HEAD', path),
+]);
