@@ -78,6 +78,19 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   addStreamMetrics(metrics.registry, clients);
   const calls = createCallAdapters(lifecycle.shutdown, { apiKeys: security.apiKeys, metrics, limits: config });
 
+  const fanOutStats = async () => {
+    const targets = await clients.statsTargets();
+    const results = await Promise.allSettled(targets.map((t) => getStats(t, Date.now() + config.statsTimeoutMs)));
+    const transcribers: TranscriberStats[] = [];
+    const errors: string[] = [];
+    results.forEach((r, i) => {
+      const address = targets[i]?.address ?? '';
+      if (r.status === 'fulfilled') transcribers.push({ ...r.value, address });
+      else errors.push(`${address}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+    });
+    return { targets, transcribers, errors };
+  };
+
   // The streaming method moves bytes (see passthrough-methods.ts); the rest is typed by the generated interface.
   const service: Omit<GatewayServer, 'streamTranscribe'> & {
     streamTranscribe: handleBidiStreamingCall<Buffer, Buffer>;
@@ -91,15 +104,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       }
     }),
     getServerStats: calls.unary('getServerStats', async (_request, { authenticated }): Promise<ServerStats> => {
-      const targets = await clients.statsTargets();
-      const results = await Promise.allSettled(targets.map((t) => getStats(t, Date.now() + config.statsTimeoutMs)));
-      const transcribers: TranscriberStats[] = [];
-      const errors: string[] = [];
-      results.forEach((r, i) => {
-        const address = targets[i]?.address ?? '';
-        if (r.status === 'fulfilled') transcribers.push({ ...r.value, address });
-        else errors.push(`${address}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
-      });
+      const { targets, transcribers, errors } = await fanOutStats();
       const inFlight = calls.counts('streamTranscribe').inFlight + (http?.inFlight() ?? 0);
       const stats = {
         transcribers,
@@ -140,6 +145,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         tls: httpsOptions(config),
         transcriber: () => clients.next(),
         admit: (caller) => admission.admit(caller),
+        ready: () => clients.ready,
+        // The engines the transcribers report now (GET /v1/models), as GetServerStats collects them.
+        engines: async () =>
+          (await fanOutStats()).transcribers.flatMap((t) => (t.engine === undefined ? [] : [t.engine])),
       });
     } catch (err: unknown) {
       await lifecycle.stop(0);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import type { RawTranscriberClient } from '../passthrough-methods.js';
 import type { HttpFailure } from './http-status.js';
 
@@ -14,6 +15,10 @@ export interface HttpExchange {
   maxUploadBytes: number;
   /** The next transcriber, round-robin, as the gRPC path picks it. */
   transcriber(): RawTranscriberClient;
+  /** Whether a transcriber is ready now (the gateway's gRPC health). */
+  ready(): boolean;
+  /** The engines the transcribers report now. */
+  engines(): Promise<EngineInfo[]>;
 }
 
 export interface HttpReply {
@@ -24,8 +29,16 @@ export interface HttpReply {
 
 export interface Route {
   method: string;
+  /** The path, or its pattern (`/v1/models/{id}`): also the route's label on /metrics. */
   path: string;
-  handle(exchange: HttpExchange): Promise<HttpReply>;
+  /** For a pattern: whether a request path is this route's. Exact match on `path` otherwise. */
+  matches?(path: string): boolean;
+  /** A multipart upload: its size, content type and admission are checked before the body is read. */
+  upload: boolean;
+  /** Answered without an API key (health, as gRPC health is). */
+  open?: boolean;
+  /** The reply, or undefined when the handler has written the response itself (a stream of events). */
+  handle(exchange: HttpExchange): Promise<HttpReply | undefined>;
   /** The error body in the shape this route's clients parse. */
   errorBody(failure: HttpFailure): string;
 }

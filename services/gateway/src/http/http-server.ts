@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, type ServerOptions } from 'node:http
 import type { AdmissionCaller } from '#common/admission.js';
 import { clientIdentity, type ApiKeyCheck } from '#common/auth.js';
 import type { ServiceMetrics } from '#common/metrics.js';
+import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import { Metadata, status } from '@grpc/grpc-js';
 import { RETRY_AFTER_TRAILER } from '#common/grpc-status.js';
 import { log } from '#common/log.js';
@@ -12,7 +13,7 @@ import { authorizeHttp } from './authorize.js';
 import type { HttpReply, Route } from './http-exchange.js';
 import { HttpError, payloadTooLarge, toHttpFailure } from './http-status.js';
 import { createRequestSignal } from './request-signal.js';
-import { route } from './router.js';
+import { errorBody, route } from './router.js';
 
 export interface HttpEndpointOptions {
   /** host:port; port 0 picks an ephemeral one. */
@@ -28,6 +29,10 @@ export interface HttpEndpointOptions {
   transcriber(): RawTranscriberClient;
   /** The gateway's admission (shared with gRPC): a slot for this client address, or RESOURCE_EXHAUSTED. */
   admit?(caller: AdmissionCaller): () => void;
+  /** Whether a transcriber is ready (GET /health); always when not given. */
+  ready?(): boolean;
+  /** The engines the transcribers report (GET /v1/models); none when not given. */
+  engines?(): Promise<EngineInfo[]>;
 }
 
 export interface HttpEndpoint {
@@ -95,23 +100,27 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
     const trailer = new Metadata();
     try {
       matched = route(req);
-      const refused = authorizeHttp(req.headers, options.apiKeys);
-      if (refused !== undefined) throw refused;
-      context.authenticated = options.apiKeys.required;
-      if (Number(req.headers['content-length'] ?? 0) > options.maxUploadBytes)
-        throw payloadTooLarge(options.maxUploadBytes);
-      if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? ''))
-        throw new HttpError(
-          415,
-          status.INVALID_ARGUMENT,
-          `send the audio as multipart/form-data with a field named "file" (curl -F "file=@call.wav"), not ${req.headers['content-type'] ?? 'no content type'}`,
-        );
-      // The same identity as gRPC's (its key, else its address): one client counts once across both APIs.
-      const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      release = options.admit?.({
-        client: clientIdentity(options.apiKeys, req.headers.authorization, address),
-        trailer,
-      });
+      if (matched.open !== true) {
+        const refused = authorizeHttp(req.headers, options.apiKeys);
+        if (refused !== undefined) throw refused;
+        context.authenticated = options.apiKeys.required;
+      }
+      if (matched.upload) {
+        if (Number(req.headers['content-length'] ?? 0) > options.maxUploadBytes)
+          throw payloadTooLarge(options.maxUploadBytes);
+        if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? ''))
+          throw new HttpError(
+            415,
+            status.INVALID_ARGUMENT,
+            `send the audio as multipart/form-data with a field named "file" (curl -F "file=@call.wav"), not ${req.headers['content-type'] ?? 'no content type'}`,
+          );
+        // The same identity as gRPC's (its key, else its address): one client counts once across both APIs.
+        const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+        release = options.admit?.({
+          client: clientIdentity(options.apiKeys, req.headers.authorization, address),
+          trailer,
+        });
+      }
       // Only now is the body worth receiving: a refused upload is never sent by a client that asked first.
       if (expectsContinue) res.writeContinue();
       const reply = await matched.handle({
@@ -122,11 +131,13 @@ export async function startHttpEndpoint(options: HttpEndpointOptions): Promise<H
         startedAt,
         maxUploadBytes: options.maxUploadBytes,
         transcriber: options.transcriber,
+        ready: () => options.ready?.() ?? true,
+        engines: () => options.engines?.() ?? Promise.resolve([]),
       });
-      send(req, res, reply);
+      if (reply !== undefined) send(req, res, reply);
     } catch (err: unknown) {
       const failure = toHttpFailure(signal.aborted ? signal.reason : err);
-      const body = matched?.errorBody(failure) ?? JSON.stringify({ detail: failure.message, code: failure.code });
+      const body = errorBody(req, matched, failure);
       const allow = (err as { allow?: string }).allow;
       const headers: Record<string, string> = allow === undefined ? {} : { Allow: allow };
       if (failure.httpStatus === 401) headers['WWW-Authenticate'] = 'Bearer';

@@ -42,6 +42,8 @@ export interface HttpFailure {
   /** The gRPC status name, e.g. INVALID_ARGUMENT: what the same failure is called on the gRPC API. */
   code: string;
   message: string;
+  /** The request field at fault, when one is (OpenAI's `param`). */
+  param?: string;
 }
 
 /**
@@ -54,7 +56,8 @@ export function toHttpFailure(err: unknown): HttpFailure {
   const code = grpc.code ?? status.INTERNAL;
   const httpStatus = err instanceof HttpError ? err.httpStatus : (HTTP_BY_GRPC[code] ?? 500);
   const message = (grpc.details ?? grpc.message).replace(HEADERLESS_AUDIO_HINT, HTTP_AUDIO_HINT);
-  return { httpStatus, code: status[code] ?? 'INTERNAL', message };
+  const param = (err as { param?: unknown } | null)?.param;
+  return { httpStatus, code: status[code] ?? 'INTERNAL', message, ...(typeof param === 'string' ? { param } : {}) };
 }
 
 export const payloadTooLarge = (maxBytes: number): HttpError =>

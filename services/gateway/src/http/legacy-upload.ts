@@ -20,6 +20,7 @@ function diarizationHeader(value: string | string[] | undefined): boolean {
 export const legacyUploadRoute: Route = {
   method: 'POST',
   path: '/asr/upload_file',
+  upload: true,
   async handle(x: HttpExchange) {
     const diarization = diarizationHeader(x.req.headers['diarization']);
     const upload = readUpload(x.req, x.maxUploadBytes, x.signal);

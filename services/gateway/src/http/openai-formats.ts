@@ -1,7 +1,7 @@
 import type { FinalResult, Segment } from '#gen/callscribe/v1/transcript.js';
 import { WHISPER_LANGUAGES } from '#common/language.js';
 
-export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json'] as const;
+export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 export const GRANULARITIES = ['segment', 'word'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
@@ -25,19 +25,27 @@ function timestamp(seconds: number, separator: ',' | '.'): string {
 const cues = (segments: readonly Segment[], separator: ',' | '.') =>
   segments.map((s) => `${timestamp(s.startSec, separator)} --> ${timestamp(s.endSec, separator)}\n${s.text.trim()}\n`);
 
-// The engines report none of Whisper's decoding statistics; these are the values of a confident,
-// deterministic decode so that tools filtering on them keep every segment (documented in docs/api.md).
-const verboseSegment = (s: Segment, id: number) => ({
-  id,
-  seek: 0,
+// The engines report none of Whisper's decoding statistics (seek, tokens, temperature, avg_logprob,
+// compression_ratio, no_speech_prob): they are left out, not made up (docs/api.md).
+const verboseSegment = (s: Segment, id: number) => ({ id, start: s.startSec, end: s.endSec, text: s.text });
+
+/** A segment of `diarized_json`, and of its stream's `transcript.text.segment` events. */
+export const diarizedSegment = (s: Segment, index: number) => ({
+  type: 'transcript.text.segment' as const,
+  id: `seg_${index}`,
   start: s.startSec,
   end: s.endSec,
-  text: s.text,
-  tokens: [] as number[],
-  temperature: 0,
-  avg_logprob: 0,
-  compression_ratio: 1,
-  no_speech_prob: 0,
+  text: s.text.trim(),
+  speaker: s.speaker,
+});
+
+/** The transcript's text, as every format and the stream's done event have it. */
+export const transcriptText = (segments: readonly Segment[]): string => segments.map((s) => s.text.trim()).join(' ');
+
+/** OpenAI's duration usage: whole seconds of audio. */
+export const durationUsage = (final: FinalResult) => ({
+  type: 'duration' as const,
+  seconds: Math.ceil(final.audioDurationSec),
 });
 
 /** One transcript in the OpenAI `response_format` asked for, as api.openai.com shapes it. */
@@ -47,8 +55,8 @@ export function openAiBody(
   segments: readonly Segment[],
   final: FinalResult,
 ): FormattedBody {
-  const text = segments.map((s) => s.text.trim()).join(' ');
-  const usage = { type: 'duration', seconds: Math.ceil(final.audioDurationSec) };
+  const text = transcriptText(segments);
+  const usage = durationUsage(final);
   // api.openai.com answers every non-JSON format as text/plain; tools built on it read it as such.
   const plain = 'text/plain; charset=utf-8';
   switch (format) {
@@ -79,6 +87,16 @@ export function openAiBody(
               words: segments.flatMap((s) => s.words.map((w) => ({ word: w.text, start: w.startSec, end: w.endSec }))),
             }
           : {}),
+        usage,
+      };
+      return { contentType: 'application/json', body: JSON.stringify(body) };
+    }
+    case 'diarized_json': {
+      const body = {
+        task: 'transcribe',
+        duration: final.audioDurationSec,
+        text,
+        segments: segments.map(diarizedSegment),
         usage,
       };
       return { contentType: 'application/json', body: JSON.stringify(body) };

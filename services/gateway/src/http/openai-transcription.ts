@@ -1,81 +1,86 @@
 import type { Readable } from 'node:stream';
 import { TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
-import { invalidArgument } from '#common/service-error.js';
 import type { HttpExchange, Route } from './http-exchange.js';
-import { readUpload, type FormFields } from './multipart-upload.js';
-import {
-  GRANULARITIES,
-  openAiBody,
-  RESPONSE_FORMATS,
-  type Granularity,
-  type ResponseFormat,
-} from './openai-formats.js';
+import { toHttpFailure } from './http-status.js';
+import { readUpload } from './multipart-upload.js';
+import { invalidParam, openAiErrorBody } from './openai-errors.js';
+import { openAiBody } from './openai-formats.js';
+import { checkModel } from './openai-models.js';
+import { openAiOptions, withQuery, type OpenAiOptions } from './openai-options.js';
+import { OpenAiEventStream } from './openai-stream.js';
 import { transcribeUpload } from './transcribe-upload.js';
 import { spoolUpload, type SpooledFile } from './upload-spool.js';
 
-interface OpenAiOptions {
-  language: string;
-  format: ResponseFormat;
-  granularities: Granularity[];
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value))
-    throw invalidArgument(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
-  return value as T;
-}
-
 /**
- * The form's options. `model`, `prompt` and `temperature` are accepted and not used: the engine is
- * the server's (see the final result's engine), and none of them takes a prompt or a temperature.
+ * A streamed upload started with the options sent before the file; those sent after it may not
+ * change what the transcriber was already asked for.
  */
-function openAiOptions(fields: FormFields): OpenAiOptions {
-  const last = (name: string) => fields.get(name)?.at(-1);
-  if (last('stream') === 'true')
-    throw invalidArgument('stream=true is not supported; the whole transcript is answered at once');
-  const format = oneOf('response_format', last('response_format') ?? 'json', RESPONSE_FORMATS);
-  const granularities = [
-    ...(fields.get('timestamp_granularities[]') ?? []),
-    ...(fields.get('timestamp_granularities') ?? []),
-  ].map((g) => oneOf('timestamp_granularities[]', g, GRANULARITIES));
-  if (granularities.length > 0 && format !== 'verbose_json')
-    throw invalidArgument('timestamp_granularities[] needs response_format=verbose_json');
-  return { language: last('language') ?? '', format, granularities };
+function sameAsStarted(started: OpenAiOptions, final: OpenAiOptions): void {
+  if (final.language !== started.language)
+    throw invalidParam('language', 'language was given twice with different values; send it once');
+  if (final.diarization !== started.diarization)
+    throw invalidParam(
+      'diarization',
+      'diarization (or response_format=diarized_json) came after the file: send it before the file part, or as a query parameter (?diarization=auto)',
+    );
 }
 
 /**
  * `POST /v1/audio/transcriptions`, the OpenAI API, so the OpenAI SDKs and the tools built on them can
- * point their base URL at callscribe. When `language` comes before the file part the audio streams to
- * the transcriber as it arrives; otherwise the language may still follow, and the upload is spooled
- * to disk first (see upload-spool.ts).
+ * point their base URL at callscribe. When `language` is known before the file part (a form field
+ * sent first, or `?language=` in the URL) the audio streams to the transcriber as it arrives;
+ * otherwise the language may still follow, and the upload is spooled to disk first (upload-spool.ts).
  */
 export const openAiTranscriptionRoute: Route = {
   method: 'POST',
   path: '/v1/audio/transcriptions',
+  upload: true,
   async handle(x: HttpExchange) {
     const upload = readUpload(x.req, x.maxUploadBytes, x.signal);
     const file = await upload.file;
-    if (file === undefined) throw invalidArgument('the form has no field named "file" (the audio to transcribe)');
-    const early = openAiOptions(file.fieldsBefore);
-    const streamed = file.fieldsBefore.has('language');
+    if (file === undefined) throw invalidParam('file', 'the form has no field named "file" (the audio to transcribe)');
+    const before = withQuery(x.req, file.fieldsBefore);
+    const early = openAiOptions(before);
+    const streamed = before.has('language');
     let spooled: SpooledFile | undefined;
     let audio: Readable | undefined;
+    let events: OpenAiEventStream | undefined;
     try {
       if (!streamed) spooled = await spoolUpload(file.stream, x.signal);
-      const options = streamed ? early : openAiOptions(await upload.fields);
+      const options = streamed ? early : openAiOptions(withQuery(x.req, await upload.fields));
+      await checkModel(options.model, x.engines);
       // Granularities may still follow a streamed file: ask for words unless the format cannot show them.
       const words = streamed
-        ? !file.fieldsBefore.has('response_format') || early.format === 'verbose_json'
+        ? !before.has('response_format') || early.format === 'verbose_json'
         : options.granularities.includes('word');
       const config = TranscriptionConfig.fromPartial({
         language: options.language,
         wordTimestamps: words,
+        diarization: options.diarization,
         requestTag: `openai:${file.filename}`,
       });
+      if (options.stream) events = new OpenAiEventStream(x.res, options.format === 'diarized_json');
       audio = spooled?.open() ?? file.stream;
-      const { segments, final } = await transcribeUpload(config, audio, x.transcriber(), x.signal, x.deadline);
-      const finalOptions = streamed ? openAiOptions(await upload.fields) : options;
+      const { segments, final } = await transcribeUpload(config, audio, x.transcriber(), x.signal, x.deadline, (s) =>
+        events?.segment(s),
+      );
+      const finalOptions = streamed ? openAiOptions(withQuery(x.req, await upload.fields)) : options;
+      if (streamed) {
+        sameAsStarted(options, finalOptions);
+        await checkModel(finalOptions.model, x.engines);
+      }
+      // stream=true sent after a streamed file: the same events, all at the end.
+      if (finalOptions.stream) {
+        events ??= new OpenAiEventStream(x.res, finalOptions.format === 'diarized_json');
+        events.done(segments, final);
+        return undefined;
+      }
       return { status: 200, ...openAiBody(finalOptions.format, finalOptions.granularities, segments, final) };
+    } catch (err: unknown) {
+      // Once events have gone out the status is sent: the failure becomes the stream's last event.
+      if (events?.started !== true) throw err;
+      events.fail(toHttpFailure(x.signal.aborted ? x.signal.reason : err));
+      return undefined;
     } finally {
       // Also when the transcriber refused the request before reading any audio (a bad language, say).
       file.stream.destroy();
@@ -84,13 +89,5 @@ export const openAiTranscriptionRoute: Route = {
     }
   },
   // OpenAI's error shape: the SDKs raise it as APIError with this message.
-  errorBody: (failure) =>
-    JSON.stringify({
-      error: {
-        message: failure.message,
-        type: failure.httpStatus >= 500 ? 'server_error' : 'invalid_request_error',
-        param: null,
-        code: failure.code,
-      },
-    }),
+  errorBody: openAiErrorBody,
 };

@@ -27,13 +27,17 @@ export async function transcribeUpload(
   client: RawTranscriberClient,
   signal: AbortSignal,
   deadline: number,
+  /** Called with each segment as it arrives (an OpenAI stream sends it on at once). */
+  onSegment: (segment: Segment) => void = () => {},
 ): Promise<UploadTranscript> {
   const segments: Segment[] = [];
   let final: FinalResult | undefined;
   for await (const raw of streamTranscribe(requestMessages(config, audio), client, signal, deadline)) {
     const event = TranscriptEvent.decode(raw).event;
-    if (event?.$case === 'segment') segments.push(event.segment);
-    else if (event?.$case === 'final') final = event.final;
+    if (event?.$case === 'segment') {
+      segments.push(event.segment);
+      onSegment(event.segment);
+    } else if (event?.$case === 'final') final = event.final;
   }
   if (final === undefined) throw internal('the transcriber ended the stream without a final event');
   return { segments, final };
