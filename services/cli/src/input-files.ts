@@ -1,0 +1,61 @@
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { AUDIO_EXTENSIONS } from '#client/audio-extensions.js';
+
+/** An input that names nothing to transcribe; reported against that input, the others still run. */
+export interface MissingInput {
+  input: string;
+  error: string;
+}
+
+const isAudio = (name: string) => AUDIO_EXTENSIONS.includes(extname(name).slice(1).toLowerCase());
+const hasWildcard = (s: string) => /[*?[]/.test(s);
+
+/** `*`, `?` and `[...]` of one path part, as a shell would match them (no dotfiles for `*`). */
+function patternRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end === -1) re += '\\[';
+      else {
+        re += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replaceAll('\\', '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^(?!\\.)${re}$`);
+}
+
+/**
+ * The files behind the FILE arguments, in order: a file as given, a folder's audio files (sorted,
+ * not recursive), a pattern's matches in its folder (quoted, so the shell left it; Node 20 has no
+ * fs.glob). A shell has already expanded unquoted patterns.
+ */
+export async function expandInputs(args: readonly string[]): Promise<{ files: string[]; missing: MissingInput[] }> {
+  const files: string[] = [];
+  const missing: MissingInput[] = [];
+  for (const arg of args) {
+    const info = await stat(arg).catch(() => undefined);
+    if (info?.isDirectory() === true) {
+      const found = (await readdir(arg)).filter(isAudio).sort();
+      if (found.length === 0)
+        missing.push({ input: arg, error: `no audio files in ${arg} (looked for .${AUDIO_EXTENSIONS.join(' .')})` });
+      files.push(...found.map((f) => join(arg, f)));
+    } else if (info !== undefined) files.push(arg);
+    else if (hasWildcard(basename(arg)) && !hasWildcard(dirname(arg))) {
+      const re = patternRegExp(basename(arg));
+      const entries = await readdir(dirname(arg)).catch(() => [] as string[]);
+      const found = entries.filter((f) => re.test(f)).sort();
+      if (found.length === 0) missing.push({ input: arg, error: `no file matches ${arg}` });
+      files.push(...found.map((f) => (dirname(arg) === '.' && !arg.startsWith('./') ? f : join(dirname(arg), f))));
+    } else missing.push({ input: arg, error: `no such file: ${arg}` });
+  }
+  return { files, missing };
+}
