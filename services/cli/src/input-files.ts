@@ -8,7 +8,9 @@ export interface MissingInput {
   error: string;
 }
 
-const isAudio = (name: string) => AUDIO_EXTENSIONS.includes(extname(name).slice(1).toLowerCase());
+// Dotfiles are left out, as a shell's * leaves them: macOS copies leave ._x.wav beside x.wav.
+const isAudio = (name: string) =>
+  !name.startsWith('.') && AUDIO_EXTENSIONS.includes(extname(name).slice(1).toLowerCase());
 const hasWildcard = (s: string) => /[*?[]/.test(s);
 
 /** `*`, `?` and `[...]` of one path part, as a shell would match them (no dotfiles for `*`). */
@@ -35,7 +37,7 @@ function patternRegExp(pattern: string): RegExp {
 
 /**
  * The files behind the FILE arguments, in order: a file as given, a folder's audio files (sorted,
- * not recursive), a pattern's matches in its folder (quoted, so the shell left it; Node 20 has no
+ * not recursive, no dotfiles), a pattern's matches in its folder (quoted, so the shell left it; Node 20 has no
  * fs.glob). A shell has already expanded unquoted patterns.
  */
 export async function expandInputs(args: readonly string[]): Promise<{ files: string[]; missing: MissingInput[] }> {
