@@ -132,12 +132,12 @@ describe('CLI inputs', () => {
     await mkdir(join(dir, 'calls'));
     for (const f of ['b.wav', 'a.MP3', 'notes.txt', '.hidden.wav']) await writeFile(join(dir, 'calls', f), '');
     const folder = await expandInputs([join(dir, 'calls')]);
-    assert.deepEqual(folder.files, [join(dir, 'calls', 'a.MP3'), join(dir, 'calls', 'b.wav')]);
+    assert.deepEqual(folder, [join(dir, 'calls', 'a.MP3'), join(dir, 'calls', 'b.wav')]);
     const pattern = await expandInputs([join(dir, 'calls', '*.wav'), join(dir, 'calls', '?.MP3')]);
-    assert.deepEqual(pattern.files, [join(dir, 'calls', 'b.wav'), join(dir, 'calls', 'a.MP3')]);
+    assert.deepEqual(pattern, [join(dir, 'calls', 'b.wav'), join(dir, 'calls', 'a.MP3')]);
     const missing = await expandInputs([join(dir, 'nope.wav'), join(dir, 'calls', '*.flac')]);
     assert.deepEqual(
-      missing.missing.map((m) => m.error),
+      missing.map((m) => (typeof m === 'string' ? m : m.error)),
       [`no such file: ${join(dir, 'nope.wav')}`, `no file matches ${join(dir, 'calls', '*.flac')}`],
     );
   });

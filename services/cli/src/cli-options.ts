@@ -1,3 +1,4 @@
+import { AUDIO_EXTENSIONS } from '#client/audio-extensions.js';
 import { clientSecurityOptions } from '#common/client-options.js';
 import { option, OptionError, parsers } from '#common/options.js';
 import { OUTPUT_FORMATS } from './output-formats.js';
@@ -140,11 +141,12 @@ export type CliOptions = {
 export const USAGE = `usage: callscribe transcribe FILE... [options]
        callscribe stats [--target host:port]
 
-FILE is a file, a folder (its audio files: .wav .mp3 .flac .ogg .opus .m4a .mp4 .webm) or a quoted
-pattern with * ? in its last part ("calls/*.wav"). One FILE without -o/-f prints the transcript
-(text, or --json); otherwise each input becomes <name>.<ext> in the output folder, written whole
-or not at all, with progress and a summary (files, audio hours, RTFx, failures) on stderr; the
-exit code is 1 if any file failed, and the others are still written.
+FILE is a file, a folder (its ${AUDIO_EXTENSIONS.map((e) => `.${e}`).join(' ')} files) or a quoted
+pattern with * ? in its last part ("calls/*.wav"). Without -o/-f the transcript is printed (text,
+or --json; several files: a "==> FILE <==" header each, or one JSON line each). With them, each
+input becomes <name>.<ext> in the output folder, written whole or not at all. Several files show
+progress and a summary (files, audio hours, RTFx, failures) on stderr; the exit code is 1 if any
+file failed, and the others are still done.
 
 whisperX spellings accepted: --output_format/-f, --output_dir/-o, --diarize (= --diarization auto),
 --min_speakers, --max_speakers, --language (a code: en, de, ...).`;

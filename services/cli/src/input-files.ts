@@ -36,28 +36,28 @@ function patternRegExp(pattern: string): RegExp {
 }
 
 /**
- * The files behind the FILE arguments, in order: a file as given, a folder's audio files (sorted,
- * not recursive, no dotfiles), a pattern's matches in its folder (quoted, so the shell left it; Node 20 has no
- * fs.glob). A shell has already expanded unquoted patterns.
+ * The files behind the FILE arguments, in order, with each input that names none in its place: a
+ * file as given, a folder's audio files (sorted, not recursive, no dotfiles), a pattern's matches in
+ * its folder (quoted, so the shell left it; Node 20 has no fs.glob). A shell has already expanded
+ * unquoted patterns.
  */
-export async function expandInputs(args: readonly string[]): Promise<{ files: string[]; missing: MissingInput[] }> {
-  const files: string[] = [];
-  const missing: MissingInput[] = [];
+export async function expandInputs(args: readonly string[]): Promise<(string | MissingInput)[]> {
+  const entries: (string | MissingInput)[] = [];
   for (const arg of args) {
     const info = await stat(arg).catch(() => undefined);
     if (info?.isDirectory() === true) {
       const found = (await readdir(arg)).filter(isAudio).sort();
       if (found.length === 0)
-        missing.push({ input: arg, error: `no audio files in ${arg} (looked for .${AUDIO_EXTENSIONS.join(' .')})` });
-      files.push(...found.map((f) => join(arg, f)));
-    } else if (info !== undefined) files.push(arg);
+        entries.push({ input: arg, error: `no audio files in ${arg} (looked for .${AUDIO_EXTENSIONS.join(' .')})` });
+      entries.push(...found.map((f) => join(arg, f)));
+    } else if (info !== undefined) entries.push(arg);
     else if (hasWildcard(basename(arg)) && !hasWildcard(dirname(arg))) {
       const re = patternRegExp(basename(arg));
-      const entries = await readdir(dirname(arg)).catch(() => [] as string[]);
-      const found = entries.filter((f) => re.test(f)).sort();
-      if (found.length === 0) missing.push({ input: arg, error: `no file matches ${arg}` });
-      files.push(...found.map((f) => (dirname(arg) === '.' && !arg.startsWith('./') ? f : join(dirname(arg), f))));
-    } else missing.push({ input: arg, error: `no such file: ${arg}` });
+      const names = await readdir(dirname(arg)).catch(() => [] as string[]);
+      const found = names.filter((f) => re.test(f)).sort();
+      if (found.length === 0) entries.push({ input: arg, error: `no file matches ${arg}` });
+      entries.push(...found.map((f) => (dirname(arg) === '.' && !arg.startsWith('./') ? f : join(dirname(arg), f))));
+    } else entries.push({ input: arg, error: `no such file: ${arg}` });
   }
-  return { files, missing };
+  return entries;
 }

@@ -62,20 +62,23 @@ export async function transcribeCommand(
   const diarization = o.diarize && o.diarization === 'none' ? 'auto' : o.diarization;
   const diarizing = diarization !== 'none';
   const formats = formatsToWrite(o, diarizing);
-  const { files, missing } = await expandInputs(inputs);
-  if (o.rttm !== '' && files.length + missing.length > 1)
+  const entries = await expandInputs(inputs);
+  if (o.rttm !== '' && entries.length > 1)
     throw new OptionError('--rttm takes one FILE; for several, use --output-format rttm -o DIR');
-  const single = formats === undefined && files.length + missing.length === 1;
-  if (single && missing[0] !== undefined) throw new OptionError(missing[0].error);
+  const single = formats === undefined && entries.length === 1;
+  if (single && typeof entries[0] === 'object') throw new OptionError(entries[0].error);
   // Turns are rebuilt from the words, which the gateway asks for anyway when it diarizes.
   const turns = diarizing && (o.rttm !== '' || formats?.includes('rttm') === true);
   const dir = o.outputDir === '' ? '.' : o.outputDir;
   if (formats !== undefined) await mkdir(dir, { recursive: true });
 
-  const progress = new Progress(files.length + missing.length, (line) => out.stderr(`${line}\n`));
-  for (const m of missing) progress.failedOn(m.input, m.error);
+  const progress = new Progress(entries.length, (line) => out.stderr(`${line}\n`));
   const names = new Map<string, string>();
-  for (const file of files) {
+  for (const file of entries) {
+    if (typeof file === 'object') {
+      progress.failedOn(file.input, file.error);
+      continue;
+    }
     const name = basename(file).replace(/\.[^.]+$/, '');
     const clash = names.get(name);
     if (formats !== undefined && clash !== undefined) {
@@ -86,7 +89,7 @@ export async function transcribeCommand(
     const started = performance.now();
     try {
       const audio = await readFile(file);
-      if (!single && formats === undefined) out.stdout(o.json ? '' : `==> ${file} <==\n`);
+      if (!single && formats === undefined && !o.json) out.stdout(`==> ${file} <==\n`);
       const full = await streamAudio((opts) => client.streamTranscribe(opts), audio, {
         chunkBytes: o.chunkBytes,
         deadlineMs: o.deadlineMs,
