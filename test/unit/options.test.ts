@@ -10,6 +10,7 @@ import {
   repeatable,
   unknownCommand,
 } from '#common/options.js';
+import { closestName, editDistance } from '#common/suggest.js';
 
 const specs = {
   language: option({ flag: 'language', defaultValue: '', help: 'language', parse: parsers.string }),
@@ -73,5 +74,47 @@ describe('options', () => {
       unknownCommand('callscribe', 'transcrib', ['transcribe', 'stats']).message,
       /did you mean "transcribe"/,
     );
+  });
+});
+
+describe('options: suggestions and aliases', () => {
+  const cli = {
+    ...specs,
+    outputDir: option({
+      flag: 'output-dir',
+      aliases: ['output_dir'],
+      short: 'o',
+      defaultValue: '',
+      help: 'out',
+      parse: parsers.string,
+    }),
+    concurrency: option({ flag: 'concurrency', defaultValue: 1, help: 'c', parse: parsers.int(1, 100) }),
+  };
+
+  it('names the flag meant for a slip: a swap, a missing letter, _ for -', () => {
+    assert.throws(() => parseOptions(cli, ['--wrods'], {}), /unknown flag --wrods \(did you mean --words\?\)/);
+    assert.throws(() => parseOptions(cli, ['--concurency', '2'], {}), /did you mean --concurrency\?/);
+    assert.throws(
+      () => parseOptions(cli, ['--output_dri', 'x'], {}),
+      /did you mean --output_dir\?|did you mean --output-dir\?/,
+    );
+    assert.throws(
+      () => parseOptions(cli, ['--zzz'], {}),
+      (e: Error) => !/did you mean/.test(e.message),
+    );
+    assert.equal(closestName('transcrbe', ['transcribe', 'stats']), 'transcribe');
+    assert.equal(closestName('xyz', ['transcribe', 'stats']), undefined);
+    assert.equal(editDistance('wrods', 'words'), 1);
+  });
+
+  it('reads an alias or a short form as the flag, and lists them in --help', () => {
+    assert.equal(parseOptions(cli, ['--output_dir', 'a'], {}).values.outputDir, 'a');
+    assert.equal(parseOptions(cli, ['-o', 'b'], {}).values.outputDir, 'b');
+    assert.match(formatHelp('usage', cli), /--output-dir .*\(also -o, --output_dir\)/);
+  });
+
+  it('refuses a URL where host:port is meant, saying what to drop', () => {
+    assert.throws(() => parsers.hostPort('http://127.0.0.1:50051', '--target'), /drop "http:\/\/"/);
+    assert.equal(parsers.hostPort('127.0.0.1:50051', '--target'), '127.0.0.1:50051');
   });
 });

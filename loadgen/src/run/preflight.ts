@@ -1,5 +1,6 @@
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { checkHealth } from '#common/health-check.js';
+import { hintForStatus, NOT_READY_HINT, UNREACHABLE_HINT } from '#client/target-hints.js';
 import type { RequestResult } from '../results/request-result.js';
 
 /** A run that cannot start: the target or the source is unusable. The message says what to fix. */
@@ -15,26 +16,21 @@ export async function checkTarget(target: string, timeoutMs: number, creds?: Cha
   } catch (err: unknown) {
     const e = err as { details?: string; message?: string };
     throw new PreflightError(
-      `preflight: the target ${target} did not answer a health check in ${timeoutMs} ms (${e.details ?? e.message ?? String(err)}): is the gateway running? check --target (and --tls-ca if it serves TLS)`,
+      `preflight: the target ${target} did not answer a health check in ${timeoutMs} ms (${e.details ?? e.message ?? String(err)}): ${UNREACHABLE_HINT}`,
     );
   }
-  if (state !== 'SERVING')
-    throw new PreflightError(
-      `preflight: the target ${target} says ${state}: it is up but not ready (no transcriber behind the gateway?)`,
-    );
+  if (state !== 'SERVING') throw new PreflightError(`preflight: the target ${target} says ${state}: ${NOT_READY_HINT}`);
 }
 
 /** Judges the probe request: the one recording sent before any level. */
 export function checkProbe(target: string, probe: RequestResult): void {
   if (probe.status === 'OK') return;
-  const hint =
-    probe.status === 'UNIMPLEMENTED'
-      ? 'it answers gRPC but not the callscribe Gateway API: is --target the gateway (not the transcriber)?'
-      : probe.status === 'UNAUTHENTICATED'
-        ? 'the gateway requires an API key: set --api-key or CALLSCRIBE_API_KEY'
-        : probe.status === 'INVALID_ARGUMENT'
-          ? `it cannot decode ${probe.file}: check the audio in --source (or narrow --ext)`
-          : 'check the gateway and transcriber logs';
+  // The probe ran after a passing health check, so UNAVAILABLE here is a server fault, not a wrong address.
+  const shared =
+    probe.status === 'UNAVAILABLE'
+      ? undefined
+      : hintForStatus(probe.status, `it cannot decode ${probe.file}: check the audio in --source (or narrow --ext)`);
+  const hint = shared ?? 'check the gateway and transcriber logs';
   throw new PreflightError(
     `preflight: a probe request with ${probe.file} to ${target} failed with ${probe.status}: ${probe.error}; ${hint}`,
   );

@@ -10,7 +10,7 @@ export interface Recording {
   rttm?: string;
 }
 
-export const AUDIO_EXTENSIONS = ['wav', 'mp3', 'flac', 'ogg', 'opus', 'm4a', 'mp4', 'webm'];
+export { AUDIO_EXTENSIONS } from '#client/audio-extensions.js';
 
 export function stem(name: string): string {
   const dot = name.lastIndexOf('.');

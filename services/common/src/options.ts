@@ -1,10 +1,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closestName } from './suggest.js';
 /**
  * Flags, environment and defaults for a binary, declared once: parsed into a validated object and
  * listed by --help. Precedence: flag, then environment, then default.
  */
 export interface OptionSpec<T> {
   flag: string;
+  /** Other spellings of the same flag (e.g. whisperX's `output_format`), listed by --help. */
+  aliases?: readonly string[];
+  /** A one-letter form, e.g. `o` for `-o`. */
+  short?: string;
   /** The flag may repeat (made with `repeatable`); the value is every occurrence, parsed. */
   multiple?: boolean;
   env?: string;
@@ -71,6 +76,12 @@ export const parsers = {
       { choices },
     ),
   hostPort: (raw: string, name: string): string => {
+    // A URL is the usual slip (the gateway also has an HTTP port): say what to drop, not just the shape.
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
+    if (scheme !== null)
+      throw new OptionError(
+        `${name} must be host:port without a scheme, got "${raw}": drop "${scheme[1]}://" (this port speaks gRPC; the HTTP API is the gateway's --http-listen port)`,
+      );
     const m = /^(.+):(\d{1,5})$/.exec(raw);
     if (m === null || Number(m[2]) > 65535) throw new OptionError(`${name} must be host:port, got "${raw}"`);
     return raw;
@@ -97,7 +108,13 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
   const tokens: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
   for (const spec of Object.values(specs)) {
     const boolean = typeof spec.defaultValue === 'boolean';
-    tokens[spec.flag] = { type: boolean ? 'boolean' : 'string', multiple: spec.multiple === true };
+    const type = boolean ? ('boolean' as const) : ('string' as const);
+    tokens[spec.flag] = {
+      type,
+      multiple: spec.multiple === true,
+      ...(spec.short === undefined ? {} : { short: spec.short }),
+    };
+    for (const alias of spec.aliases ?? []) tokens[alias] = { type, multiple: spec.multiple === true };
     // A switch that defaults on is turned off with --no-<flag>.
     if (boolean) tokens[`no-${spec.flag}`] = { type: 'boolean' };
   }
@@ -108,12 +125,18 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
     const message = err instanceof Error ? err.message : String(err);
     const unknown = /^Unknown option '([^']+)'/.exec(message);
     // parseArgs's own hint about `--` would mislead here: a misspelt flag is the likely cause.
-    throw new OptionError(unknown !== null ? `unknown flag ${unknown[1]} (see --help)` : `${message} (see --help)`);
+    if (unknown === null) throw new OptionError(`${message} (see --help)`);
+    const flag = unknown[1] as string;
+    const close = flag.startsWith('--') ? closestName(flag.slice(2), Object.keys(tokens)) : undefined;
+    throw new OptionError(
+      `unknown flag ${flag}${close === undefined ? '' : ` (did you mean --${close}?)`} (see --help)`,
+    );
   }
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {
     const name = `--${spec.flag}`;
-    const fromFlag = parsed.values[spec.flag];
+    // The first spelling given wins; a flag and its alias together are the same flag twice.
+    const fromFlag = [spec.flag, ...(spec.aliases ?? [])].map((f) => parsed.values[f]).find((v) => v !== undefined);
     const fromEnv = spec.env === undefined ? undefined : env[spec.env];
     if (Array.isArray(fromFlag)) values[key] = fromFlag.map((raw) => spec.parse(String(raw), name));
     else if (typeof fromFlag === 'boolean') values[key] = fromFlag;
@@ -132,7 +155,8 @@ export function parseOptions<S extends Record<string, OptionSpec<unknown>>>(
 
 /** A mistyped command, named with the closest known one. */
 export function unknownCommand(program: string, command: string, commands: readonly string[]): OptionError {
-  const close = commands.find((c) => c.startsWith(command.slice(0, 3)) || command.startsWith(c));
+  const close =
+    closestName(command, commands) ?? commands.find((c) => c.startsWith(command.slice(0, 3)) || command.startsWith(c));
   return new OptionError(
     `unknown command "${command}"${close === undefined ? '' : ` (did you mean "${close}"?)`}; commands: ${commands.join(', ')}; see ${program} --help`,
   );
@@ -151,7 +175,9 @@ export function formatHelp(usage: string, specs: Record<string, OptionSpec<unkno
       s.defaultValue === undefined || s.defaultValue === '' ? '' : ` (default: ${JSON.stringify(s.defaultValue)})`;
     const env = s.env === undefined ? '' : ` [env ${s.env}]`;
     const many = s.multiple === true ? ' (repeatable)' : s.defaultValue === true ? ` (--no-${s.flag} to turn off)` : '';
-    return `  --${s.flag.padEnd(24)} ${s.help}${one}${def}${many}${env}`;
+    const also = [...(s.short === undefined ? [] : [`-${s.short}`]), ...(s.aliases ?? []).map((a) => `--${a}`)];
+    const aliases = also.length === 0 ? '' : ` (also ${also.join(', ')})`;
+    return `  --${s.flag.padEnd(24)} ${s.help}${one}${def}${many}${aliases}${env}`;
   });
   return `${usage}\n\nOptions:\n${rows.join('\n')}\n  --help, -h                 show this help\n  --version                  print the version\n`;
 }

@@ -1,5 +1,6 @@
 import type { FinalResult, Segment } from '#gen/callscribe/v1/transcript.js';
 import { WHISPER_LANGUAGES } from '#common/language.js';
+import { toSrt, toVtt } from '#client/subtitles.js';
 
 export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json', 'diarized_json'] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
@@ -10,20 +11,6 @@ export interface FormattedBody {
   contentType: string;
   body: string;
 }
-
-const pad = (n: number, width: number) => String(n).padStart(width, '0');
-
-/** 3725.5 → "01:02:05,500" (SRT) or "01:02:05.500" (WebVTT). */
-function timestamp(seconds: number, separator: ',' | '.'): string {
-  const ms = Math.round(Math.max(0, seconds) * 1000);
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor(ms / 60_000) % 60;
-  const s = Math.floor(ms / 1000) % 60;
-  return `${pad(h, 2)}:${pad(m, 2)}:${pad(s, 2)}${separator}${pad(ms % 1000, 3)}`;
-}
-
-const cues = (segments: readonly Segment[], separator: ',' | '.') =>
-  segments.map((s) => `${timestamp(s.startSec, separator)} --> ${timestamp(s.endSec, separator)}\n${s.text.trim()}\n`);
 
 // The engines report none of Whisper's decoding statistics (seek, tokens, temperature, avg_logprob,
 // compression_ratio, no_speech_prob): they are left out, not made up (docs/api.md).
@@ -65,14 +52,9 @@ export function openAiBody(
     case 'text':
       return { contentType: plain, body: `${text}\n` };
     case 'srt':
-      return {
-        contentType: plain,
-        body: cues(segments, ',')
-          .map((cue, i) => `${i + 1}\n${cue}`)
-          .join('\n'),
-      };
+      return { contentType: plain, body: toSrt(segments) };
     case 'vtt':
-      return { contentType: plain, body: `WEBVTT\n\n${cues(segments, '.').join('\n')}` };
+      return { contentType: plain, body: toVtt(segments) };
     case 'verbose_json': {
       // Segments unless only words were asked for, as OpenAI does.
       const wantSegments = granularities.length === 0 || granularities.includes('segment');
