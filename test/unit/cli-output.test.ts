@@ -72,7 +72,26 @@ describe('CLI output writers (whisperX layout)', () => {
     assert.equal(json.word_segments.length, 4);
   });
 
-  it('RTTM: turns from the words, split at pauses, each speaker on their own', () => {
+  it("RTTM: the diarizer's own turns when the gateway sends them, not the words'", () => {
+    const final = FinalResult.fromPartial({
+      language: 'en',
+      audioDurationSec: 10,
+      speakerTurns: [
+        { startSec: 0.8, endSec: 2.9, speaker: 'SPEAKER_00' },
+        { startSec: 2.5, endSec: 4, speaker: 'SPEAKER_01' },
+      ],
+    });
+    const turns = parseRttm(formatOutput('rttm', { segments, final }, 'call'));
+    assert.deepEqual(
+      turns.map((t) => [t.speaker, t.startSec, Number(t.endSec.toFixed(3))]),
+      [
+        ['SPEAKER_00', 0.8, 2.9],
+        ['SPEAKER_01', 2.5, 4],
+      ],
+    );
+  });
+
+  it('RTTM without turns from the gateway: rebuilt from the words, split at pauses, each speaker on their own', () => {
     const turns = parseRttm(formatOutput('rttm', result, 'call'));
     assert.deepEqual(
       turns.map((t) => [t.speaker, t.startSec, t.endSec]),

@@ -117,7 +117,7 @@ export const cliOptions = {
   rttm: option({
     flag: 'rttm',
     defaultValue: '',
-    help: "write the speaker turns of one FILE to this RTTM file (turns: consecutive words of one speaker, split at pauses over 0.5 s; the gateway labels each word with the diarizer's turn)",
+    help: "write the diarizer's speaker turns for one FILE to this RTTM file (from a gateway too old to send them: consecutive words of one speaker, split at pauses over 0.5 s)",
     parse: parsers.string,
   }),
   chunkBytes: option({

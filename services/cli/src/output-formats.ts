@@ -62,6 +62,12 @@ export function formatOutput(format: OutputFormat, result: StreamAudioResult, fi
     case 'tsv':
       return toTsv(result.segments);
     case 'rttm':
-      return toRttmLines(fileId, speakerTurns(result.segments));
+      // The diarizer's own turns when the gateway sent them; rebuilt from the words' speakers otherwise.
+      return toRttmLines(
+        fileId,
+        result.final.speakerTurns.length > 0
+          ? result.final.speakerTurns.map((t) => ({ ...t }))
+          : speakerTurns(result.segments),
+      );
   }
 }

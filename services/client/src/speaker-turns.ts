@@ -8,10 +8,10 @@ import type { Turn } from './rttm.js';
 export const TURN_GAP_SEC = 0.5;
 
 /**
- * Who spoke when, from a labelled transcript. The gateway gives each word the diarizer's speaker
- * (most overlap with its turns) but does not return the turns themselves, so the turns are rebuilt
- * from the words: consecutive words of one speaker, split at pauses over TURN_GAP_SEC. A segment
- * without words (an engine that gives none) counts as one piece with its own bounds.
+ * Who spoke when, from a labelled transcript, for a result that does not carry the diarizer's own
+ * turns (`FinalResult.speaker_turns`, sent by gateways since it was added): consecutive words of one
+ * speaker, split at pauses over TURN_GAP_SEC. A segment without words (an engine that gives none)
+ * counts as one piece with its own bounds.
  */
 export function speakerTurns(segments: readonly Segment[]): Turn[] {
   const pieces = segments.flatMap((s) =>

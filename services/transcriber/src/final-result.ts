@@ -48,5 +48,7 @@ export function finalResult(r: FinishedRequest): FinalResult {
     speakers: byChannel ? r.tallies.map((_, c) => channelLabel(r.config, c)) : [],
     diarizationBackend: byChannel ? 'channels' : '',
     language: r.language,
+    // The gateway fills these in when it diarized the request.
+    speakerTurns: [],
   };
 }

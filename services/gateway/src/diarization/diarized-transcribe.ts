@@ -81,6 +81,7 @@ export async function* diarizedTranscribe(
     const finished: FinalResult = {
       ...final,
       speakers,
+      speakerTurns: diarization.turns,
       diarizationBackend: byChannel ? 'channels' : diarization.backend,
       rtf: final.audioDurationSec > 0 ? totalMs / 1000 / final.audioDurationSec : 0,
       timings: {
