@@ -111,7 +111,7 @@ for (let run = 0; run < RUNS; run++) {
   rows.push(
     await arm(
       'no admission (baseline)',
-      ['--max-concurrent-requests', '100000', '--max-queued-audio-sec', '10000000'],
+      ['--max-concurrent-requests', '100000', '--max-queued-audio-sec', '10000000', '--no-refuse-late'],
       audio,
       admitted.rate,
     ),
