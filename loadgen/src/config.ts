@@ -7,7 +7,7 @@ import {
   repeatable,
   type ParsedArgs,
 } from '#common/options.js';
-import { clientSecurityOptions } from '#common/client-options.js';
+import { clientSecurityOptions, gatewayTargetOption } from '#common/client-options.js';
 import { EXIT_CODES_HELP } from './gate/exit-codes.js';
 import { parseThreshold, type Threshold } from './gate/thresholds.js';
 import { defaultCacheDir } from './source/cache-root.js';
@@ -20,13 +20,7 @@ export const runOptions = {
     help: 's3://bucket/prefix or a local folder of recordings',
     parse: parsers.string,
   }),
-  target: option({
-    flag: 'target',
-    env: 'CALLSCRIBE_TARGET',
-    defaultValue: '127.0.0.1:50051',
-    help: 'gateway host:port',
-    parse: parsers.hostPort,
-  }),
+  ...gatewayTargetOption,
   ...clientSecurityOptions,
   concurrency: option({
     flag: 'concurrency',

@@ -1,5 +1,5 @@
 import { AUDIO_EXTENSIONS } from '#client/audio-extensions.js';
-import { clientSecurityOptions } from '#common/client-options.js';
+import { clientSecurityOptions, gatewayTargetOption } from '#common/client-options.js';
 import { option, OptionError, parsers } from '#common/options.js';
 import { OUTPUT_FORMATS } from './output-formats.js';
 
@@ -21,13 +21,7 @@ const outputFormats = Object.assign(
 );
 
 export const cliOptions = {
-  target: option({
-    flag: 'target',
-    env: 'CALLSCRIBE_TARGET',
-    defaultValue: '127.0.0.1:50051',
-    help: 'gateway host:port',
-    parse: parsers.hostPort,
-  }),
+  ...gatewayTargetOption,
   ...clientSecurityOptions,
   json: option({
     flag: 'json',

@@ -4,6 +4,17 @@ import { outgoingMetadata } from './outgoing-metadata.js';
 import { registerSecret } from './redact.js';
 import { channelCredentials } from './tls.js';
 
+/** Where a client sends its requests: the same flag and variable for the CLI and the loadgen. */
+export const gatewayTargetOption = {
+  target: option({
+    flag: 'target',
+    env: 'CALLSCRIBE_TARGET',
+    defaultValue: '127.0.0.1:50051',
+    help: 'gateway host:port',
+    parse: parsers.hostPort,
+  }),
+};
+
 /** Flags of the client binaries (callscribe, callscribe-loadgen) for a gateway with keys or TLS. */
 export const clientSecurityOptions = {
   apiKey: option({
