@@ -43,6 +43,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const security = loadServerSecurity(config);
   // Checked before anything starts: a setting that protects nothing is refused at once.
   const metricsSettings = metricsAccess(config, security.apiKeys);
+  // A diarized request runs two streams (Transcribe and Diarize), so the worst case is twice the requests.
+  const transcriberConnections =
+    config.transcriberConnections ||
+    connectionsFor(2 * config.maxConcurrentRequests, config.transcriberStreamsPerConnection);
   const clients = new TranscriberClients({
     addresses: config.transcribers,
     maxMessageBytes: config.maxMessageBytes,
@@ -52,10 +56,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       '--transcriber-tls',
     ),
     apiKey: config.transcriberApiKey,
-    // A diarized request runs two streams (Transcribe and Diarize), so the worst case is twice the requests.
-    connections:
-      config.transcriberConnections ||
-      connectionsFor(2 * config.maxConcurrentRequests, config.transcriberStreamsPerConnection),
+    connections: transcriberConnections,
     streamsPerConnection: config.transcriberStreamsPerConnection,
   });
   const server = new Server(grpcServerOptions(config, config.maxMessageBytes));
@@ -165,7 +166,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   lifecycle.setReady(await clients.settled(config.statsTimeoutMs));
   log.info('gateway ready', {
     transcribers: config.transcribers,
-    connectionsPerTranscriber: clients.streams().connections / Math.max(1, config.transcribers.length),
+    connectionsPerTranscriber: transcriberConnections,
     tls: config.tlsCert !== '',
     mtls: config.tlsClientCa !== '',
     apiKeys: security.apiKeys.required,

@@ -32,13 +32,21 @@ export interface StreamCounts {
   open: number;
   /** Streams beyond a connection's limit: grpc-js holds them until a slot frees; should stay 0. */
   waiting: number;
+  /** Channels kept to all targets together (each with its own connections). */
   connections: number;
+}
+
+/** Streams a lane has open: counted by its interceptor from start to status. */
+interface StreamCounter {
+  inFlight: number;
 }
 
 /** One channel of a target: its own connections (a local subchannel pool) and its streams in flight. */
 interface Lane {
   client: RawTranscriberClient;
-  inFlight: number;
+  streams: StreamCounter;
+  /** Connections the channel holds: one per address of an `ipv4:`/`ipv6:` list; a DNS name counts as one. */
+  addresses: number;
 }
 
 /** How many connections cover `streams` concurrent streams at `perConnection` each. */
@@ -105,14 +113,15 @@ export class TranscriberClients {
     // (a local subchannel pool; channels with equal options otherwise share one connection).
     const connections = Math.max(1, config.connections ?? 1);
     this.targets = channelTargets(config.addresses, { tls: this.creds._isSecure() }).map((target) =>
-      Array.from({ length: connections }, () => {
-        const lane: Lane = { client: undefined as unknown as RawTranscriberClient, inFlight: 0 };
-        lane.client = new RawTranscriberClient(target, this.creds, {
+      Array.from({ length: connections }, (): Lane => {
+        const streams = { inFlight: 0 };
+        const client = new RawTranscriberClient(target, this.creds, {
           ...this.options,
           'grpc.use_local_subchannel_pool': 1,
-          interceptors: [...(this.options.interceptors ?? []), countStreams(lane)],
+          interceptors: [...(this.options.interceptors ?? []), countStreams(streams)],
         });
-        return lane;
+        const addresses = /^ipv[46]:/.test(target) ? target.split(',').length : 1;
+        return { client, streams, addresses };
       }),
     );
     this.channels = this.targets.flat().map((lane) => lane.client);
@@ -136,7 +145,7 @@ export class TranscriberClients {
         const lane = lanes[(start + k) % lanes.length] as Lane;
         const state = lane.client.getChannel().getConnectivityState(true);
         if (state === connectivityState.READY) {
-          if (best === undefined || lane.inFlight < best.inFlight) best = lane;
+          if (best === undefined || lane.streams.inFlight < best.streams.inFlight) best = lane;
         } else if (fallback === undefined && state !== connectivityState.TRANSIENT_FAILURE) fallback = lane.client;
       }
       if (best !== undefined) return best.client;
@@ -151,8 +160,9 @@ export class TranscriberClients {
     let open = 0;
     let waiting = 0;
     for (const lane of this.targets.flat()) {
-      open += lane.inFlight;
-      waiting += Math.max(0, lane.inFlight - perConnection);
+      open += lane.streams.inFlight;
+      // round_robin spreads a lane's streams over its addresses; past what they hold, streams wait.
+      waiting += Math.max(0, lane.streams.inFlight - perConnection * lane.addresses);
     }
     return { open, waiting, connections: this.channels.length };
   }
@@ -248,7 +258,7 @@ export class TranscriberClients {
 }
 
 /** Counts a lane's calls from start to status, whatever ends them (cancel included). */
-function countStreams(lane: Lane): Interceptor {
+function countStreams(lane: StreamCounter): Interceptor {
   return (options, nextCall) =>
     new InterceptingCall(nextCall(options), {
       start(metadata, _listener, next) {
