@@ -24,7 +24,7 @@ export interface AdmissionLimits {
 
 /** Who asks: a gRPC call's context, or the HTTP edge's own stand-in for one. */
 export interface AdmissionCaller {
-  /** The client's address without its port: the per-client key. */
+  /** The per-client key: the API key's digest when the caller proved one, else its address without the port. */
   client: string;
   /** Where a refusal puts its `retry-after-ms` hint, sent with the status. */
   trailer: Pick<Metadata, 'set'>;
@@ -46,15 +46,11 @@ export interface AdmissionCounts {
 export class Admission {
   private readonly perClient = new Map<string, number>();
   readonly counts: AdmissionCounts = { inFlight: 0, refused: 0 };
-  /** Measured on the admitted requests themselves: when a new one would finish. */
-  readonly rate: ServiceRate;
-
   constructor(
     private readonly limits: AdmissionLimits,
-    rate = new ServiceRate(),
-  ) {
-    this.rate = rate;
-  }
+    /** Measured on the admitted requests themselves: when a new one would finish. */
+    readonly rate = new ServiceRate(),
+  ) {}
 
   /**
    * Takes a slot for the caller's client, or sets the caller's retry-after-ms trailer and throws

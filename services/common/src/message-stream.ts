@@ -51,6 +51,8 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, options: 
       // The upload-rate window: bytes since it opened; undefined while we hold the stream paused.
       let windowStart: number | undefined = performance.now();
       let windowBytes = 0;
+      // Checked as messages arrive: a trickling client keeps sending, and one that stops is the idle
+      // limit's, so no timer per call is needed.
       const checkRate = () => {
         if (minBytesPerSec <= 0 || windowStart === undefined) return;
         const elapsed = performance.now() - windowStart;
@@ -65,9 +67,6 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, options: 
         windowStart = performance.now();
         windowBytes = 0;
       };
-      const rateTimer =
-        minBytesPerSec > 0 ? setInterval(checkRate, Math.max(100, Math.min(1000, windowMs / 10))) : undefined;
-      rateTimer?.unref();
       const pause = () => {
         stream.pause();
         windowStart = undefined;
@@ -84,13 +83,12 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, options: 
         queue.push(msg);
         queuedBytes += bytes;
         windowBytes += bytes;
+        checkRate();
         if (queue.length >= highWater || queuedBytes >= highWaterBytes) pause();
         notify();
       };
       const onEnd = () => {
         ended = true;
-        // The upload is whole: however slowly it came, there is nothing more to wait for.
-        clearInterval(rateTimer);
         notify();
       };
       const onError = (err: unknown) => {
@@ -99,7 +97,6 @@ export function readMessages<T>(stream: Readable, signal: AbortSignal, options: 
       };
       const onAbort = () => onError(signal.reason);
       const cleanup = () => {
-        clearInterval(rateTimer);
         stream.off('data', onData);
         stream.off('end', onEnd);
         stream.off('error', onError);
