@@ -1,9 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { privateTempFile } from '#common/private-temp.js';
 
 export interface SpooledFile {
   open(): Readable;
@@ -17,9 +15,7 @@ export interface SpooledFile {
  * Disk, not memory; the file is removed however the request ends.
  */
 export async function spoolUpload(audio: Readable, signal: AbortSignal): Promise<SpooledFile> {
-  const dir = await mkdtemp(join(tmpdir(), 'callscribe-upload-'));
-  const path = join(dir, 'audio');
-  const remove = () => rm(dir, { recursive: true, force: true });
+  const { path, remove } = await privateTempFile('callscribe-upload');
   try {
     await pipeline(audio, createWriteStream(path), { signal });
   } catch (err: unknown) {

@@ -154,8 +154,8 @@ export class AudioDecoder {
       return;
     }
     this.sniffed = [];
-    if (atEnd === false) return this.startFfmpeg('mp4', head);
-    if (this.options.ffmpegPath === undefined) return this.startFfmpeg('mp4', head);
+    // Without ffmpeg, startFfmpeg says so; there is nothing to spool for.
+    if (atEnd === false || this.options.ffmpegPath === undefined) return this.startFfmpeg('mp4', head);
     this.mode = 'spool';
     this.spool = new FileSpool(this.options.maxSpoolBytes, 'an MP4/M4A whose index (moov box) is at its end');
     await this.spool.write(head);

@@ -1,6 +1,5 @@
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
+import { privateTempFile, type PrivateTempFile } from '#common/private-temp.js';
 import { invalidArgument } from '#common/service-error.js';
 
 /**
@@ -9,7 +8,7 @@ import { invalidArgument } from '#common/service-error.js';
  * by `dispose` whatever happened.
  */
 export class FileSpool {
-  private dir: string | undefined;
+  private temp: PrivateTempFile | undefined;
   private file: FileHandle | undefined;
   private opening: Promise<void> | undefined;
   bytes = 0;
@@ -20,15 +19,15 @@ export class FileSpool {
   ) {}
 
   get path(): string {
-    if (this.dir === undefined) throw new Error('the spool was never written');
-    return join(this.dir, 'audio');
+    if (this.temp === undefined) throw new Error('the spool was never written');
+    return this.temp.path;
   }
 
   private open(): Promise<void> {
     this.opening ??= (async () => {
-      this.dir = await mkdtemp(join(tmpdir(), 'callscribe-spool-'));
+      this.temp = await privateTempFile('callscribe-spool');
       // 0600: another user on the host must not read a caller's recording.
-      this.file = await open(join(this.dir, 'audio'), 'wx', 0o600);
+      this.file = await open(this.temp.path, 'wx', 0o600);
     })();
     return this.opening;
   }
@@ -56,6 +55,6 @@ export class FileSpool {
     await this.opening?.catch(() => {});
     await this.file?.close().catch(() => {});
     this.file = undefined;
-    if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
+    await this.temp?.remove();
   }
 }
