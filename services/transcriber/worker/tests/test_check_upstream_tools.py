@@ -66,6 +66,26 @@ class AstSignatureTest(unittest.TestCase):
             check_upstream.ast_signature(self.path, "Mixin.detect_language")
 
 
+class WorkerCallsTest(unittest.TestCase):
+    def test_every_hf_call_the_checker_binds_is_in_the_worker(self) -> None:
+        hf = os.path.join(check_upstream.WORKER, "callscribe_worker", "backends", "hf_whisper.py")
+        for spelt, _rel, _qual, _bound in check_upstream.HF_CALLS:
+            self.assertTrue(check_upstream.worker_calls(hf, spelt), spelt)
+
+    def test_reads_positional_count_keywords_and_spread(self) -> None:
+        fd, path = tempfile.mkstemp(suffix=".py")
+        with os.fdopen(fd, "w") as fh:
+            fh.write("x = WhisperConfig(d_model=1, layers=2)\ny = self._model.detect_language(input_features=f)\nz = P.from_pretrained(p, local_files_only=True, **extra)\n")
+        try:
+            config = check_upstream.worker_calls(path, "WhisperConfig")
+            self.assertEqual([(c.positional, c.keywords, c.spread) for c in config], [(0, ["d_model", "layers"], False)])
+            self.assertEqual(check_upstream.worker_calls(path, "detect_language")[0].keywords, ["input_features"])
+            spread = check_upstream.worker_calls(path, "P.from_pretrained")[0]
+            self.assertEqual((spread.positional, spread.keywords, spread.spread), (1, ["local_files_only"], True))
+        finally:
+            os.unlink(path)
+
+
 class StandInTest(unittest.TestCase):
     def test_decorators_hand_back_the_real_function(self) -> None:
         torch = native_stubs.StubModule("torch")

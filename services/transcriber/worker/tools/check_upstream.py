@@ -401,39 +401,92 @@ def check_pyannote(report: Report) -> None:
 
 # ---- transformers (read, not imported) ------------------------------------------------------------
 
+@dataclass
+class WorkerCall:
+    """One call in the worker's source: how many positional arguments, which keywords, and whether
+    it spreads a **dict (whose keys the checker supplies from the worker's own argument builders)."""
+
+    line: int
+    positional: int
+    keywords: List[str]
+    spread: bool
+
+
+def worker_calls(file: str, callee: str) -> List[WorkerCall]:
+    """Calls in `file` whose function is spelt `callee` (`WhisperConfig`, `WhisperProcessor.from_pretrained`)
+    or ends with `.callee` (`self._model.detect_language` for `detect_language`)."""
+    with open(file, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read())
+    out: List[WorkerCall] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = ast.unparse(node.func)
+        if name == callee or name.endswith("." + callee):
+            out.append(WorkerCall(node.lineno, len(node.args), [k.arg for k in node.keywords if k.arg], any(k.arg is None for k in node.keywords)))
+    return out
+
+
+# (what the worker spells, the transformers file under src/transformers, the definition it reaches, self/cls passed)
+HF_CALLS: List[Tuple[str, str, str, bool]] = [
+    ("WhisperProcessor.from_pretrained", "processing_utils.py", "ProcessorMixin.from_pretrained", True),
+    ("WhisperForConditionalGeneration.from_pretrained", "modeling_utils.py", "PreTrainedModel.from_pretrained", True),
+    ("WhisperConfig", "models/whisper/configuration_whisper.py", "WhisperConfig.__init__", True),
+    ("WhisperForConditionalGeneration", "models/whisper/modeling_whisper.py", "WhisperForConditionalGeneration.__init__", True),
+    ("WhisperFeatureExtractor", "models/whisper/feature_extraction_whisper.py", "WhisperFeatureExtractor.__init__", True),
+    ("self._features", "models/whisper/feature_extraction_whisper.py", "WhisperFeatureExtractor.__call__", True),
+    ("detect_language", "models/whisper/generation_whisper.py", "WhisperGenerationMixin.detect_language", True),
+    ("self._tokenizer.decode", "tokenization_utils_base.py", "PreTrainedTokenizerBase.decode", True),
+]
+
+
 def check_transformers(report: Report, sources: Dict[str, Source]) -> None:
-    from callscribe_worker.loader_args import hf_generate_kwargs
+    """The hf backend's calls, as written in hf_whisper.py, bound to transformers' definitions read
+    from source; generate's keywords come from the worker's own builder (loader_args.hf_generate_kwargs)."""
+    from callscribe_worker.loader_args import hf_dtype_kwarg, hf_generate_kwargs
 
     root = sources["transformers"].root
-    whisper = os.path.join(root, "transformers", "models", "whisper") if root else ""
-    checks: List[Tuple[str, str, str, Tuple[Any, ...], Dict[str, Any]]] = [
-        ("transformers WhisperForConditionalGeneration.generate (measurement)", "generation_whisper.py", "WhisperGenerationMixin.generate",
-         ("self", "features"), hf_generate_kwargs(None, True, 96, measurement=True)),
-        ("transformers WhisperForConditionalGeneration.generate (languages, word times)", "generation_whisper.py", "WhisperGenerationMixin.generate",
-         ("self", "features"), hf_generate_kwargs(["en", "de"], False, 444, word_timestamps=True)),
-        ("transformers WhisperForConditionalGeneration.detect_language", "generation_whisper.py", "WhisperGenerationMixin.detect_language",
-         ("self",), {"input_features": "features"}),
-        ("transformers WhisperFeatureExtractor.__call__", "feature_extraction_whisper.py", "WhisperFeatureExtractor.__call__",
-         ("self", ["chunk"]), {"sampling_rate": 16000, "return_tensors": "pt"}),
-        ("transformers WhisperForConditionalGeneration.__init__(config)", "modeling_whisper.py", "WhisperForConditionalGeneration.__init__",
-         ("self", "config"), {}),
-    ]
-    for call, file, qual, args, kwargs in checks:
-        path = os.path.join(whisper, file) if whisper else ""
+    hf = os.path.join(WORKER, "callscribe_worker", "backends", "hf_whisper.py")
+
+    def target(rel: str) -> str:
+        return os.path.join(root, "transformers", rel) if root else ""
+
+    for spelt, rel, qual, bound in HF_CALLS:
+        calls = worker_calls(hf, spelt)
+        call = f"transformers {qual} (hf_whisper.py: {spelt})"
+        path = target(rel)
+        if not calls:
+            report.fail(call, "callscribe_worker/backends/hf_whisper.py", f"the worker no longer calls {spelt}: update HF_CALLS")
+            continue
         if not path or not os.path.exists(path):
-            report.skip(call, f"huggingface/transformers src/transformers/models/whisper/{file}", "transformers source not in DIR")
+            report.skip(call, f"huggingface/transformers src/transformers/{rel}", "transformers source not in DIR")
             continue
         try:
-            report.bind(call, ast_where(report, path, qual), ast_signature(path, qual), args, kwargs)
+            signature, where = ast_signature(path, qual), ast_where(report, path, qual)
         except LookupError as exc:
             report.fail(call, os.path.relpath(path, report.dir), str(exc))
-    processing = os.path.join(root, "transformers", "processing_utils.py") if root else ""
-    call = "transformers WhisperProcessor.from_pretrained (ProcessorMixin)"
-    if processing and os.path.exists(processing):
-        qual = "ProcessorMixin.from_pretrained"
-        report.bind(call, ast_where(report, processing, qual), ast_signature(processing, qual), ("cls", "path"), {"local_files_only": True})
-    else:
-        report.skip(call, "huggingface/transformers src/transformers/processing_utils.py", "transformers source not in DIR")
+            continue
+        for c in calls:
+            kwargs: Dict[str, Any] = {k: "<arg>" for k in c.keywords}
+            if c.spread and spelt.endswith("from_pretrained"):
+                kwargs.update(hf_dtype_kwarg(lambda **kw: None, "float16"))
+            if c.spread and spelt == "self._features":
+                kwargs["device"] = "cuda"  # only passed where __call__ names it; binding says whether it does
+            report.bind(call, where, signature, ("<self>",) * bound + ("<arg>",) * c.positional, kwargs)
+
+    gen = target("models/whisper/generation_whisper.py")
+    qual = "WhisperGenerationMixin.generate"
+    variants = {
+        "measurement (random weights)": hf_generate_kwargs(None, True, 96, measurement=True),
+        "languages per item, word times": hf_generate_kwargs(["en", "de"], False, 444, word_timestamps=True),
+        "English-only model": hf_generate_kwargs(None, True, 446),
+    }
+    for label, kwargs in variants.items():
+        call = f"transformers {qual} ({label})"
+        if gen and os.path.exists(gen):
+            report.bind(call, ast_where(report, gen, qual), ast_signature(gen, qual), ("<self>", "<features>"), kwargs)
+        else:
+            report.skip(call, "huggingface/transformers src/transformers/models/whisper/generation_whisper.py", "transformers source not in DIR")
 
 
 # ---- main -----------------------------------------------------------------------------------------
