@@ -59,7 +59,9 @@ class Report:
         fn = inspect.unwrap(getattr(fn, "__func__", fn))
         try:
             file = inspect.getsourcefile(fn) or ""
-            line = inspect.getsourcelines(fn)[1]
+            lines, line = inspect.getsourcelines(fn)
+            # The `def` line, not a decorator's (`@classmethod`, `@lru_cache`).
+            line += next((k for k, text in enumerate(lines) if not text.lstrip().startswith("@")), 0)
         except (OSError, TypeError):
             return "?"
         return f"{os.path.relpath(file, self.dir)}:{line}"
