@@ -61,6 +61,17 @@ class AstSignatureTest(unittest.TestCase):
         self.assertIn("blank_id", bad.detail)
         self.assertIn("(log_probs, targets", bad.detail)
 
+    def test_strict_binding_fails_a_keyword_that_only_kwargs_would_take(self) -> None:
+        report = check_upstream.Report(os.path.dirname(self.path))
+        sig = check_upstream.ast_signature(self.path, "Mixin.generate")
+        report.bind("loose", "x.py:3", sig, ("self",), {"maximum_speakers": 3})
+        report.bind("strict", "x.py:3", sig, ("self",), {"maximum_speakers": 3}, strict=True)
+        report.bind("strict ok", "x.py:3", sig, ("self",), {"return_timestamps": True}, strict=True)
+        self.assertEqual(report.rows["loose"].status, check_upstream.OK)
+        self.assertEqual(report.rows["strict"].status, check_upstream.FAIL)
+        self.assertIn("maximum_speakers", report.rows["strict"].detail)
+        self.assertEqual(report.rows["strict ok"].status, check_upstream.OK)
+
     def test_missing_definition_is_an_error_not_a_pass(self) -> None:
         with self.assertRaises(LookupError):
             check_upstream.ast_signature(self.path, "Mixin.detect_language")

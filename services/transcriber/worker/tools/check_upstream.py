@@ -47,6 +47,7 @@ class Row:
     status: str = OK
     detail: str = ""
     calls: int = 0
+    last_kwargs: Dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,14 +72,22 @@ class Report:
             self.rows[call] = Row(call, where)
         return self.rows[call]
 
-    def bind(self, call: str, where: str, signature: inspect.Signature, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+    def bind(self, call: str, where: str, signature: inspect.Signature, args: Tuple[Any, ...], kwargs: Dict[str, Any], strict: bool = False) -> None:
+        """strict: every keyword must be a named parameter, not swallowed by **kwargs (where a
+        misspelt option would be ignored without a word, as in SpeakerDiarization.apply)."""
         row = self.row(call, where)
         row.calls += 1
+        row.last_kwargs = dict(kwargs)
+        shown = ", ".join([f"<{len(args)} positional>"] + sorted(kwargs))
         try:
             signature.bind(*args, **kwargs)
         except TypeError as exc:
-            shown = ", ".join([f"<{len(args)} positional>"] + sorted(kwargs))
             row.status, row.detail = FAIL, f"{exc}; called with ({shown}); real signature {signature}"
+            return
+        named = {n for n, p in signature.parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        unnamed = sorted(set(kwargs) - named)
+        if strict and unnamed:
+            row.status, row.detail = FAIL, f"{unnamed} would land in **kwargs and be ignored; called with ({shown}); real signature {signature}"
 
     def fail(self, call: str, where: str, detail: str) -> None:
         row = self.row(call, where)
@@ -253,6 +262,7 @@ def check_whisperx(report: Report, sources: Dict[str, Source], ext: Any, model_d
         for call, row in report.rows.items():
             if row.status == OK and not row.calls and not call.startswith("torchaudio"):
                 row.status, row.detail = FAIL, "not reached: the constructor failed first"
+        report.fail("decode options = whisperX generate_segment_batched's", "whisperx/whisperx/asr.py", "not reached: the constructor failed first")
         check_whisperx_direct(report, whisperx)
         return
     # The options the worker reads off the pipeline are faster-whisper TranscriptionOptions fields.
@@ -276,6 +286,36 @@ def check_whisperx(report: Report, sources: Dict[str, Source], ext: Any, model_d
     except Exception as exc:
         report.fail(batch, "callscribe_worker/backends/whisperx_backend.py", f"{type(exc).__name__}: {exc}")
         traceback.print_exc(file=sys.stderr)
+        return
+    check_generate_options(report, whisperx.asr)
+
+
+# Options whisperX passes that the worker leaves out on purpose: it reads no scores.
+GENERATE_OPTIONS_NOT_NEEDED = {"return_scores"}
+
+
+def check_generate_options(report: Report, asr: Any) -> None:
+    """The worker's decode loop is whisperX's `generate_segment_batched` with one prompt per item, so
+    it must pass CTranslate2 the same decoding options: an option whisperX adds in a later release
+    would otherwise be silently missing here."""
+    call = "decode options = whisperX generate_segment_batched's"
+    method = asr.WhisperModel.generate_segment_batched
+    file = inspect.getsourcefile(method) or ""
+    with open(file, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read())
+    theirs: Optional[ast.Call] = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "generate_segment_batched":
+            theirs = next((n for n in ast.walk(node) if isinstance(n, ast.Call) and ast.unparse(n.func) == "self.model.generate"), None)
+    where = f"{os.path.relpath(file, report.dir)}:{theirs.lineno if theirs else '?'}"
+    ours = report.rows.get("ctranslate2 Whisper.generate")
+    if theirs is None or ours is None or not ours.calls:
+        report.fail(call, where, "no self.model.generate call in generate_segment_batched, or the worker made none")
+        return
+    missing = {k.arg for k in theirs.keywords if k.arg} - set(ours.last_kwargs) - GENERATE_OPTIONS_NOT_NEEDED
+    report.row(call, where)
+    if missing:
+        report.fail(call, where, f"whisperX passes {sorted(missing)} and the worker does not")
 
 
 def check_whisperx_direct(report: Report, whisperx: Any) -> None:
@@ -371,7 +411,7 @@ def check_pyannote(report: Report) -> None:
 
         def __call__(self, *a: Any, **k: Any) -> Any:
             report.bind("pyannote Pipeline.__call__ (the diarize call)", report.where(Pipeline.__call__), call_sig, (self, *a), k)
-            report.bind("pyannote SpeakerDiarization.apply (its keyword arguments)", report.where(SpeakerDiarization.apply), apply_sig, (self, *a), k)
+            report.bind("pyannote SpeakerDiarization.apply (its keyword arguments)", report.where(SpeakerDiarization.apply), apply_sig, (self, *a), k, strict=True)
             turns = Annotation()
             turns[Segment(0.0, 1.0)] = "SPEAKER_00"
             turns[Segment(1.0, 2.0)] = "SPEAKER_01"
