@@ -240,6 +240,8 @@ def check_whisperx(report: Report, sources: Dict[str, Source], ext: Any, model_d
 
     ctor = "WhisperXBackend() (the worker's constructor)"
     report.row(ctor, "callscribe_worker/backends/whisperx_backend.py")
+    for call, where in native_stubs.CT2_CALLS.items():
+        report.row(call, where)
     spy(report, whisperx, "load_model", "whisperx.load_model (what the worker calls)")
     spy(report, whisperx.asr, "load_model", "whisperx.asr.load_model (what the wrapper forwards to)")
     spy(report, faster_whisper.transcribe.WhisperModel, "__init__", "faster_whisper.WhisperModel(...) (in asr.load_model)")

@@ -256,6 +256,14 @@ CT2_WHISPER_GENERATE = _sig([
 CT2_WHISPER_DETECT_LANGUAGE = _sig([_pos("self"), _pos("features")])
 CT2_STORAGE_FROM_ARRAY = _sig([_pos("array")])
 CT2_WHISPER_CC = "ctranslate2/python/cpp/whisper.cc"
+# Each call the worker makes into CTranslate2, with the line of its pybind11 definition at v4.6.0.
+CT2_CALLS = {
+    "ctranslate2.models.Whisper(...)": f"{CT2_WHISPER_CC}:177",
+    "ctranslate2 StorageView.from_array": "ctranslate2/python/cpp/storage_view.cc:143",
+    "ctranslate2 Whisper.encode": f"{CT2_WHISPER_CC}:226",
+    "ctranslate2 Whisper.detect_language": f"{CT2_WHISPER_CC}:299",
+    "ctranslate2 Whisper.generate": f"{CT2_WHISPER_CC}:242",
+}
 
 
 def ctranslate2_ext(record: Any) -> types.ModuleType:
