@@ -23,7 +23,7 @@ sources="$root/scripts/upstream-sources.txt"
 python="${PYTHON:-/usr/bin/python3}"
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
   exit 64
 }
 
@@ -52,7 +52,9 @@ prepare() {
               | awk -v m="$missing" 'BEGIN {n = split(m, a, "\n"); for (i = 1; i <= n; i++) miss[a[i]] = 1} $3 in miss {print $4}')
             echo "note  $folder: left out ${#exclude[@]} file(s) the mirror does not hold" >&2
           fi
-          git -C "$mirror" archive "$tag" -- . "${exclude[@]}" | tar -x -C "$dir/$folder.tmp" && got="$tag" && break
+          # git still names the left-out blobs ("invalid object") while it writes the rest whole.
+          git -C "$mirror" archive "$tag" -- . "${exclude[@]}" 2> >(grep -v '^error: invalid object' >&2) \
+            | tar -x -C "$dir/$folder.tmp" && got="$tag" && break
         fi
       elif git clone -q --depth 1 --branch "$tag" "https://github.com/$repo" "$dir/$folder.tmp/src" 2>/dev/null; then
         (shopt -s dotglob && mv "$dir/$folder.tmp/src"/* "$dir/$folder.tmp/" && rmdir "$dir/$folder.tmp/src")
