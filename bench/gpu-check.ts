@@ -92,25 +92,51 @@ async function withPeakMemory<T>(fn: () => Promise<T>): Promise<{ value: T; peak
   }
 }
 
+const errors: string[] = [];
+function failure(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  errors.push(message);
+  return message;
+}
+
 function chunk(seed: number): Float32Array {
   return syntheticVoice(plan.chunkSec, seed);
 }
 
-async function decodeThroughput(worker: WorkerProcess) {
-  const rows = [];
+interface DecodeRow {
+  batch: number;
+  runsMs?: number[];
+  audioSecPerSec?: number[];
+  chunksPerSec?: number;
+  peakGpuMemoryBytes?: number | null;
+  error?: string;
+}
+
+async function decodeThroughput(worker: WorkerProcess): Promise<DecodeRow[]> {
+  const rows: DecodeRow[] = [];
   for (const size of plan.batches) {
     const items = Array.from({ length: size }, (_, i) => ({ audio: chunk(i + 1), language: 'en' }));
-    await worker.run({ wordTimestamps: false, items }); // warm-up: kernels chosen, allocator grown
     const runsMs: number[] = [];
-    const { peakBytes } = await withPeakMemory(async () => {
-      for (let r = 0; r < plan.repeats; r++) {
-        const t0 = performance.now();
-        const result = await worker.run({ wordTimestamps: false, items });
-        runsMs.push(performance.now() - t0);
-        const failed = result.items.filter((x) => !x.ok).length;
-        if (failed > 0) throw new Error(`batch ${size}: ${failed} item(s) failed`);
-      }
-    });
+    let peakBytes: number | null = null;
+    try {
+      await worker.run({ wordTimestamps: false, items }); // warm-up: kernels chosen, allocator grown
+      peakBytes = (
+        await withPeakMemory(async () => {
+          for (let r = 0; r < plan.repeats; r++) {
+            const t0 = performance.now();
+            const result = await worker.run({ wordTimestamps: false, items });
+            runsMs.push(performance.now() - t0);
+            const failed = result.items.filter((x) => !x.ok).length;
+            if (failed > 0) throw new Error(`${failed} of ${size} item(s) failed`);
+          }
+        })
+      ).peakBytes;
+    } catch (e) {
+      // An OOM at batch 48 is a finding, not the end of the run: record it and try the next size.
+      rows.push({ batch: size, error: failure(e) });
+      if (worker.exited) break;
+      continue;
+    }
     const audioSec = size * plan.chunkSec;
     rows.push({
       batch: size,
@@ -179,12 +205,14 @@ async function throughTranscriber(batchSize: number) {
       deadlineMs: 600_000,
     });
     const t1 = performance.now();
-    const results = await Promise.all(
+    const settled = await Promise.allSettled(
       calls.map((wav) =>
         streamAudio((o) => client.transcribe(o), wav, { config: { language: 'en' }, deadlineMs: 600_000 }),
       ),
     );
     const wallMs = performance.now() - t1;
+    const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const refused = settled.flatMap((r) => (r.status === 'rejected' ? [failure(r.reason)] : []));
     const audioSec = plan.concurrency * plan.callSec;
     return {
       batchSize,
@@ -194,6 +222,8 @@ async function throughTranscriber(batchSize: number) {
       wallMs: Math.round(wallMs),
       audioSecPerSec: Number((audioSec / (wallMs / 1000)).toFixed(2)),
       segments: results.reduce((n, r) => n + r.segments.length, 0),
+      failedRequests: refused.length,
+      ...(refused.length > 0 ? { firstError: refused[0] } : {}),
     };
   } finally {
     client.close();
@@ -213,16 +243,21 @@ const worker = await WorkerProcess.start({
 const workerStartMs = Math.round(performance.now() - t0);
 const engine = worker.engine;
 process.stderr.write(`gpu-check: worker ready in ${workerStartMs} ms: ${JSON.stringify(engine)}\n`);
-let decode: Awaited<ReturnType<typeof decodeThroughput>>;
-let poisoned: Awaited<ReturnType<typeof poisonedItem>>;
+let decode: DecodeRow[] = [];
+let poisoned: Awaited<ReturnType<typeof poisonedItem>> | { error: string; pass: false } = {
+  error: 'not run',
+  pass: false,
+};
 try {
   decode = await decodeThroughput(worker);
-  poisoned = await poisonedItem(worker);
+  poisoned = await poisonedItem(worker).catch((e: unknown) => ({ error: failure(e), pass: false as const }));
 } finally {
   await worker.stop(10_000);
 }
-const on = await throughTranscriber(plan.crossBatch);
-const off = await throughTranscriber(1);
+const through = async (batchSize: number) =>
+  throughTranscriber(batchSize).catch((e: unknown) => ({ batchSize, error: failure(e), audioSecPerSec: Number.NaN }));
+const on = await through(plan.crossBatch);
+const off = await through(1);
 const gpuStats = await gpu();
 const out = {
   measuredAt: new Date().toISOString(),
@@ -243,12 +278,15 @@ const out = {
     speedup: Number((on.audioSecPerSec / off.audioSecPerSec).toFixed(2)),
   },
   poisonedItem: poisoned,
+  errors,
   totalMs: Math.round(performance.now() - started),
 };
 writeFileSync(outPath, `${JSON.stringify(out, null, 2)}\n`);
 process.stderr.write(`gpu-check: wrote ${outPath} in ${Math.round(out.totalMs / 1000)} s\n`);
-if (!poisoned.pass) {
-  process.stderr.write(`gpu-check: the poisoned item was not isolated: ${JSON.stringify(poisoned)}\n`);
+if (!poisoned.pass || errors.length > 0) {
+  process.stderr.write(
+    `gpu-check: failed: poisoned item ${JSON.stringify(poisoned)}; errors ${JSON.stringify(errors)}\n`,
+  );
   process.exit(1);
 }
 process.exit(0);

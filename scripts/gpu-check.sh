@@ -2,7 +2,8 @@
 # The GPU check: worker start, decode throughput at batch 1/8/16/48 with peak GPU memory, cross-request
 # batching on vs off at 16 concurrent requests through the real transcriber, one poisoned item in a
 # batch. The hf backend with a randomly initialised Whisper (HF_WHISPER_RANDOM, default large-v3):
-# no weights, no network. Writes one JSON file. About 5 minutes on one H100-class GPU.
+# no weights, no network. Writes one JSON file. Sized to finish within 8 minutes on one H100-class
+# GPU (an estimate: it has not run on a GPU yet). Exit 1 if a step failed; the JSON says which.
 #
 #   bash scripts/gpu-check.sh [OUT.json]        # default: $OUT/gpu-check.json, else results/gpu-check.json
 #

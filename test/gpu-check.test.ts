@@ -79,6 +79,8 @@ describe('scripts/gpu-check.sh', () => {
       result.crossRequest.on.segments > 0 && result.crossRequest.off.segments > 0,
       JSON.stringify(result.crossRequest),
     );
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.crossRequest.on.failedRequests, 0);
     assert.equal(result.poisonedItem.pass, true, JSON.stringify(result.poisonedItem));
     assert.match(result.poisonedItem.poisonedAnswer, /^invalid_argument: /);
     assert.match(result.model, /harness check, not a GPU figure/);
