@@ -27,7 +27,7 @@ WORKER = os.environ.get("CALLSCRIBE_WORKER_DIR") or os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import native_stubs  # noqa: E402
 
-OK, FAIL, SKIP = "ok", "FAIL", "SKIP"
+OK, FAIL, SKIP, UNUSED = "ok", "FAIL", "SKIP", "-"
 
 
 @dataclass
@@ -47,6 +47,8 @@ class Row:
     status: str = OK
     detail: str = ""
     calls: int = 0
+    # A spy's row: it is about calls, so one the worker never made is reported as not called, not ok.
+    expects_calls: bool = False
     last_kwargs: Dict[str, Any] = field(default_factory=dict)
 
 
@@ -146,7 +148,7 @@ def spy(report: Report, owner: Any, attr: str, call: str, run: bool = True, retu
     where = report.where(real)
     if where == "?":  # a generated method (a dataclass's __init__): the class is where it is defined
         where = report.where(owner)
-    report.row(call, where)
+    report.row(call, where).expects_calls = True
 
     @functools.wraps(real)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -241,9 +243,9 @@ def check_whisperx(report: Report, sources: Dict[str, Source], ext: Any, model_d
     ctor = "WhisperXBackend() (the worker's constructor)"
     report.row(ctor, "callscribe_worker/backends/whisperx_backend.py")
     for call, where in native_stubs.CT2_CALLS.items():
-        report.row(call, where)
-    spy(report, whisperx, "load_model", "whisperx.load_model (what the worker calls)")
-    spy(report, whisperx.asr, "load_model", "whisperx.asr.load_model (what the wrapper forwards to)")
+        report.row(call, where).expects_calls = True
+    spy(report, whisperx, "load_model", "whisperx.load_model (the lazy wrapper in __init__.py)")
+    spy(report, whisperx.asr, "load_model", "whisperx.asr.load_model (the real loader)")
     spy(report, faster_whisper.transcribe.WhisperModel, "__init__", "faster_whisper.WhisperModel(...) (in asr.load_model)")
     spy(report, faster_whisper.transcribe.TranscriptionOptions, "__init__", "faster_whisper TranscriptionOptions(...) (in asr.load_model)")
     spy(report, whisperx.asr.FasterWhisperPipeline, "__init__", "whisperx FasterWhisperPipeline(...) (in asr.load_model)")
@@ -580,6 +582,9 @@ def main(argv: List[str]) -> int:
 
     print(f"\nstood in for (compiled): {', '.join(sorted(finder.native_used)) or '-'}")
     print(f"stood in for (pure Python, source not in DIR): {', '.join(sorted(finder.absent_used)) or '-'}\n")
+    for row in report.rows.values():
+        if row.status == OK and row.expects_calls and not row.calls:
+            row.status, row.detail = UNUSED, "the worker did not call it on this path"
     width = max(len(r.call) for r in report.rows.values())
     for row in report.rows.values():
         calls = f"{row.calls} call(s)" if row.calls else ""
@@ -587,7 +592,7 @@ def main(argv: List[str]) -> int:
         if row.detail:
             print(f"      {row.detail}")
     statuses = [r.status for r in report.rows.values()]
-    print(f"\n{statuses.count(OK)} ok, {statuses.count(FAIL)} FAIL, {statuses.count(SKIP)} SKIP")
+    print(f"\n{statuses.count(OK)} ok, {statuses.count(FAIL)} FAIL, {statuses.count(SKIP)} SKIP, {statuses.count(UNUSED)} not called")
     if FAIL in statuses:
         return 1
     return 2 if SKIP in statuses else 0
