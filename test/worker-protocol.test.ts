@@ -49,7 +49,10 @@ describe('worker protocol: a header that does not fit the description is a proto
     const exited = new Promise<string>((r) => worker.onExit(r));
     // An empty chunk is answered without the engine: {"segments": [], ..., "aligned": true}.
     await assert.rejects(
-      worker.run({ wordTimestamps: true, items: [{ audio: new Float32Array(0), language: 'en' }] }),
+      worker.run({
+        wordTimestamps: true,
+        items: [{ audio: new Float32Array(0), language: 'en', prompt: '', temperature: 0 }],
+      }),
       (e: unknown) =>
         e instanceof WorkerCrashedError && /result\.items\[0\]\.aligned should be a boolean/.test(e.message),
     );
@@ -62,7 +65,7 @@ describe('worker protocol: a header that does not fit the description is a proto
     try {
       const result = await worker.run({
         wordTimestamps: true,
-        items: [{ audio: new Float32Array(0), language: 'en' }],
+        items: [{ audio: new Float32Array(0), language: 'en', prompt: '', temperature: 0 }],
       });
       assert.deepEqual(result.items, [{ ok: true, segments: [], language: 'en', aligned: true }]);
     } finally {

@@ -57,7 +57,7 @@ def main() -> int:
         if args.backend in DIARIZERS:
             diarizer = load_diarizer(args.backend)
             device = getattr(diarizer, "device", "cpu" if args.backend == "spectral" else "cuda")
-            engine = {"backend": diarizer.name, "model": getattr(diarizer, "model", diarizer.name), "device": device, "compute_type": "float32", "languages": ["*"], "gpu": pinned_gpu(device)}
+            engine = {"backend": diarizer.name, "model": getattr(diarizer, "model", diarizer.name), "device": device, "compute_type": "float32", "languages": ["*"], "gpu": pinned_gpu(device), "options": []}
             handlers = {"diarize": lambda h, a: _diarize(diarizer, h, a)}
         else:
             backend = load_backend(args.backend)

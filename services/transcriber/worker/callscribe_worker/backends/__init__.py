@@ -45,6 +45,9 @@ class EngineInfo:
     languages: List[str]
     # The CUDA device this worker is pinned to (CUDA_VISIBLE_DEVICES), "" on CPU.
     gpu: str = ""
+    # The per-item decoding options this engine honours ("prompt", "temperature"); the transcriber
+    # refuses a request that asks for one the engine lacks rather than let it be ignored.
+    options: List[str] = field(default_factory=list)
 
 
 class Backend(Protocol):
