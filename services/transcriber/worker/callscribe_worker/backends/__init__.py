@@ -31,7 +31,8 @@ class ItemResult:
     # The Whisper code the engine transcribed with: the one asked for, or the one it detected.
     language: str
     # True when the segments carry word timings; False when they were asked for and could not be
-    # made (no alignment model for the language, alignment failed for this chunk) or not asked for.
+    # made (no alignment model for the language, alignment failed for this chunk) or not asked for,
+    # and whenever a segment has no words (items.py enforces that for every backend).
     aligned: bool
 
 
@@ -57,7 +58,9 @@ class Backend(Protocol):
         """One result per chunk, in order; languages[i] is a Whisper code or "" (detect).
 
         Times are seconds from the chunk's start. Raising fails the batch; the worker then retries
-        the chunks one at a time, so an exception here never fails more than the chunk that causes it.
+        it in halves (out of GPU memory) or one chunk at a time, so an exception here never fails
+        more than the chunk that causes it. A CUDA error other than out of memory ends the worker
+        (device_errors.py): do not catch one without `raise_if_device_error`.
         """
         ...
 

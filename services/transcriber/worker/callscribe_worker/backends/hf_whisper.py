@@ -7,15 +7,21 @@ cannot fetch weights. Only that measurement mode pins the decode length (HF_WHIS
 default 96, min = max); real weights may use the whole decoder (448 positions less the prompt):
 30 s of packed call speech is 120-170 tokens.
 
-Written against transformers 5.x (models/whisper/generation_whisper.py: `language` takes a list for
-a batch, English-only models refuse language/task, `return_token_timestamps`); `dtype=` is chosen
+Written against transformers 4.57 (what the GPU image resolves: whisperx 3.8.4 pins
+huggingface-hub<1.0) and 5.x (models/whisper/generation_whisper.py: `language` takes a list for a
+batch, English-only models refuse language/task, `return_token_timestamps`); `dtype=` is chosen
 over the old `torch_dtype=` by what `from_pretrained` reads (loader_args.hf_dtype_kwarg).
+
+Every chunk is padded to Whisper's 30 s window. The feature extractor's `attention_mask` (one entry
+per mel frame, `return_attention_mask=True`) goes to `generate`, which takes each item's frame count
+from it (4.57 `_set_num_frames`: `attention_mask.sum(-1)`): without it the token timestamps' DTW runs
+over the padding too, and a short chunk's word times stretch toward 30 s.
 """
 from __future__ import annotations
 
 import inspect
 import os
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -88,7 +94,7 @@ class HfWhisperBackend:
         self.info = EngineInfo("hf", name, device, str(dtype).replace("torch.", ""), languages)
 
     def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
-        features = self._inputs(chunks)
+        features, mask = self._inputs(chunks)
         if self._measurement:
             return self._measure(chunks, features, languages)
         langs = ["en"] * len(chunks) if self._english_only else list(languages)
@@ -102,15 +108,16 @@ class HfWhisperBackend:
                 langs[i] = self._id_to_lang.get(int(t), "")
             if not all(langs):
                 raise RuntimeError("language detection returned a token that is not a language")
-        return self._generate(chunks, features, langs, word_timestamps)
+        return self._generate(chunks, features, mask, langs, word_timestamps)
 
-    def _inputs(self, chunks: Sequence[np.ndarray]) -> Any:
+    def _inputs(self, chunks: Sequence[np.ndarray]) -> Tuple[Any, Any]:
+        """(features, attention mask over their mel frames), both on the device."""
         kwargs: Dict[str, Any] = {}
         if self._features_on_device:
             # WhisperFeatureExtractor runs its STFT in torch on `device` (the stacked batch at once).
             kwargs["device"] = self._device
-        inputs = self._features([c.astype(np.float32) for c in chunks], sampling_rate=16000, return_tensors="pt", **kwargs)
-        return inputs.input_features.to(self._device, self._dtype)
+        inputs = self._features([c.astype(np.float32) for c in chunks], sampling_rate=16000, return_tensors="pt", return_attention_mask=True, **kwargs)
+        return inputs.input_features.to(self._device, self._dtype), inputs.attention_mask.to(self._device)
 
     def _measure(self, chunks: Sequence[np.ndarray], features: Any, languages: Sequence[str]) -> List[ItemResult]:
         kwargs = hf_generate_kwargs(None, True, self._max_new_tokens, measurement=True)
@@ -118,11 +125,11 @@ class HfWhisperBackend:
             tokens = self._model.generate(features, **kwargs)
         return [ItemResult([Segment(0.0, len(c) / 16000.0, f"<{t.shape[-1]} tokens>")], l or "en", False) for c, t, l in zip(chunks, tokens, languages)]
 
-    def _generate(self, chunks: Sequence[np.ndarray], features: Any, languages: List[str], word_timestamps: bool) -> List[ItemResult]:
+    def _generate(self, chunks: Sequence[np.ndarray], features: Any, mask: Any, languages: List[str], word_timestamps: bool) -> List[ItemResult]:
         timed = word_timestamps and self._word_times
         kwargs = hf_generate_kwargs(None if self._english_only else languages, self._english_only, self._max_new_tokens, word_timestamps=timed)
         with self._torch.inference_mode():
-            generated = self._model.generate(features, **kwargs)
+            generated = self._model.generate(features, attention_mask=mask, **kwargs)
         sequences = generated["sequences"] if timed else generated
         stamps = generated.get("token_timestamps") if timed else None
         results = []
@@ -131,7 +138,7 @@ class HfWhisperBackend:
             text = self._tokenizer.decode(ids, skip_special_tokens=True).strip()
             duration = len(chunk) / 16000.0
             if not text:
-                results.append(ItemResult([], languages[k], word_timestamps))
+                results.append(ItemResult([], languages[k], False))
                 continue
             words = self._words(ids, stamps[k].tolist(), duration) if stamps is not None else []
             if words:
