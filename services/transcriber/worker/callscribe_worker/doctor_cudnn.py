@@ -1,11 +1,13 @@
 """Which cuDNN torch loads and which one CTranslate2 loads, and whether the two clash (issue 18).
 
-torch's pip wheel brings its own cuDNN (nvidia/cudnn/lib); CTranslate2 links the soname libcudnn.so.9
-and takes whatever the dynamic linker finds (a CUDA image's system copy, LD_LIBRARY_PATH). In one
-process the first copy loaded wins the soname, and cuDNN's sub-libraries (libcudnn_ops, libcudnn_cnn)
-are then opened by name and may come from the other copy: the failures of CTranslate2 issue 1826 and
-faster-whisper issue 1086. Each view is taken in a fresh interpreter, because a library once mapped
-cannot be unloaded: `probe(kind)` runs there and prints one JSON line.
+torch's pip wheel brings its own cuDNN (nvidia/cudnn/lib, found through its RUNPATH). CTranslate2's
+wheels are built with CUDA_DYNAMIC_LOADING=ON (python/tools/prepare_build_environment_linux.sh at
+v4.6.0): at its first convolution it dlopens libcudnn*.so.9 by name, so it gets whatever the dynamic
+linker finds (LD_LIBRARY_PATH, then the ldconfig cache, where a cudnn CUDA image puts its system
+copy), and cuDNN opens its sub-libraries (libcudnn_ops, libcudnn_cnn) by name the same way. Two
+copies reachable means a worker can end up with parts of both: the failures of CTranslate2 issue
+1826 and faster-whisper issue 1086. Each view is taken in a fresh interpreter, because a library once
+mapped cannot be unloaded: `probe(kind)` runs there and prints one JSON line.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterable, List, Optional, Tuple
 
 PROBES = ("torch", "ctranslate2", "worker")
+# What CTranslate2 (and cuDNN itself) open by name at the first convolution.
+CUDNN_SONAMES = ("libcudnn.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9")
 
 
 @dataclass
@@ -115,11 +119,19 @@ def probe(kind: str) -> CudnnView:
 
             if ctranslate2.get_cuda_device_count() < 1:
                 raise RuntimeError("CTranslate2 sees no CUDA device")
-        if kind == "ctranslate2" and not _own_libs():
-            # Not linked at import: what the dynamic linker would hand CTranslate2 when it opens cuDNN.
-            ctypes.CDLL("libcudnn.so.9")
+        if kind == "ctranslate2":
+            # Nothing of cuDNN is mapped yet: open it by name, as CTranslate2 will.
+            for soname in CUDNN_SONAMES:
+                ctypes.CDLL(soname)
         if kind in ("torch", "worker"):
             view.version = _torch_conv()
+        if kind == "worker":
+            # Then what CTranslate2 asks for by name, after torch: the same copy, or a second one.
+            for soname in CUDNN_SONAMES:
+                try:
+                    ctypes.CDLL(soname)
+                except OSError:  # not on the search path: the soname torch loaded is all there is
+                    pass
         view.libs = _own_libs()
         if kind == "ctranslate2":
             view.version = _lib_version(view.libs)
