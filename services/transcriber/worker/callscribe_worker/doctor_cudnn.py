@@ -146,6 +146,7 @@ def probe_in_child(kind: str, timeout_s: float) -> CudnnView:
         done = subprocess.run(
             [sys.executable, "-m", "callscribe_worker.doctor", "--probe-cudnn", kind],
             capture_output=True, text=True, timeout=timeout_s, check=False,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         )
     except subprocess.TimeoutExpired:
         return CudnnView(error=f"the {kind} probe did not finish within {timeout_s:.0f} s")

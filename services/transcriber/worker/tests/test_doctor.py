@@ -11,8 +11,8 @@ import tempfile
 import threading
 import unittest
 
-from callscribe_worker import doctor
-from callscribe_worker.doctor_cudnn import CudnnView, cudnn_libs, lib_dirs, verdict, version_text
+from callscribe_worker import doctor, doctor_hub
+from callscribe_worker.doctor_cudnn import CudnnView, cudnn_libs, lib_dirs, probe_in_child, verdict, version_text
 
 TOKEN = "hf_doctorTestSecret0123456789"
 PIP = "/venv/lib/python3.10/site-packages/nvidia/cudnn/lib"
@@ -45,6 +45,15 @@ class CudnnVersions(unittest.TestCase):
         libs = cudnn_libs(maps)
         self.assertEqual(libs, [f"{PIP}/libcudnn.so.9", f"{SYSTEM}/libcudnn_ops.so.9.8.0"])
         self.assertEqual(lib_dirs(libs), [PIP, SYSTEM])
+
+
+class CudnnProbes(unittest.TestCase):
+    @unittest.skipUnless(missing("torch") and missing("ctranslate2"), "torch or ctranslate2 is installed here")
+    def test_a_probe_in_a_fresh_interpreter_reports_what_stops_it(self):
+        for kind, module in (("torch", "torch"), ("ctranslate2", "ctranslate2"), ("worker", "ctranslate2")):
+            view = probe_in_child(kind, 30.0)
+            self.assertEqual(view.error, f"ModuleNotFoundError: No module named {module!r}")
+            self.assertEqual((view.version, view.libs), (None, []))
 
 
 class CudnnVerdict(unittest.TestCase):
@@ -98,27 +107,27 @@ class HfToken(unittest.TestCase):
 
     def test_hf_token_is_found_and_not_shown(self):
         env = {**self.base, "HF_TOKEN": TOKEN}
-        self.assertEqual(doctor.token_source(env), ("HF_TOKEN", TOKEN))
-        outcome = doctor.token_row(env, "pyannote/speaker-diarization-community-1")
+        self.assertEqual(doctor_hub.token_source(env), ("HF_TOKEN", TOKEN))
+        outcome = doctor_hub.token_row(env, "pyannote/speaker-diarization-community-1")
         self.assertEqual(outcome[0], "ok")
         self.assert_silent(outcome)
 
     def test_a_token_the_diarizer_does_not_read_fails(self):
         env = {**self.base, "HUGGING_FACE_HUB_TOKEN": TOKEN}
-        outcome = doctor.token_row(env, "pyannote/speaker-diarization-community-1")
+        outcome = doctor_hub.token_row(env, "pyannote/speaker-diarization-community-1")
         self.assertEqual(outcome[0], "fail")
         self.assertIn("HF_TOKEN", outcome[2])
         self.assert_silent(outcome)
         with open(os.path.join(self.home.name, "token"), "w", encoding="utf-8") as f:
             f.write(TOKEN + "\n")
-        self.assertEqual(doctor.token_source(self.base), (f"the token file {os.path.join(self.home.name, 'token')}", TOKEN))
-        outcome = doctor.token_row(self.base, "pyannote/speaker-diarization-3.1")
+        self.assertEqual(doctor_hub.token_source(self.base), (f"the token file {os.path.join(self.home.name, 'token')}", TOKEN))
+        outcome = doctor_hub.token_row(self.base, "pyannote/speaker-diarization-3.1")
         self.assertEqual(outcome[0], "fail")
         self.assertIn("token file", outcome[1])
         self.assert_silent(outcome)
 
     def test_no_token_fails_with_where_to_get_one(self):
-        outcome = doctor.token_row(self.base, "pyannote/speaker-diarization-3.1")
+        outcome = doctor_hub.token_row(self.base, "pyannote/speaker-diarization-3.1")
         self.assertEqual(outcome[0], "fail")
         self.assertIn("https://huggingface.co/settings/tokens", outcome[2])
         self.assertIn("pyannote/speaker-diarization-3.1", outcome[2])
@@ -158,20 +167,20 @@ class GatedModels(unittest.TestCase):
         cls.server.server_close()
 
     def test_access_is_asked_with_the_token_and_reported_without_it(self):
-        outcome = doctor.hub_access(self.endpoint, "open/pipeline", TOKEN)
+        outcome = doctor_hub.hub_access(self.endpoint, "open/pipeline", TOKEN)
         self.assertEqual(outcome[0], "ok", outcome)
         self.assertIn(("/open/pipeline/resolve/main/config.yaml", f"Bearer {TOKEN}"), _Hub.seen)
         self.assertNotIn(TOKEN, " ".join(outcome))
 
     def test_terms_not_accepted_says_where_to_accept_them(self):
-        status, detail, fix = doctor.hub_access(self.endpoint, "pyannote/speaker-diarization-community-1", TOKEN)
+        status, detail, fix = doctor_hub.hub_access(self.endpoint, "pyannote/speaker-diarization-community-1", TOKEN)
         self.assertEqual(status, "fail")
         self.assertIn("403", detail)
         self.assertIn("https://huggingface.co/pyannote/speaker-diarization-community-1", fix)
 
     def test_a_bad_token_is_rejected_and_not_echoed(self):
         wrong = "hf_wrongWrongWrong"
-        status, detail, fix = doctor.hub_access(self.endpoint, "open/pipeline", wrong)
+        status, detail, fix = doctor_hub.hub_access(self.endpoint, "open/pipeline", wrong)
         self.assertEqual(status, "fail")
         self.assertIn("401", detail)
         self.assertNotIn(wrong, detail + fix)
@@ -180,7 +189,7 @@ class GatedModels(unittest.TestCase):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        status, detail, fix = doctor.hub_access(f"http://127.0.0.1:{port}", "open/pipeline", TOKEN, timeout_s=3)
+        status, detail, fix = doctor_hub.hub_access(f"http://127.0.0.1:{port}", "open/pipeline", TOKEN, timeout_s=3)
         self.assertEqual(status, "fail")
         self.assertIn(f"cannot reach 127.0.0.1:{port}", detail)
         self.assertIn("HF_HUB_OFFLINE", fix)
