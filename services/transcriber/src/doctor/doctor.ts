@@ -1,4 +1,5 @@
 import { OptionError, parseOptions } from '#common/options.js';
+import { redactText, registerSecretsFromEnv } from '#common/redact.js';
 import { resolveTranscriberConfig } from '../config.js';
 import { doctorHelp, doctorOptions } from './doctor-options.js';
 import { formatRow, formatSummary, type DoctorRow } from './doctor-rows.js';
@@ -39,7 +40,10 @@ export async function runDoctor(argv: readonly string[]): Promise<number> {
       `callscribe-transcriber doctor: engine ${config.backend}, diarizer ${config.diarizer}, python ${config.pythonPath}, ${checkTimeoutMs / 1000} s a check\n`,
     );
   const rows: DoctorRow[] = [];
-  const emit = (row: DoctorRow) => {
+  // The Python side never prints a token; a library's error message might, so every row is redacted too.
+  registerSecretsFromEnv();
+  const emit = (raw: DoctorRow) => {
+    const row = { ...raw, detail: redactText(raw.detail), fix: redactText(raw.fix) };
     rows.push(row);
     if (!json) process.stdout.write(formatRow(row));
   };
