@@ -21,6 +21,7 @@ export const transcriberOptions = {
   }),
   backend: option({
     flag: 'backend',
+    aliases: ['engine'],
     env: 'CALLSCRIBE_BACKEND',
     defaultValue: 'sphinx' as 'sphinx' | 'whisperx' | 'hf',
     help: 'speech engine: sphinx (CPU), whisperx or hf (GPU)',
