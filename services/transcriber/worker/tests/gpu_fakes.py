@@ -163,6 +163,8 @@ class FakeCt2Whisper:
 
     def __init__(self) -> None:
         self.calls: List[Tuple[str, Any]] = []
+        # Each generate call's prompts and keyword arguments, as CTranslate2 4.6's Whisper.generate takes them.
+        self.generated: List[Tuple[List[List[Any]], Dict[str, Any]]] = []
 
     def encode(self, features: Any, to_cpu: bool = False) -> Tuple[str, int]:
         self.calls.append(("encode", len(features)))
@@ -173,9 +175,20 @@ class FakeCt2Whisper:
         return [[("<|de|>", 0.9), ("<|en|>", 0.1)] for _ in range(encoded[1])]
 
     def generate(self, encoded: Any, prompts: List[List[Any]], **kwargs: Any) -> List[Any]:
-        self.calls.append(("generate", [p[0] for p in prompts]))
-        # The fake prompt's first entry is its language; the fake text says it back (or nothing, for "xx").
-        return [SimpleNamespace(sequences_ids=[[] if p[0] == "xx" else [f"hello in {p[0]}"]], scores=[-0.1]) for p in prompts]
+        # CTranslate2 4.6 python/cpp/whisper.cc binds these keywords; anything else is a TypeError there.
+        allowed = {
+            "asynchronous", "beam_size", "patience", "num_hypotheses", "length_penalty", "repetition_penalty", "no_repeat_ngram_size",
+            "max_length", "return_scores", "return_logits_vocab", "return_no_speech_prob", "max_initial_timestamp_index",
+            "suppress_blank", "suppress_tokens", "sampling_topk", "sampling_temperature",
+        }
+        unknown = set(kwargs) - allowed
+        if unknown:
+            raise TypeError(f"generate(): incompatible keyword arguments {sorted(unknown)}")
+        langs = [p[p.index("<|notimestamps|>") - 1] for p in prompts]
+        self.calls.append(("generate", langs))
+        self.generated.append((prompts, kwargs))
+        # The fake text says the language back (or nothing, for "xx"); the result holds no prompt tokens, as CTranslate2's.
+        return [SimpleNamespace(sequences_ids=[[] if lang == "xx" else [f"hello in {lang}"]], scores=[-0.1]) for lang in langs]
 
 
 class FakeTokenizer:
@@ -185,6 +198,10 @@ class FakeTokenizer:
 
     def __init__(self, tokenizer: Any, multilingual: bool, task: Optional[str] = None, language: Optional[str] = None) -> None:
         self.language = language
+
+    def encode(self, text: str) -> List[Any]:
+        # One fake token per character, so a test can see where the text was cut.
+        return [f"t{c}" for c in text]
 
     def decode(self, tokens: List[Any]) -> str:
         return " ".join(tokens)
@@ -205,7 +222,13 @@ def fake_whisperx(load_model_calls: List[Dict[str, Any]], align_model: Optional[
         model = ct2_model
 
         def get_prompt(self, tokenizer: Any, previous_tokens: List[int], without_timestamps: bool = False, prefix: Optional[str] = None, hotwords: Optional[str] = None) -> List[Any]:
-            return [tokenizer.language, "<|notimestamps|>"]
+            # faster_whisper/transcribe.py v1.2.1 get_prompt: sot_prev and the last max_length // 2 - 1
+            # previous tokens, then the sot sequence (here: its language) and no_timestamps.
+            prompt: List[Any] = []
+            if previous_tokens:
+                prompt.append("<|startofprev|>")
+                prompt.extend(previous_tokens[-(self.max_length // 2 - 1) :])
+            return prompt + [tokenizer.language, "<|notimestamps|>"]
 
         def generate_segment_batched(self, features: np.ndarray, tokenizer: Any, options: Any, encoder_output: Any = None) -> Dict[str, Any]:
             raise AssertionError("callscribe decodes with a prompt per item, never through generate_segment_batched")

@@ -21,10 +21,11 @@ from unittest import mock
 
 import numpy as np
 
+from callscribe_worker.backends import Decoding
 from tests.gpu_fakes import Tensor, fake_torch
 
 N_SAMPLES, HOP_LENGTH = 480000, 160
-PIECES = {1: " hello", 2: " world", 3: "<|endoftext|>", 50259: "<|en|>"}
+PIECES = {1: " hello", 2: " world", 3: "<|endoftext|>", 7: " ACME", 50259: "<|en|>", 50258: "<|startoftranscript|>", 50361: "<|startofprev|>"}
 
 
 class WhisperFeatureExtractor:
@@ -58,7 +59,14 @@ class WhisperFeatureExtractor:
 
 
 class Tokenizer:
-    all_special_ids = [3, 50259]
+    all_special_ids = [3, 50259, 50258, 50361]
+
+    def get_prompt_ids(self, text: str, return_tensors="np"):
+        # tokenization_whisper.py 4.57: [<|startofprev|>] + encode(" " + text.strip()), as a numpy array.
+        return np.array([50361] + [7 for _ in text.strip().split()], np.int64)
+
+    def convert_tokens_to_ids(self, tokens):
+        return {v: k for k, v in PIECES.items()}[tokens]
 
     def decode(self, ids, skip_special_tokens=False):
         return "".join(PIECES[i] for i in ids if not (skip_special_tokens and i in self.all_special_ids))
@@ -111,15 +119,19 @@ class WhisperForConditionalGeneration:
         monitor_progress=None,
         **kwargs,
     ):
-        self.calls.append({"attention_mask": attention_mask, "return_token_timestamps": return_token_timestamps})
+        self.calls.append(
+            {"attention_mask": attention_mask, "return_token_timestamps": return_token_timestamps, "prompt_ids": prompt_ids, "temperature": temperature, **kwargs}
+        )
         batch = input_features.shape[0]
-        sequences = np.tile([50259, 1, 2, 3], (batch, 1)).view(Tensor)
+        # A prompt comes back in front of the transcript, as some releases return it.
+        head = [int(t) for t in prompt_ids] + [50258] if prompt_ids is not None else []
+        sequences = np.tile(head + [50259, 1, 2, 3], (batch, 1)).view(Tensor)
         if not return_token_timestamps:
             return sequences
         # Where 4.57 lets the DTW run: the item's own frames when a mask is given, else all 3000.
         frames = attention_mask.sum(-1) if attention_mask is not None else np.full(batch, N_SAMPLES // HOP_LENGTH)
         seconds = frames * 0.01
-        stamps = np.stack([[0.0, 0.1 * s, 0.5 * s, s] for s in seconds]).view(Tensor)
+        stamps = np.stack([[0.0] * len(head) + [0.0, 0.1 * s, 0.5 * s, s] for s in seconds]).view(Tensor)
         return {"sequences": sequences, "token_timestamps": stamps}
 
 
@@ -160,6 +172,23 @@ class HfBackend(unittest.TestCase):
         # The last word ends where the chunk's audio does, not at 30 s (then clamped to the chunk).
         self.assertEqual([r.segments[0].words[-1].end for r in results], [1.0, 3.0])
         self.assertEqual([w.start for w in results[0].segments[0].words], [0.1, 0.5])
+
+    def test_one_generate_per_prompt_and_temperature_and_the_prompt_never_in_the_text(self):
+        self.assertEqual(self.backend.info.options, ["prompt", "temperature"])
+        chunks = [np.zeros(16000, np.float32)] * 3
+        decodings = [Decoding("ACME support"), Decoding(), Decoding("ACME support")]
+        results = self.backend.transcribe_batch(chunks, ["en"] * 3, True, decoding=decodings)
+        self.assertEqual([r.segments[0].text for r in results], ["hello world"] * 3)
+        self.assertEqual([w.text for w in results[0].segments[0].words], ["hello", "world"])
+        plain, prompted = MODEL.calls
+        self.assertIsNone(plain["prompt_ids"])
+        self.assertEqual(np.asarray(prompted["prompt_ids"]).tolist(), [50361, 7, 7])
+        self.assertEqual(np.asarray(prompted["attention_mask"]).shape[0], 2, "both prompted chunks in one call")
+
+    def test_a_temperature_samples(self):
+        self.backend.transcribe_batch([np.zeros(16000, np.float32)], ["en"], False, decoding=[Decoding(temperature=0.5)])
+        (call,) = MODEL.calls
+        self.assertEqual((call["do_sample"], call["temperature"]), (True, 0.5))
 
     def test_without_word_times_the_mask_goes_too(self):
         self.backend.transcribe_batch([np.zeros(16000, np.float32)], ["en"], False)

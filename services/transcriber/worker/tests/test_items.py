@@ -163,3 +163,42 @@ class TranscribeItems(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PromptedBackend(FakeBackend):
+    """Takes prompts and temperatures (info.options), and says back the prompt each chunk got."""
+
+    def __init__(self):
+        super().__init__()
+        self.info.options = ["prompt", "temperature"]
+        self.decodings = []
+
+    def transcribe_batch(self, chunks, languages, word_timestamps, decoding=None):
+        self.decodings.append(list(decoding))
+        return [ItemResult([Segment(0.0, 1.0, d.prompt or "-")], "en", False) for d in decoding]
+
+
+class Decodings(unittest.TestCase):
+    def test_prompts_and_temperatures_reach_an_engine_that_takes_them_item_by_item(self):
+        header, audio = request(np.full(1600, 0.1, np.float32), np.full(1600, 0.1, np.float32))
+        header["items"][0].update(prompt="  ACME, Zendesk ", temperature=0.3)
+        backend = PromptedBackend()
+        items, _ = run(backend, header, audio)
+        self.assertEqual([i["segments"][0]["text"] for i in items], ["ACME, Zendesk", "-"])
+        self.assertEqual([(d.prompt, d.temperature) for d in backend.decodings[0]], [("ACME, Zendesk", 0.3), ("", 0.0)])
+
+    def test_an_engine_without_them_is_never_passed_them_and_refuses_the_item_that_asks(self):
+        header, audio = request(np.full(1600, 0.1, np.float32), np.full(1600, 0.1, np.float32), np.full(1600, 0.1, np.float32))
+        header["items"][0]["prompt"] = "ACME"
+        header["items"][1]["temperature"] = 0.5
+        backend = FakeBackend()  # its transcribe_batch has no decoding parameter: passing one would raise
+        items, _ = run(backend, header, audio)
+        self.assertEqual(items[0], {"error": "the fake engine takes no prompt", "code": "invalid_argument"})
+        self.assertEqual(items[1], {"error": "the fake engine decodes deterministically only", "code": "invalid_argument"})
+        self.assertEqual(items[2]["segments"][0]["text"], "1600 samples")
+
+    def test_a_malformed_prompt_is_a_request_error(self):
+        header, audio = request(np.full(1600, 0.1, np.float32))
+        header["items"][0]["temperature"] = "hot"
+        with self.assertRaises(RequestError):
+            run(FakeBackend(), header, audio)

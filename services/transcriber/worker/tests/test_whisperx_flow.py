@@ -17,7 +17,7 @@ from unittest import mock
 
 import numpy as np
 
-from callscribe_worker.backends import BackendLoadError
+from callscribe_worker.backends import BackendLoadError, Decoding
 # Imported here, not first inside a patched sys.modules (which would drop them, and their classes, on exit).
 from callscribe_worker.backends import alignment  # noqa: F401
 from callscribe_worker.device_errors import DeviceError
@@ -100,6 +100,33 @@ class WhisperXFlow(unittest.TestCase):
         # fetched: their text is kept, flagged unaligned.
         self.assertEqual([r.aligned for r in results], [True, False, False])
         self.assertEqual([w.text for w in results[0].segments[0].words], ["hello", "in", "en"])
+
+    def test_each_item_decodes_after_its_own_prompt_as_previous_tokens(self):
+        backend = self.start(align_model=Wav2Vec2Model())
+        self.assertEqual(backend.info.options, ["prompt", "temperature"])
+        long = "x" * 400
+        with redirect_stderr(io.StringIO()):
+            backend.transcribe_batch([np.zeros(16000, np.float32)] * 3, ["en", "en", "de"], False, decoding=[Decoding("ACME"), Decoding(), Decoding(long)])
+        ((prompts, kwargs),) = self.ct2.generated  # one decode for the batch
+        self.assertEqual(prompts[0], ["<|startofprev|>", "t ", "tA", "tC", "tM", "tE", "en", "<|notimestamps|>"])
+        self.assertEqual(prompts[1], ["en", "<|notimestamps|>"])
+        self.assertEqual(len(prompts[2]), 1 + 223 + 2, "Whisper keeps the last 223 prompt tokens (faster-whisper's get_prompt)")
+        self.assertEqual((kwargs["beam_size"], "sampling_temperature" in kwargs), (5, False))
+
+    def test_a_batch_mixing_temperatures_decodes_once_per_temperature_in_order(self):
+        backend = self.start(align_model=Wav2Vec2Model())
+        with redirect_stderr(io.StringIO()):
+            results = backend.transcribe_batch(
+                [np.zeros(16000, np.float32)] * 3, ["en", "de", "pt"], False, decoding=[Decoding(temperature=0.4), Decoding(), Decoding(temperature=0.4)]
+            )
+        self.assertEqual([r.segments[0].text for r in results], ["hello in en", "hello in de", "hello in pt"])
+        sampled = [kw for _, kw in self.ct2.generated]
+        self.assertEqual(sampled[0]["beam_size"], 5)
+        self.assertEqual(
+            {k: sampled[1][k] for k in ("beam_size", "num_hypotheses", "sampling_topk", "sampling_temperature")},
+            {"beam_size": 1, "num_hypotheses": 1, "sampling_topk": 0, "sampling_temperature": 0.4},
+        )
+        self.assertEqual([c for c in self.ct2.calls if c[0] == "encode"], [("encode", 1), ("encode", 2)])
 
     def test_no_detection_when_every_item_has_a_language(self):
         backend = self.start(align_model=Wav2Vec2Model())

@@ -36,6 +36,19 @@ class ItemResult:
     aligned: bool
 
 
+@dataclass(frozen=True)
+class Decoding:
+    """How one item asks to be decoded beyond its language (only sent to engines listing the options)."""
+
+    # Whisper's initial prompt: the text the decoder continues from; "" for none.
+    prompt: str = ""
+    # 0 decodes deterministically (beam search or greedy); above 0 the engine samples.
+    temperature: float = 0.0
+
+
+PLAIN = Decoding()
+
+
 @dataclass
 class EngineInfo:
     backend: str
@@ -56,6 +69,9 @@ class Backend(Protocol):
 
     def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
         """One result per chunk, in order; languages[i] is a Whisper code or "" (detect).
+
+        A backend whose `info.options` is not empty also takes `decoding=`, one Decoding per chunk;
+        the others are never passed it (items.py refuses those options for them).
 
         Times are seconds from the chunk's start. Raising fails the batch; the worker then retries
         it in halves (out of GPU memory) or one chunk at a time, so an exception here never fails

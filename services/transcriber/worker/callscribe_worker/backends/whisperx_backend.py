@@ -18,11 +18,11 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from . import BackendLoadError, EngineInfo, ItemResult, Segment, missing_library
+from . import PLAIN, BackendLoadError, Decoding, EngineInfo, ItemResult, Segment, missing_library
 from ..device_errors import raise_if_device_error
 from ..loader_args import whisperx_load_model_kwargs
 from .alignment import BatchAligner, aligned_segments
@@ -78,7 +78,7 @@ class WhisperXBackend:
         if self._aligner is not None:
             # English at start, as the compose files promise; a failure here is retried on use (alignment.py).
             self._aligner.preload("en")
-        self.info = EngineInfo("whisperx", model, self._device, compute_type, ["*"] if self._multilingual else ["en"])
+        self.info = EngineInfo("whisperx", model, self._device, compute_type, ["*"] if self._multilingual else ["en"], options=["prompt", "temperature"])
 
     def _tokenizer(self, language: str) -> Any:
         if language not in self._tokenizers:
@@ -105,21 +105,54 @@ class WhisperXBackend:
         detected = self._model.model.detect_language(encoded)
         return [lang or detected[i][0][0][2:-2] for i, lang in enumerate(requested)]
 
-    def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
+    def transcribe_batch(
+        self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool, decoding: Optional[Sequence[Decoding]] = None
+    ) -> List[ItemResult]:
+        decodings = list(decoding) if decoding is not None else [PLAIN] * len(chunks)
+        temperatures = sorted({d.temperature for d in decodings})
+        if len(temperatures) > 1:
+            # CTranslate2 samples at one temperature per call: a batch that mixes them runs as one
+            # batch per temperature (rare: nearly every request keeps the deterministic default).
+            out: List[Optional[ItemResult]] = [None] * len(chunks)
+            for t in temperatures:
+                idx = [i for i, d in enumerate(decodings) if d.temperature == t]
+                part = self.transcribe_batch([chunks[i] for i in idx], [languages[i] for i in idx], word_timestamps, [decodings[i] for i in idx])
+                for i, r in zip(idx, part):
+                    out[i] = r
+            return [r for r in out if r is not None]
+        return self._transcribe_same_temperature(chunks, languages, word_timestamps, decodings, temperatures[0] if temperatures else 0.0)
+
+    def _sampling(self, temperature: float) -> Dict[str, Any]:
+        """As faster-whisper's generate_with_fallback (v1.2.1): beam search at 0, one sampled hypothesis above."""
+        options = self._pipeline.options
+        if temperature > 0:
+            return {"beam_size": 1, "num_hypotheses": 1, "sampling_topk": 0, "sampling_temperature": temperature}
+        return {"beam_size": options.beam_size, "patience": options.patience}
+
+    def _transcribe_same_temperature(
+        self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool, decodings: Sequence[Decoding], temperature: float
+    ) -> List[ItemResult]:
         encoded = self._encode(chunks)
         langs = self._languages(encoded, languages)
         options = self._pipeline.options
         # As whisperx.asr.WhisperModel.generate_segment_batched, but with one prompt per item: its
-        # `[prompt] * batch_size` would force one language on a batch that mixes callers.
+        # `[prompt] * batch_size` would force one language (and one initial prompt) on a batch that
+        # mixes callers. The caller's prompt goes in as faster-whisper's sequential decode puts an
+        # initial_prompt: " " + text, as previous tokens (get_prompt keeps the last 223).
         prompts = [
-            self._model.get_prompt(self._tokenizer(lang), [], without_timestamps=options.without_timestamps, prefix=options.prefix, hotwords=options.hotwords)
-            for lang in langs
+            self._model.get_prompt(
+                self._tokenizer(lang),
+                self._tokenizer(lang).encode(" " + d.prompt) if d.prompt else [],
+                without_timestamps=options.without_timestamps,
+                prefix=options.prefix,
+                hotwords=options.hotwords,
+            )
+            for lang, d in zip(langs, decodings)
         ]
         result = self._model.model.generate(
             encoded,
             prompts,
-            beam_size=options.beam_size,
-            patience=options.patience,
+            **self._sampling(temperature),
             length_penalty=options.length_penalty,
             max_length=self._model.max_length,
             suppress_blank=options.suppress_blank,
