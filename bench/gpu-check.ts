@@ -20,7 +20,7 @@ import { configureLog } from '#common/log.js';
 import { BIN, startBinary, stopBinary } from '#dev/local-stack.js';
 import { TranscriberClient } from '#gen/callscribe/v1/transcriber.js';
 import { createGpuReader } from '../services/transcriber/src/gpu/gpu-stats.js';
-import { WorkerProcess } from '../services/transcriber/src/engine/worker-process.js';
+import { type WorkerItem, WorkerProcess } from '../services/transcriber/src/engine/worker-process.js';
 import { pcm16, syntheticVoice } from '../test/support/synthetic-voice.js';
 import { wavHeader } from '../test/support/wav-header.js';
 import { machine, median } from './support.js';
@@ -103,6 +103,11 @@ function chunk(seed: number): Float32Array {
   return syntheticVoice(plan.chunkSec, seed);
 }
 
+/** English, no prompt, greedy: the same decode work for every item. */
+function item(audio: Float32Array): WorkerItem {
+  return { audio, language: 'en', prompt: '', temperature: 0 };
+}
+
 interface DecodeRow {
   batch: number;
   runsMs?: number[];
@@ -115,7 +120,7 @@ interface DecodeRow {
 async function decodeThroughput(worker: WorkerProcess): Promise<DecodeRow[]> {
   const rows: DecodeRow[] = [];
   for (const size of plan.batches) {
-    const items = Array.from({ length: size }, (_, i) => ({ audio: chunk(i + 1), language: 'en' }));
+    const items = Array.from({ length: size }, (_, i) => item(chunk(i + 1)));
     const runsMs: number[] = [];
     let peakBytes: number | null = null;
     try {
@@ -152,9 +157,9 @@ async function decodeThroughput(worker: WorkerProcess): Promise<DecodeRow[]> {
 
 async function poisonedItem(worker: WorkerProcess) {
   const size = plan.batches.at(-1) === 48 ? 16 : (plan.batches.at(-1) ?? 2);
-  const clean = Array.from({ length: size }, (_, i) => ({ audio: chunk(i + 1), language: 'en' }));
+  const clean = Array.from({ length: size }, (_, i) => item(chunk(i + 1)));
   const poison = new Float32Array(clean[0]?.audio.length ?? RATE_HZ).fill(Number.NaN);
-  const poisoned = clean.map((item, i) => (i === size - 1 ? { audio: poison, language: 'en' } : item));
+  const poisoned = clean.map((x, i) => (i === size - 1 ? item(poison) : x));
   const t0 = performance.now();
   await worker.run({ wordTimestamps: false, items: clean });
   const cleanMs = performance.now() - t0;

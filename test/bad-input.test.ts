@@ -39,6 +39,7 @@ const config = (
       wordTimestamps: false,
       channelLabels: [],
       requestTag: '',
+      prompt: '',
       ...extra,
     },
   },
@@ -122,6 +123,27 @@ describe('bad input: INVALID_ARGUMENT with a message a person can act on, server
       'a language tag longer than any real one',
       async () => [config({ language: `en-${'x'.repeat(100)}` }), audio(Buffer.alloc(10))],
       /language is 103 characters long/,
+    ],
+    // Sphinx has no prompt and no sampling: refused, not silently ignored.
+    [
+      'a prompt the engine cannot take',
+      async () => [config({ prompt: 'Callscribe, ACME' }), audio(Buffer.alloc(10))],
+      /the sphinx engine takes no prompt/,
+    ],
+    [
+      'a temperature the engine cannot sample at',
+      async () => [config({ temperature: 0.4 }), audio(Buffer.alloc(10))],
+      /the sphinx engine decodes deterministically only/,
+    ],
+    [
+      'a temperature outside 0..1',
+      async () => [config({ temperature: 1.5 }), audio(Buffer.alloc(10))],
+      /between 0 and 1/,
+    ],
+    [
+      'a prompt longer than Whisper reads',
+      async () => [config({ prompt: 'ACME '.repeat(300) }), audio(Buffer.alloc(10))],
+      /prompt is 1499 characters; at most 1000/,
     ],
   ];
 

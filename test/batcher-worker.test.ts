@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { Batcher } from '../services/transcriber/src/engine/batcher.js';
+import { Batcher, type ChunkDecoding } from '../services/transcriber/src/engine/batcher.js';
 import { WorkerPool } from '../services/transcriber/src/engine/worker-pool.js';
+
+/** English, no prompt, deterministic: what these tests' chunks ask for. */
+const en = (wordTimestamps: boolean): ChunkDecoding => ({ language: 'en', wordTimestamps, prompt: '', temperature: 0 });
 
 const WORKER_DIR = fileURLToPath(new URL('../../services/transcriber/worker', import.meta.url));
 const second = () => new Float32Array(16000);
@@ -24,10 +27,10 @@ describe('batcher (one real sphinx worker)', () => {
     const batcher = new Batcher(pool, { batchSize: 4, maxDelayMs: 0 });
     const live = new AbortController();
     // The first chunk goes straight to the idle worker; the next two wait behind it.
-    const running = batcher.submit(1, second(), 'en', true, live.signal);
+    const running = batcher.submit(1, second(), en(true), live.signal);
     const queued = [
-      batcher.submit(2, second(), 'en', true, live.signal),
-      batcher.submit(2, second(), 'en', true, live.signal),
+      batcher.submit(2, second(), en(true), live.signal),
+      batcher.submit(2, second(), en(true), live.signal),
     ];
     for (const q of queued) q.catch(() => {});
     assert.equal(batcher.queuedAudioSec, 2, 'two seconds of audio wait behind the running chunk');
@@ -45,8 +48,8 @@ describe('batcher (one real sphinx worker)', () => {
   it('packs chunks of several requests into one batch while the worker is busy', async () => {
     const batcher = new Batcher(pool, { batchSize: 4, maxDelayMs: 0 });
     const signal = new AbortController().signal;
-    const first = batcher.submit(10, second(), 'en', true, signal);
-    const rest = [11, 11, 11, 12].map((id) => batcher.submit(id, second(), 'en', true, signal));
+    const first = batcher.submit(10, second(), en(true), signal);
+    const rest = [11, 11, 11, 12].map((id) => batcher.submit(id, second(), en(true), signal));
     await Promise.all([first, ...rest]);
     assert.deepEqual(
       [...batcher.stats.batchSizes].sort(),

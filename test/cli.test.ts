@@ -76,6 +76,22 @@ describe('callscribe transcribe FILE...: several files, output files, hints', ()
     assert.match(r.stdout, /^\[00:0\d\.\d\d - 00:0\d\.\d\d\] .+\n {4}00:0\d\.\d\d - 00:0\d\.\d\d {2}\S+/m);
   });
 
+  it("takes whisperX's --initial_prompt, and says so when the engine cannot use it", async () => {
+    const r = await runBinary(BIN.cli, [
+      'transcribe',
+      a,
+      '--initial_prompt',
+      'ACME, Zendesk',
+      '--target',
+      gateway.address,
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the sphinx engine takes no prompt; leave prompt empty/);
+    const t = await runBinary(BIN.cli, ['transcribe', a, '--temperature', '2', '--target', gateway.address]);
+    assert.notEqual(t.code, 0);
+    assert.match(t.stderr, /--temperature must be a number in \[0, 1\]/);
+  });
+
   it('writes RTTM from the speakers of the words, inside the true turns', async () => {
     const call = await twoSpeakerDialogue();
     const path = join(dir, 'call.wav');

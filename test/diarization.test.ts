@@ -33,6 +33,7 @@ function diarizeRpc(stack: Stack, audio: Buffer, config: Partial<TranscriptionCo
           wordTimestamps: false,
           channelLabels: [],
           requestTag: '',
+          prompt: '',
           ...config,
         },
       },

@@ -187,11 +187,18 @@ describe('the openai npm SDK against the gateway', () => {
         err instanceof OpenAI.BadRequestError &&
         err.param === 'prompt' &&
         err.type === 'invalid_request_error' &&
-        /prompt is not supported/.test(err.message),
+        /the sphinx engine takes no prompt/.test(err.message),
     );
     await assert.rejects(
       openai.audio.transcriptions.create({ file: await file(), model: 'whisper-1', temperature: 0.4 }),
-      (err: unknown) => err instanceof OpenAI.BadRequestError && err.param === 'temperature',
+      (err: unknown) =>
+        err instanceof OpenAI.BadRequestError &&
+        err.param === 'temperature' &&
+        /sphinx engine decodes deterministically only/.test(err.message),
+    );
+    await assert.rejects(
+      openai.audio.transcriptions.create({ file: await file(), model: 'whisper-1', temperature: 1.5 }),
+      (err: unknown) => err instanceof OpenAI.BadRequestError && /from 0 to 1/.test(err.message),
     );
     // 0 means greedy, what every engine does.
     assert.ok(

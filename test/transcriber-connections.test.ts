@@ -25,6 +25,7 @@ function holdOpen(stack: Stack, withAudio = true): ClientDuplexStream<AudioStrea
         wordTimestamps: false,
         channelLabels: [],
         requestTag: 'held',
+        prompt: '',
       },
     },
   });

@@ -45,11 +45,14 @@ describe('worker protocol: a header that does not fit the description is a proto
   });
 
   it('kills a worker whose result has a field of the wrong type; its batch fails as a crash', async () => {
-    const worker = await start(corruptingPython('"aligned":true', '"aligned":1234'));
+    const worker = await start(corruptingPython('"aligned":false', '"aligned":12345'));
     const exited = new Promise<string>((r) => worker.onExit(r));
-    // An empty chunk is answered without the engine: {"segments": [], ..., "aligned": true}.
+    // An empty chunk is answered without the engine: {"segments": [], ..., "aligned": false} (no words).
     await assert.rejects(
-      worker.run({ wordTimestamps: true, items: [{ audio: new Float32Array(0), language: 'en' }] }),
+      worker.run({
+        wordTimestamps: true,
+        items: [{ audio: new Float32Array(0), language: 'en', prompt: '', temperature: 0 }],
+      }),
       (e: unknown) =>
         e instanceof WorkerCrashedError && /result\.items\[0\]\.aligned should be a boolean/.test(e.message),
     );
@@ -62,9 +65,9 @@ describe('worker protocol: a header that does not fit the description is a proto
     try {
       const result = await worker.run({
         wordTimestamps: true,
-        items: [{ audio: new Float32Array(0), language: 'en' }],
+        items: [{ audio: new Float32Array(0), language: 'en', prompt: '', temperature: 0 }],
       });
-      assert.deepEqual(result.items, [{ ok: true, segments: [], language: 'en', aligned: true }]);
+      assert.deepEqual(result.items, [{ ok: true, segments: [], language: 'en', aligned: false }]);
     } finally {
       await worker.stop(5000);
     }

@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { ServiceError } from '#common/service-error.js';
-import { Batcher, type BatchRunner } from '../../services/transcriber/src/engine/batcher.js';
+import { Batcher, type BatchRunner, type ChunkDecoding } from '../../services/transcriber/src/engine/batcher.js';
 import {
   WorkerCrashedError,
   type WorkerBatch,
   type WorkerBatchResult,
 } from '../../services/transcriber/src/engine/worker-process.js';
+
+/** English, no prompt, deterministic: what these tests' chunks ask for. */
+const en = (wordTimestamps: boolean): ChunkDecoding => ({ language: 'en', wordTimestamps, prompt: '', temperature: 0 });
 
 /**
  * The pool seam, scripted: `workers` engines, each batch held until the test answers it, so the order
@@ -77,8 +80,8 @@ describe('batcher (scripted pool)', () => {
     const batcher = new Batcher(runner, { batchSize: 2, maxDelayMs: 0 });
     const live = new AbortController().signal;
     const done = [
-      ...[1, 2, 3, 4, 5].map((k) => batcher.submit(1, chunk(1, k), 'en', false, live)),
-      ...[1, 2].map((k) => batcher.submit(2, chunk(2, k), 'en', false, live)),
+      ...[1, 2, 3, 4, 5].map((k) => batcher.submit(1, chunk(1, k), en(false), live)),
+      ...[1, 2].map((k) => batcher.submit(2, chunk(2, k), en(false), live)),
     ];
     // The first chunk went alone to the idle worker; the rest waited.
     assert.deepEqual(ids(batches[0]), [1001]);
@@ -101,7 +104,7 @@ describe('batcher (scripted pool)', () => {
     const batcher = new Batcher(runner, { batchSize: 4, maxDelayMs: 40 });
     const live = new AbortController().signal;
     const started = performance.now();
-    const done = [batcher.submit(1, chunk(1, 1), 'en', false, live), batcher.submit(2, chunk(2, 1), 'en', false, live)];
+    const done = [batcher.submit(1, chunk(1, 1), en(false), live), batcher.submit(2, chunk(2, 1), en(false), live)];
     assert.equal(batches.length, 0, 'nothing is sent before the delay');
     assert.ok(Math.abs(batcher.queuedAudioSec - 3002 / 16000) < 1e-9, 'queued speech is counted');
     while (batches.length === 0) await new Promise((r) => setTimeout(r, 5));
@@ -120,8 +123,8 @@ describe('batcher (scripted pool)', () => {
     const { runner, batches, running } = scriptedRunner();
     const batcher = new Batcher(runner, { batchSize: 2, maxDelayMs: 0 });
     const live = new AbortController().signal;
-    const first = batcher.submit(1, chunk(1, 1), 'en', false, live);
-    const later = batcher.submit(2, chunk(2, 1), 'en', false, live);
+    const first = batcher.submit(1, chunk(1, 1), en(false), live);
+    const later = batcher.submit(2, chunk(2, 1), en(false), live);
     running[0]?.answer(new WorkerCrashedError('worker exited (SIGKILL)'));
     await tick();
     assert.deepEqual(batches.map(ids), [[1001], [1001]], 'the crashed batch runs again before the waiting chunk');
@@ -141,8 +144,8 @@ describe('batcher (scripted pool)', () => {
     const { runner, running } = scriptedRunner();
     const batcher = new Batcher(runner, { batchSize: 2, maxDelayMs: 20 });
     const live = new AbortController().signal;
-    const good = batcher.submit(1, chunk(1, 1), 'en', false, live);
-    const bad = batcher.submit(2, chunk(2, 1), 'en', false, live);
+    const good = batcher.submit(1, chunk(1, 1), en(false), live);
+    const bad = batcher.submit(2, chunk(2, 1), en(false), live);
     while (running.length === 0) await new Promise((r) => setTimeout(r, 5));
     running[0]?.answer({
       elapsedMs: 10,
@@ -162,12 +165,9 @@ describe('batcher (scripted pool)', () => {
     const { runner, batches, finish } = scriptedRunner();
     const batcher = new Batcher(runner, { batchSize: 1, maxDelayMs: 0 });
     const live = new AbortController().signal;
-    const running = batcher.submit(1, chunk(1, 1), 'en', false, live);
-    const dropped = [
-      batcher.submit(2, chunk(2, 1), 'en', false, live),
-      batcher.submit(2, chunk(2, 2), 'en', false, live),
-    ];
-    const waiting = batcher.submit(3, chunk(3, 1), 'en', false, live);
+    const running = batcher.submit(1, chunk(1, 1), en(false), live);
+    const dropped = [batcher.submit(2, chunk(2, 1), en(false), live), batcher.submit(2, chunk(2, 2), en(false), live)];
+    const waiting = batcher.submit(3, chunk(3, 1), en(false), live);
     batcher.cancel(2, new ServiceError(status.CANCELLED, 'client cancelled'));
     for (const d of dropped)
       await assert.rejects(d, (e: unknown) => e instanceof ServiceError && e.code === status.CANCELLED);

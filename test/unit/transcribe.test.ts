@@ -24,13 +24,13 @@ const RATE_HZ = 16_000;
  * with a word at each end, so the test sees exactly what reached the engine and where it came back.
  */
 function scriptedEngine(answer?: (n: number, audio: Float32Array) => Promise<ChunkOutcome> | undefined) {
-  const submitted: Array<{ requestId: number; samples: number; language: string }> = [];
+  const submitted: Array<{ requestId: number; samples: number; language: string; prompt: string }> = [];
   const cancelled: number[] = [];
   const waiting = new Map<number, Array<(reason: unknown) => void>>();
   const queue: ChunkQueue = {
-    submit(requestId, audio, language, _words, signal) {
+    submit(requestId, audio, { language, prompt }, signal) {
       if (signal.aborted) return Promise.reject(signal.reason);
-      const n = submitted.push({ requestId, samples: audio.length, language });
+      const n = submitted.push({ requestId, samples: audio.length, language, prompt });
       const scripted = answer?.(n, audio);
       if (scripted !== undefined) return scripted;
       const sec = audio.length / RATE_HZ;
@@ -88,6 +88,7 @@ function* requests(channels: Float32Array[], config: Partial<TranscriptionConfig
         wordTimestamps: true,
         channelLabels: [],
         requestTag: '',
+        prompt: '',
         ...config,
       },
     },
@@ -124,7 +125,14 @@ describe('transcribe() in-process: real decode and Silero VAD, a scripted engine
   const deps = (queue: ChunkQueue, audioChunkSec = 30): TranscriptionDeps => ({
     chunks: queue,
     vad,
-    engine: () => ({ backend: 'scripted', model: 'none', device: 'cpu', computeType: 'none', batchSize: 1 }),
+    engine: () => ({
+      backend: 'scripted',
+      model: 'none',
+      device: 'cpu',
+      computeType: 'none',
+      batchSize: 1,
+      decodingOptions: ['prompt'],
+    }),
     languages: () => ['en'],
     options: {
       audioChunkSec,
@@ -170,6 +178,37 @@ describe('transcribe() in-process: real decode and Silero VAD, a scripted engine
     assert.equal(final.sourceFormat, 'wav/pcm_s16le');
     assert.equal(final.language, 'en');
     assert.deepEqual(engine.cancelled, [engine.submitted[0]?.requestId], 'the request is released when it ends');
+  });
+
+  it("sends the request's prompt with every chunk, trimmed, and refuses a temperature the engine cannot sample at", async () => {
+    const engine = scriptedEngine();
+    const audio = speechAt(10, [
+      [1, 3],
+      [5.5, 8],
+    ]);
+    await run(
+      transcribe(
+        asAsync(requests([audio], { prompt: '  ACME, Zendesk ' })),
+        deps(engine.queue, 3),
+        new AbortController().signal,
+      ),
+    );
+    assert.deepEqual(
+      engine.submitted.map((s) => s.prompt),
+      ['ACME, Zendesk', 'ACME, Zendesk'],
+    );
+    const refused = scriptedEngine();
+    await assert.rejects(
+      run(
+        transcribe(
+          asAsync(requests([audio], { temperature: 0.3 })),
+          deps(refused.queue, 3),
+          new AbortController().signal,
+        ),
+      ),
+      (e: unknown) => e instanceof ServiceError && /scripted engine decodes deterministically only/.test(e.message),
+    );
+    assert.equal(refused.submitted.length, 0, 'refused before any chunk reached the engine');
   });
 
   it('transcribes each channel of a stereo call on its own, labelled and merged in time order', async () => {

@@ -86,8 +86,8 @@ describe('worker messages: the TypeScript side and services/transcriber/worker/p
       id: 1,
       wordTimestamps: true,
       items: [
-        { samples: 16000, language: 'en' },
-        { samples: 0, language: '' },
+        { samples: 16000, language: 'en', prompt: 'Acme, Zendesk', temperature: 0 },
+        { samples: 0, language: '', prompt: '', temperature: 0.4 },
       ],
     };
     const diarize: DiarizeRequest = { type: 'diarize', id: 2, regions: [[0.5, 2.25]], minSpeakers: 0, maxSpeakers: 2 };

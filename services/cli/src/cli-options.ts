@@ -64,6 +64,19 @@ export const cliOptions = {
     help: 'language code, e.g. en (empty = detect)',
     parse: parsers.string,
   }),
+  prompt: option({
+    flag: 'prompt',
+    aliases: ['initial_prompt', 'initial-prompt'],
+    defaultValue: '',
+    help: 'text the engine continues from: names and terms the calls use (whisperX and hf engines; sphinx refuses it)',
+    parse: parsers.string,
+  }),
+  temperature: option({
+    flag: 'temperature',
+    defaultValue: 0,
+    help: 'decoding temperature, 0 to 1 (0 = deterministic; above 0 samples: whisperX and hf engines)',
+    parse: parsers.number(0, 1),
+  }),
   words: option({
     flag: 'words',
     defaultValue: false,
@@ -143,4 +156,5 @@ progress and a summary (files, audio hours, RTFx, failures) on stderr; the exit 
 file failed, and the others are still done.
 
 whisperX spellings accepted: --output_format/-f, --output_dir/-o, --diarize (= --diarization auto),
---min_speakers, --max_speakers, --language (a code: en, de, ...).`;
+--min_speakers, --max_speakers, --language (a code: en, de, ...), --initial_prompt (= --prompt),
+--temperature.`;

@@ -102,6 +102,8 @@ export async function transcribeCommand(
           maxSpeakers: o.maxSpeakers,
           channelLabels: o.channelLabels,
           requestTag: o.requestTag,
+          prompt: o.prompt,
+          ...(o.temperature > 0 ? { temperature: o.temperature } : {}),
         },
         onSegment: (s) => {
           if (formats === undefined && !o.json) out.stdout(`${segmentText(s, o.words)}\n`);

@@ -8,6 +8,8 @@ import { visibleGpusSync } from './gpu/gpu-discovery.js';
 
 /** Engines that run on a GPU when one is visible: their workers are pinned one per GPU. */
 export const GPU_BACKENDS: ReadonlySet<string> = new Set(['whisperx', 'hf']);
+/** Chunks per GPU engine call unless BATCH_SIZE or WHISPERX_BATCH_SIZE says otherwise: whisperX's own default. */
+export const GPU_BATCH_SIZE = 16;
 
 export const transcriberOptions = {
   listen: option({
@@ -19,6 +21,7 @@ export const transcriberOptions = {
   }),
   backend: option({
     flag: 'backend',
+    aliases: ['engine'],
     env: 'CALLSCRIBE_BACKEND',
     defaultValue: 'sphinx' as 'sphinx' | 'whisperx' | 'hf',
     help: 'speech engine: sphinx (CPU), whisperx or hf (GPU)',
@@ -35,7 +38,7 @@ export const transcriberOptions = {
     flag: 'batch-size',
     env: 'BATCH_SIZE',
     defaultValue: 0,
-    help: 'chunks per engine call (0 = 4 for sphinx, WHISPERX_BATCH_SIZE or 48 on GPU)',
+    help: 'chunks per engine call (0 = 4 for sphinx, WHISPERX_BATCH_SIZE or 16 on GPU; the worker halves a batch that runs out of GPU memory)',
     parse: parsers.int(0, 512),
   }),
   maxDelayMs: option({
@@ -201,7 +204,9 @@ export function resolveTranscriberConfig(values: ParsedArgs<typeof transcriberOp
   const gpu = GPU_BACKENDS.has(values.backend);
   const whisperxBatch = Number(process.env['WHISPERX_BATCH_SIZE'] ?? '');
   const batchSize =
-    values.batchSize || (gpu ? (Number.isInteger(whisperxBatch) && whisperxBatch > 0 ? whisperxBatch : 48) : 4);
+    values.batchSize ||
+    // 48 chunks of large-v2 at beam 5 (240 hypotheses) beside pyannote expect an OOM below 80 GB.
+    (gpu ? (Number.isInteger(whisperxBatch) && whisperxBatch > 0 ? whisperxBatch : GPU_BATCH_SIZE) : 4);
   return {
     ...values,
     // GPU engines keep 0 (one per visible GPU): the server counts the GPUs before it starts workers.

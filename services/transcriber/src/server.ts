@@ -80,6 +80,7 @@ export async function startTranscriber(config: TranscriberConfig): Promise<Runni
     device: engineDescription.device,
     computeType: engineDescription.computeType,
     batchSize: config.batchSize,
+    decodingOptions: engineDescription.options,
   };
   const batcher = new Batcher(pool, { batchSize: config.batchSize, maxDelayMs: config.maxDelayMs });
   const admission = new Admission({

@@ -10,6 +10,7 @@ import { emptyTally, transcribeChunks, type TrackTally } from './chunks/chunk-tr
 import { finalResult } from './final-result.js';
 import { normaliseLanguage } from '#common/language.js';
 import { RequestLanguage } from './request-language.js';
+import { requestDecoding } from './request-decoding.js';
 import { chunkSpeech, type ChunkingOptions } from './chunks/speech-chunks.js';
 import { SpeechDetector } from './speech/speech-detector.js';
 import type { SpeechRegionOptions } from './speech/speech-regions.js';
@@ -64,6 +65,7 @@ export async function* transcribe(
     normaliseLanguage(config.language, deps.languages(), deps.engine().backend),
     deps.languages(),
   );
+  const decoding = requestDecoding(config, deps.engine());
   const { chunks, vad, options } = deps;
   const requestId = nextRequestId++;
 
@@ -97,7 +99,12 @@ export async function* transcribe(
       const submit = async (chunk: Float32Array) => {
         const lang = await language.forChunk();
         try {
-          const outcome = await chunks.submit(requestId, chunk, lang.language, true, life);
+          const outcome = await chunks.submit(
+            requestId,
+            chunk,
+            { ...decoding, language: lang.language, wordTimestamps: true },
+            life,
+          );
           lang.report(outcome.language);
           return outcome;
         } catch (err: unknown) {

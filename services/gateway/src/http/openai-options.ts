@@ -12,6 +12,10 @@ export interface OpenAiOptions {
   granularities: Granularity[];
   stream: boolean;
   diarization: DiarizationMode;
+  /** Whisper's initial prompt, "" for none: the transcriber refuses it when its engine takes none. */
+  prompt: string;
+  /** Unset when not sent; the transcriber refuses a non-zero one when its engine cannot sample. */
+  temperature: number | undefined;
 }
 
 export const DIARIZATIONS = ['none', 'auto', 'channels', 'cluster'] as const;
@@ -47,22 +51,6 @@ const listed = (fields: FormFields, name: string) => [...(fields.get(`${name}[]`
  * what was asked for is worse than a 400 that says so.
  */
 function refuseUnsupported(fields: FormFields, last: (name: string) => string | undefined): void {
-  const prompt = last('prompt');
-  if (prompt !== undefined && prompt !== '')
-    throw invalidParam(
-      'prompt',
-      'prompt is not supported: no engine here takes an initial prompt (sphinx has none, and the whisperX prompt is not wired through); leave it out',
-    );
-  const temperature = last('temperature');
-  if (temperature !== undefined && temperature.trim() !== '') {
-    const t = Number(temperature);
-    if (!Number.isFinite(t)) throw invalidParam('temperature', `temperature must be a number, got "${temperature}"`);
-    if (t !== 0)
-      throw invalidParam(
-        'temperature',
-        `temperature ${temperature} is not supported: the engines decode greedily (temperature 0) only; leave it out or send 0`,
-      );
-  }
   if (listed(fields, 'include').length > 0)
     throw invalidParam(
       'include[]',
@@ -77,6 +65,15 @@ function refuseUnsupported(fields: FormFields, last: (name: string) => string | 
       'chunking_strategy',
       'chunking_strategy must be "auto": the audio is always cut at the pauses the VAD finds',
     );
+}
+
+/** OpenAI's range; whether the engine can sample at all is the transcriber's to say. */
+function temperatureOf(sent: string | undefined): number | undefined {
+  if (sent === undefined || sent.trim() === '') return undefined;
+  const t = Number(sent);
+  if (!Number.isFinite(t) || t < 0 || t > 1)
+    throw invalidParam('temperature', `temperature must be a number from 0 to 1, got "${sent}"`);
+  return t;
 }
 
 /** The form's options (with the query's), checked; see docs/api.md for what each does here. */
@@ -107,5 +104,14 @@ export function openAiOptions(fields: FormFields): OpenAiOptions {
       'diarization',
       'response_format=diarized_json needs diarization (auto, channels or cluster), not none',
     );
-  return { model: last('model'), language: last('language') ?? '', format, granularities, stream, diarization };
+  return {
+    model: last('model'),
+    language: last('language') ?? '',
+    format,
+    granularities,
+    stream,
+    diarization,
+    prompt: last('prompt') ?? '',
+    temperature: temperatureOf(last('temperature')),
+  };
 }

@@ -5,6 +5,7 @@ import { toHttpFailure } from './http-status.js';
 import { readUpload } from './multipart-upload.js';
 import { invalidParam, openAiErrorBody } from './openai-errors.js';
 import { openAiBody } from './openai-formats.js';
+import { checkDecoding } from './openai-decoding.js';
 import { checkModel } from './openai-models.js';
 import { openAiOptions, withQuery, type OpenAiOptions } from './openai-options.js';
 import { OpenAiEventStream } from './openai-stream.js';
@@ -23,6 +24,12 @@ function sameAsStarted(started: OpenAiOptions, final: OpenAiOptions): void {
       'diarization',
       'diarization (or response_format=diarized_json) came after the file: send it before the file part, or as a query parameter (?diarization=auto)',
     );
+  for (const name of ['prompt', 'temperature'] as const)
+    if (final[name] !== started[name])
+      throw invalidParam(
+        name,
+        `${name} came after the file, once the audio was already being transcribed: send it before the file part, or as a query parameter`,
+      );
 }
 
 /**
@@ -49,6 +56,7 @@ export const openAiTranscriptionRoute: Route = {
       if (!streamed) spooled = await spoolUpload(file.stream, x.signal);
       const options = streamed ? early : openAiOptions(withQuery(x.req, await upload.fields));
       await checkModel(options.model, x.engines);
+      await checkDecoding(options, x.engines);
       // Granularities may still follow a streamed file: ask for words unless the format cannot show them.
       const words = streamed
         ? !before.has('response_format') || early.format === 'verbose_json'
@@ -58,6 +66,8 @@ export const openAiTranscriptionRoute: Route = {
         wordTimestamps: words,
         diarization: options.diarization,
         requestTag: `openai:${file.filename}`,
+        prompt: options.prompt,
+        temperature: options.temperature,
       });
       if (options.stream) events = new OpenAiEventStream(x.res, options.format === 'diarized_json');
       audio = spooled?.open() ?? file.stream;

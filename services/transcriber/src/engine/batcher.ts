@@ -25,15 +25,20 @@ export interface BatchRunner {
   run(batch: WorkerBatch): Promise<WorkerBatchResult>;
 }
 
+/** How a request asks its chunks to be decoded. */
+export interface ChunkDecoding {
+  /** A Whisper language code, or "" to let the engine detect it. */
+  language: string;
+  wordTimestamps: boolean;
+  /** Whisper's initial prompt, "" for none; only sent to engines that take one. */
+  prompt: string;
+  /** 0 decodes deterministically; above 0 the engine samples. */
+  temperature: number;
+}
+
 /** The part of the batcher a request uses: queue one chunk, or drop all of a request's queued chunks. */
 export interface ChunkQueue {
-  submit(
-    requestId: number,
-    audio: Float32Array,
-    language: string,
-    wordTimestamps: boolean,
-    signal: AbortSignal,
-  ): Promise<ChunkOutcome>;
+  submit(requestId: number, audio: Float32Array, decoding: ChunkDecoding, signal: AbortSignal): Promise<ChunkOutcome>;
   cancel(requestId: number, reason: unknown): void;
 }
 
@@ -55,8 +60,7 @@ export interface ChunkOutcome {
 
 interface Job {
   requestId: number;
-  language: string;
-  wordTimestamps: boolean;
+  decoding: ChunkDecoding;
   audio: Float32Array;
   enqueuedAt: number;
   attempts: number;
@@ -105,21 +109,14 @@ export class Batcher implements ChunkQueue {
     pool.onAvailable(() => this.dispatch());
   }
 
-  submit(
-    requestId: number,
-    audio: Float32Array,
-    language: string,
-    wordTimestamps: boolean,
-    signal: AbortSignal,
-  ): Promise<ChunkOutcome> {
+  submit(requestId: number, audio: Float32Array, decoding: ChunkDecoding, signal: AbortSignal): Promise<ChunkOutcome> {
     // No queue limit here: admission refuses whole requests at the door, and each admitted request
     // has a bounded number of chunks in flight, so an admitted request is never failed for load.
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<ChunkOutcome>((resolve, reject) => {
       const job: Job = {
         requestId,
-        language,
-        wordTimestamps,
+        decoding,
         audio,
         enqueuedAt: performance.now(),
         attempts: 0,
@@ -176,8 +173,13 @@ export class Batcher implements ChunkQueue {
       const live = batch.filter((j) => !j.settled);
       if (live.length === 0) continue;
       const running = this.pool.run({
-        wordTimestamps: live.some((j) => j.wordTimestamps),
-        items: live.map((j) => ({ audio: j.audio, language: j.language })),
+        wordTimestamps: live.some((j) => j.decoding.wordTimestamps),
+        items: live.map(({ audio, decoding: { language, prompt, temperature } }) => ({
+          audio,
+          language,
+          prompt,
+          temperature,
+        })),
       });
       void this.settleBatch(live, running);
     }

@@ -11,6 +11,8 @@ export interface WireEngine {
   compute_type: string;
   languages: string[];
   gpu: string;
+  /** The per-item decoding options the engine honours ("prompt", "temperature"); others are refused. */
+  options: string[];
 }
 
 export interface WorkerWord {
@@ -37,6 +39,10 @@ export interface RequestItem {
   samples: number;
   /** A Whisper language code, or "" to let the engine detect it. */
   language: string;
+  /** Whisper's initial prompt for this item, "" for none. */
+  prompt: string;
+  /** 0 decodes deterministically; above 0 the engine samples. */
+  temperature: number;
 }
 
 export interface ItemResult {
@@ -168,6 +174,7 @@ function engine(v: unknown, path: string): WireEngine {
     compute_type: string(o, 'compute_type', path),
     languages: array(o, 'languages', path, (e, p) => (typeof e === 'string' ? e : fail(p, 'a string', e))),
     gpu: string(o, 'gpu', path),
+    options: array(o, 'options', path, (e, p) => (typeof e === 'string' ? e : fail(p, 'a string', e))),
   };
 }
 

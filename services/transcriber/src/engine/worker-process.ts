@@ -22,12 +22,16 @@ export interface EngineDescription {
   device: string;
   computeType: string;
   languages: string[];
+  /** The per-item decoding options the engine honours ("prompt", "temperature"). */
+  options: string[];
 }
 
 export interface WorkerItem {
   audio: Float32Array;
   /** A Whisper language code, or "" to let the engine detect it. */
   language: string;
+  prompt: string;
+  temperature: number;
 }
 
 export interface WorkerBatch {
@@ -118,6 +122,7 @@ export class WorkerProcess {
             device: e.device,
             computeType: e.compute_type,
             languages: e.languages,
+            options: e.options,
           };
           worker.onReply = (r) => worker.handleReply(r);
           resolve(worker);
@@ -217,7 +222,12 @@ export class WorkerProcess {
       {
         type: 'transcribe',
         wordTimestamps: batch.wordTimestamps,
-        items: batch.items.map((i) => ({ samples: i.audio.length, language: i.language })),
+        items: batch.items.map((i) => ({
+          samples: i.audio.length,
+          language: i.language,
+          prompt: i.prompt,
+          temperature: i.temperature,
+        })),
       },
       batch.items.map((i) => i.audio),
       (r): TranscribeResultReply | undefined => ('items' in r ? r : undefined),

@@ -8,9 +8,12 @@ Checked against (see docs/upstream-checks.md):
 - pyannote.audio 3.x `Pipeline.from_pretrained(checkpoint_path, hparams_file=None, use_auth_token=None,
   cache_dir=CACHE_DIR)` and 4.x `Pipeline.from_pretrained(checkpoint, hparams_file=None, token=None,
   cache_dir=None)` (pyannote/pyannote-audio src/pyannote/audio/core/pipeline.py).
-- whisperX `load_model(whisper_arch, device, device_index=0, compute_type="float16", asr_options=None,
-  language=None, vad_model=None, vad_method="pyannote", vad_options=None, model=None, task="transcribe",
-  download_root=None, local_files_only=False, threads=4)` (m-bain/whisperX whisperx/asr.py).
+- whisperX 3.8.4 `whisperx.asr.load_model(whisper_arch, device, device_index=0, compute_type="default",
+  asr_options=None, language=None, vad_model=None, vad_method="pyannote", vad_options=None, model=None,
+  task="transcribe", download_root=None, local_files_only=False, threads=4, use_auth_token=None)`
+  (m-bain/whisperX v3.8.4 whisperx/asr.py). `whisperx.load_model` itself is, since 3.4.0, a lazy
+  `def load_model(*args, **kwargs)` in whisperx/__init__.py that imports whisperx.asr and forwards:
+  its signature says nothing, so the real one in whisperx.asr is the one to inspect.
 - transformers Whisper `generate(..., language=None, task=None, is_multilingual=None,
   return_token_timestamps=None, ...)` (src/transformers/models/whisper/generation_whisper.py), and
   `PreTrainedModel.from_pretrained`, which in 5.x pops `dtype` from **kwargs and keeps `torch_dtype`
@@ -103,7 +106,7 @@ def whisperx_load_model_kwargs(
     download_root: str = "",
     local_files_only: bool = False,
 ) -> Dict[str, Any]:
-    """Keyword arguments for `whisperx.load_model(**kwargs)`.
+    """Keyword arguments for `whisperx.asr.load_model(**kwargs)` (pass that function, not the lazy wrapper).
 
     - VAD: the transcriber already cut speech into chunks, so whisperX's own VAD must not load (its
       Silero comes from torch.hub, pyannote's needs weights). `load_model` builds Silero or pyannote
@@ -114,8 +117,13 @@ def whisperx_load_model_kwargs(
     - device_index 0: the worker is pinned to one GPU with CUDA_VISIBLE_DEVICES.
     """
     params = _parameters(load_model)
+    if params and all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values()):
+        raise TypeError(
+            f"{getattr(load_model, '__qualname__', load_model)!r} only forwards (*args, **kwargs); "
+            "pass whisperx.asr.load_model, whose parameters say what this whisperX accepts"
+        )
     if "vad_model" not in params:
-        raise TypeError("whisperx.load_model has no vad_model parameter; whisperX 3.8 or newer is required")
+        raise TypeError("whisperx.asr.load_model has no vad_model parameter; whisperX 3.8 or newer is required")
     kwargs: Dict[str, Any] = {"whisper_arch": model, "device": device, "compute_type": compute_type, "vad_model": no_vad}
     if "device_index" in params:
         kwargs["device_index"] = 0

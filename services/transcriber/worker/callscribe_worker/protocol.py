@@ -60,7 +60,7 @@ class Transcribe:
     TYPE: ClassVar[str] = "transcribe"
     id: int
     wordTimestamps: bool
-    items: List[Dict[str, Any]]  # {"samples": int, "language": str}
+    items: List[Dict[str, Any]]  # {"samples": int, "language": str, "prompt": str, "temperature": float}
 
 
 @dataclass

@@ -1,14 +1,30 @@
-"""The pure parts of batched alignment: CTC targets from text, word times from token spans."""
+"""Batched alignment: CTC targets from text, word times from token spans, which chunks share a
+wav2vec2 pass, what a failed pass or a failed model load costs (gpu_fakes.py stands in for torch,
+torchaudio and whisperX)."""
 from __future__ import annotations
 
+import io
+import sys
 import unittest
+from contextlib import redirect_stderr
+from unittest import mock
 
-from callscribe_worker.backends.alignment import Span, align_targets, blank_id, words_from_spans
+import numpy as np
+
+from callscribe_worker.backends.alignment import (
+    MAX_RETRY_AFTER_S,
+    RETRY_AFTER_S,
+    BatchAligner,
+    Span,
+    align_targets,
+    blank_id,
+    emission_groups,
+    padding_safe,
+    words_from_spans,
+)
 from callscribe_worker.backends.mel import N_SAMPLES, stack_padded
-
-# torchaudio WAV2VEC2_ASR_BASE_960H labels, lower-cased as whisperx.load_align_model does.
-LABELS = ["-", "|", "e", "t", "a", "o", "n", "i", "h", "s", "r", "d", "l", "u", "m", "w", "c", "f", "g", "y", "p", "b", "v", "k", "'", "x", "j", "q", "z"]
-DICTIONARY = {c: i for i, c in enumerate(LABELS)}
+from callscribe_worker.device_errors import DeviceError
+from tests.gpu_fakes import DICTIONARY, LABELS, Wav2Vec2Model, fake_torch, fake_torchaudio, fake_whisperx
 
 
 class Targets(unittest.TestCase):
@@ -48,12 +64,107 @@ class Words(unittest.TestCase):
 
 class Padding(unittest.TestCase):
     def test_chunks_are_padded_to_whispers_window(self):
-        import numpy as np
-
         batch = stack_padded([np.ones(10, np.float32), np.ones(N_SAMPLES + 5, np.float32)])
         self.assertEqual(batch.shape, (2, N_SAMPLES))
         self.assertEqual(batch[0, :10].sum(), 10)
         self.assertEqual(batch[0, 10:].sum(), 0)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class Aligner(unittest.TestCase):
+    def setUp(self):
+        patcher = mock.patch.dict(sys.modules, fake_torchaudio())
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self.clock = Clock()
+
+    def aligner(self, model=None, failures=None):
+        whisperx = fake_whisperx([], align_model=model, align_load_failures=failures)
+        self.whisperx = whisperx["whisperx"]
+        patcher = mock.patch.dict(sys.modules, whisperx)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return BatchAligner(fake_torch(), self.whisperx, "cpu", clock=self.clock)
+
+    def align(self, aligner, chunks, texts, language="en"):
+        with redirect_stderr(io.StringIO()) as err:
+            return aligner.align(chunks, texts, language), err.getvalue()
+
+    def test_group_norm_models_never_see_another_chunks_padding(self):
+        model = Wav2Vec2Model()
+        aligner = self.aligner(model)
+        chunks = [np.zeros(16000, np.float32), np.zeros(24000, np.float32), np.zeros(16000, np.float32)]
+        words, _ = self.align(aligner, chunks, ["hi you", "hi there you", "bye now"])
+        # WAV2VEC2_ASR_BASE_960H (group norm): equal lengths share a pass, nothing is padded to a neighbour.
+        self.assertEqual(sorted(model.inputs), [(1, 24000), (2, 16000)])
+        self.assertTrue(all(w is not None for w in words))
+
+    def test_groups(self):
+        self.assertEqual(emission_groups([5, 7, 5, 9], padded=False), [[0, 2], [1], [3]])
+        self.assertEqual(emission_groups([5, 7, 5], padded=True), [[0, 1, 2]])
+        self.assertEqual(emission_groups([], padded=False), [])
+
+    def test_only_layer_norm_hugging_face_models_take_padding(self):
+        class Config:
+            def __init__(self, norm):
+                self.feat_extract_norm = norm
+
+        class HfModel:
+            def __init__(self, norm):
+                self.config = Config(norm)
+
+        self.assertTrue(padding_safe(HfModel("layer"), {"type": "huggingface"}))
+        self.assertFalse(padding_safe(HfModel("group"), {"type": "huggingface"}))  # wav2vec2-base, as the torchaudio default
+        self.assertFalse(padding_safe(Wav2Vec2Model(), {"type": "torchaudio"}))
+
+    def test_a_failed_shared_pass_aligns_one_chunk_at_a_time(self):
+        model = Wav2Vec2Model(fail=lambda w: RuntimeError("CUDA out of memory. Tried to allocate 3.00 GiB") if w.shape[0] > 1 else None)
+        aligner = self.aligner(model)
+        words, stderr = self.align(aligner, [np.zeros(16000, np.float32)] * 2, ["hi you", "bye now"])
+        self.assertEqual(model.inputs, [(2, 16000), (1, 16000), (1, 16000)])
+        self.assertEqual([[w.text for w in ws] for ws in words], [["hi", "you"], ["bye", "now"]])
+        self.assertIn("one at a time", stderr)
+
+    def test_a_sticky_cuda_error_leaves_the_aligner(self):
+        aligner = self.aligner(Wav2Vec2Model(fail=lambda w: RuntimeError("cuDNN error: CUDNN_STATUS_EXECUTION_FAILED")))
+        with self.assertRaises(DeviceError):
+            self.align(aligner, [np.zeros(16000, np.float32)] * 2, ["hi you", "bye now"])
+
+    def test_a_failed_load_is_retried_after_a_back_off_never_written_off(self):
+        aligner = self.aligner(Wav2Vec2Model(), failures=[OSError("HTTP Error 503"), OSError("HTTP Error 503")])
+        calls = self.whisperx.alignment.calls
+        chunk = [np.zeros(16000, np.float32)]
+        with redirect_stderr(io.StringIO()):
+            self.assertFalse(aligner.preload("en"))
+        self.assertEqual(self.align(aligner, chunk, ["hi"])[0], [None])  # within the back-off: not tried again
+        self.assertEqual(calls, ["en"])
+        self.clock.now += RETRY_AFTER_S
+        self.assertEqual(self.align(aligner, chunk, ["hi"])[0], [None])  # tried, failed again: the back-off doubles
+        self.assertEqual(calls, ["en", "en"])
+        self.clock.now += RETRY_AFTER_S
+        self.align(aligner, chunk, ["hi"])
+        self.assertEqual(len(calls), 2)
+        self.clock.now += RETRY_AFTER_S
+        words, _ = self.align(aligner, chunk, ["hi"])
+        self.assertEqual([w.text for w in words[0]], ["hi"])
+        self.assertEqual(len(calls), 3)
+        self.align(aligner, chunk, ["hi"])
+        self.assertEqual(len(calls), 3)  # loaded once, kept
+        self.assertLessEqual(RETRY_AFTER_S, MAX_RETRY_AFTER_S)
+
+    def test_a_language_without_a_model_is_asked_once(self):
+        aligner = self.aligner(Wav2Vec2Model())
+        for _ in range(3):
+            self.clock.now += MAX_RETRY_AFTER_S
+            self.assertEqual(self.align(aligner, [np.zeros(16000, np.float32)], ["salut"], "xx")[0], [None])
+        self.assertEqual(self.whisperx.alignment.calls, ["xx"])
 
 
 if __name__ == "__main__":

@@ -46,12 +46,12 @@ def from_pretrained_4x(
     return {"checkpoint": checkpoint, "token": token}
 
 
-# whisperX 3.8, whisperx/asr.py
+# whisperX v3.8.4, whisperx/asr.py (names, order and defaults as at the tag)
 def load_model_38(
     whisper_arch: str,
     device: str,
     device_index=0,
-    compute_type="float16",
+    compute_type="default",
     asr_options: Optional[dict] = None,
     language: Optional[str] = None,
     vad_model=None,
@@ -62,8 +62,14 @@ def load_model_38(
     download_root: Optional[str] = None,
     local_files_only=False,
     threads=4,
+    use_auth_token: Optional[Union[str, bool]] = None,
 ):
     return locals()
+
+
+# whisperX v3.8.4, whisperx/__init__.py: what `whisperx.load_model` is since 3.4.0.
+def load_model(*args, **kwargs):
+    return load_model_38(*args, **kwargs)
 
 
 # An old whisperX (3.1) had no way to hand in a VAD model.
@@ -151,6 +157,11 @@ class WhisperXArgs(unittest.TestCase):
         kwargs = whisperx_load_model_kwargs(load_model_38, "small", "cpu", "int8", object())
         for absent in ("asr_options", "download_root", "local_files_only"):
             self.assertNotIn(absent, kwargs)
+
+    def test_the_lazy_wrapper_is_refused_with_the_function_to_pass_instead(self):
+        with self.assertRaises(TypeError) as ctx:
+            whisperx_load_model_kwargs(load_model, "small", "cpu", "int8", object())
+        self.assertIn("whisperx.asr.load_model", str(ctx.exception))
 
     def test_a_whisperx_without_vad_model_is_refused(self):
         with self.assertRaises(TypeError):

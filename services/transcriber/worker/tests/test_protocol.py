@@ -109,7 +109,7 @@ class Messages(unittest.TestCase):
         self.assertNotEqual(problems("[number, number][]", [[1.0]], "regions"), [])
 
     def test_requests_built_from_the_dataclasses_fit(self):
-        transcribe = Transcribe(id=1, wordTimestamps=True, items=[{"samples": 16000, "language": "en"}])
+        transcribe = Transcribe(id=1, wordTimestamps=True, items=[{"samples": 16000, "language": "en", "prompt": "", "temperature": 0.0}])
         assert_fits(self, "transcribe", header(transcribe), "requests")
         assert_fits(self, "diarize", header(Diarize(id=2, regions=[(0.0, 1.5)], minSpeakers=0, maxSpeakers=2)), "requests")
 
@@ -131,7 +131,7 @@ class ResultItems(unittest.TestCase):
         nan, failing = np.zeros(10), np.zeros(10)
         nan[2], failing[0] = np.nan, 0.5
         chunks = [np.zeros(100), nan, failing, np.zeros(0)]
-        request = header(Transcribe(id=3, wordTimestamps=True, items=[{"samples": len(c), "language": ""} for c in chunks]))
+        request = header(Transcribe(id=3, wordTimestamps=True, items=[{"samples": len(c), "language": "", "prompt": "", "temperature": 0.0} for c in chunks]))
         with redirect_stderr(io.StringIO()):
             items = transcribe_items(WordsBackend(), request, np.concatenate(chunks).astype(np.float32))
         self.assertEqual([i.get("code") for i in items], [None, INVALID_ARGUMENT, INTERNAL, None])
@@ -176,11 +176,11 @@ class RealWorkerFrames(unittest.TestCase):
             nan = noise(0.5)
             nan[7] = np.nan
             chunks = [noise(1.0), nan, np.zeros(0, np.float32)]
-            items = [{"samples": len(c), "language": "en"} for c in chunks]
+            items = [{"samples": len(c), "language": "en", "prompt": "", "temperature": 0.0} for c in chunks]
             result = worker.send(Transcribe(id=1, wordTimestamps=True, items=items), np.concatenate(chunks))
             assert_fits(self, "transcribeResult", result)
             self.assertEqual(result["items"][1]["code"], INVALID_ARGUMENT)
-            malformed = worker.send(Transcribe(id=2, wordTimestamps=False, items=[{"samples": 10, "language": ""}]), noise(0.1))
+            malformed = worker.send(Transcribe(id=2, wordTimestamps=False, items=[{"samples": 10, "language": "", "prompt": "", "temperature": 0.0}]), noise(0.1))
             assert_fits(self, "error", malformed)
             other = worker.send(Diarize(id=3, regions=[(0.0, 1.0)], minSpeakers=0, maxSpeakers=0), noise(1.0))
             assert_fits(self, "error", other)

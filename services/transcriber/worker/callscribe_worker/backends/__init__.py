@@ -31,8 +31,22 @@ class ItemResult:
     # The Whisper code the engine transcribed with: the one asked for, or the one it detected.
     language: str
     # True when the segments carry word timings; False when they were asked for and could not be
-    # made (no alignment model for the language, alignment failed for this chunk) or not asked for.
+    # made (no alignment model for the language, alignment failed for this chunk) or not asked for,
+    # and whenever a segment has no words (items.py enforces that for every backend).
     aligned: bool
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How one item asks to be decoded beyond its language (only sent to engines listing the options)."""
+
+    # Whisper's initial prompt: the text the decoder continues from; "" for none.
+    prompt: str = ""
+    # 0 decodes deterministically (beam search or greedy); above 0 the engine samples.
+    temperature: float = 0.0
+
+
+PLAIN = Decoding()
 
 
 @dataclass
@@ -45,6 +59,9 @@ class EngineInfo:
     languages: List[str]
     # The CUDA device this worker is pinned to (CUDA_VISIBLE_DEVICES), "" on CPU.
     gpu: str = ""
+    # The per-item decoding options this engine honours ("prompt", "temperature"); the transcriber
+    # refuses a request that asks for one the engine lacks rather than let it be ignored.
+    options: List[str] = field(default_factory=list)
 
 
 class Backend(Protocol):
@@ -53,8 +70,13 @@ class Backend(Protocol):
     def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
         """One result per chunk, in order; languages[i] is a Whisper code or "" (detect).
 
+        A backend whose `info.options` is not empty also takes `decoding=`, one Decoding per chunk;
+        the others are never passed it (items.py refuses those options for them).
+
         Times are seconds from the chunk's start. Raising fails the batch; the worker then retries
-        the chunks one at a time, so an exception here never fails more than the chunk that causes it.
+        it in halves (out of GPU memory) or one chunk at a time, so an exception here never fails
+        more than the chunk that causes it. A CUDA error other than out of memory ends the worker
+        (device_errors.py): do not catch one without `raise_if_device_error`.
         """
         ...
 

@@ -7,19 +7,25 @@ cannot fetch weights. Only that measurement mode pins the decode length (HF_WHIS
 default 96, min = max); real weights may use the whole decoder (448 positions less the prompt):
 30 s of packed call speech is 120-170 tokens.
 
-Written against transformers 5.x (models/whisper/generation_whisper.py: `language` takes a list for
-a batch, English-only models refuse language/task, `return_token_timestamps`); `dtype=` is chosen
+Written against transformers 4.57 (what the GPU image resolves: whisperx 3.8.4 pins
+huggingface-hub<1.0) and 5.x (models/whisper/generation_whisper.py: `language` takes a list for a
+batch, English-only models refuse language/task, `return_token_timestamps`); `dtype=` is chosen
 over the old `torch_dtype=` by what `from_pretrained` reads (loader_args.hf_dtype_kwarg).
+
+Every chunk is padded to Whisper's 30 s window. The feature extractor's `attention_mask` (one entry
+per mel frame, `return_attention_mask=True`) goes to `generate`, which takes each item's frame count
+from it (4.57 `_set_num_frames`: `attention_mask.sum(-1)`): without it the token timestamps' DTW runs
+over the padding too, and a short chunk's word times stretch toward 30 s.
 """
 from __future__ import annotations
 
 import inspect
 import os
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import BackendLoadError, EngineInfo, ItemResult, Segment, Word, missing_library
+from . import PLAIN, BackendLoadError, Decoding, EngineInfo, ItemResult, Segment, Word, missing_library
 from ..loader_args import hf_dtype_kwarg, hf_generate_kwargs, hf_max_new_tokens, is_english_only
 
 # (d_model, encoder/decoder layers, attention heads, mel bins) of the published checkpoints.
@@ -85,10 +91,28 @@ class HfWhisperBackend:
         lang_to_id: Dict[str, int] = dict(getattr(generation_config, "lang_to_id", None) or {})
         self._id_to_lang = {v: k[2:-2] for k, v in lang_to_id.items()}
         languages = ["en"] if self._english_only else ["*"]
-        self.info = EngineInfo("hf", name, device, str(dtype).replace("torch.", ""), languages)
+        # Random weights have no tokenizer to encode a prompt with, and sampling them measures nothing.
+        options = [] if self._measurement else ["prompt", "temperature"]
+        self.info = EngineInfo("hf", name, device, str(dtype).replace("torch.", ""), languages, options=options)
 
-    def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
-        features = self._inputs(chunks)
+    def transcribe_batch(
+        self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool, decoding: Optional[Sequence[Decoding]] = None
+    ) -> List[ItemResult]:
+        decodings = list(decoding) if decoding is not None else [PLAIN] * len(chunks)
+        groups = sorted(set(decodings), key=lambda d: (d.temperature, d.prompt))
+        if len(groups) > 1:
+            # generate() takes one prompt_ids and one temperature per call: one call per distinct pair.
+            out: List[Optional[ItemResult]] = [None] * len(chunks)
+            for g in groups:
+                idx = [i for i, d in enumerate(decodings) if d == g]
+                part = self._transcribe_alike([chunks[i] for i in idx], [languages[i] for i in idx], word_timestamps, g)
+                for i, r in zip(idx, part):
+                    out[i] = r
+            return [r for r in out if r is not None]
+        return self._transcribe_alike(chunks, languages, word_timestamps, groups[0] if groups else PLAIN)
+
+    def _transcribe_alike(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool, decoding: Decoding) -> List[ItemResult]:
+        features, mask = self._inputs(chunks)
         if self._measurement:
             return self._measure(chunks, features, languages)
         langs = ["en"] * len(chunks) if self._english_only else list(languages)
@@ -102,15 +126,16 @@ class HfWhisperBackend:
                 langs[i] = self._id_to_lang.get(int(t), "")
             if not all(langs):
                 raise RuntimeError("language detection returned a token that is not a language")
-        return self._generate(chunks, features, langs, word_timestamps)
+        return self._generate(chunks, features, mask, langs, word_timestamps, decoding)
 
-    def _inputs(self, chunks: Sequence[np.ndarray]) -> Any:
+    def _inputs(self, chunks: Sequence[np.ndarray]) -> Tuple[Any, Any]:
+        """(features, attention mask over their mel frames), both on the device."""
         kwargs: Dict[str, Any] = {}
         if self._features_on_device:
             # WhisperFeatureExtractor runs its STFT in torch on `device` (the stacked batch at once).
             kwargs["device"] = self._device
-        inputs = self._features([c.astype(np.float32) for c in chunks], sampling_rate=16000, return_tensors="pt", **kwargs)
-        return inputs.input_features.to(self._device, self._dtype)
+        inputs = self._features([c.astype(np.float32) for c in chunks], sampling_rate=16000, return_tensors="pt", return_attention_mask=True, **kwargs)
+        return inputs.input_features.to(self._device, self._dtype), inputs.attention_mask.to(self._device)
 
     def _measure(self, chunks: Sequence[np.ndarray], features: Any, languages: Sequence[str]) -> List[ItemResult]:
         kwargs = hf_generate_kwargs(None, True, self._max_new_tokens, measurement=True)
@@ -118,22 +143,34 @@ class HfWhisperBackend:
             tokens = self._model.generate(features, **kwargs)
         return [ItemResult([Segment(0.0, len(c) / 16000.0, f"<{t.shape[-1]} tokens>")], l or "en", False) for c, t, l in zip(chunks, tokens, languages)]
 
-    def _generate(self, chunks: Sequence[np.ndarray], features: Any, languages: List[str], word_timestamps: bool) -> List[ItemResult]:
+    def _generate(
+        self, chunks: Sequence[np.ndarray], features: Any, mask: Any, languages: List[str], word_timestamps: bool, decoding: Decoding = PLAIN
+    ) -> List[ItemResult]:
         timed = word_timestamps and self._word_times
         kwargs = hf_generate_kwargs(None if self._english_only else languages, self._english_only, self._max_new_tokens, word_timestamps=timed)
+        if decoding.prompt:
+            # WhisperTokenizer.get_prompt_ids: <|startofprev|> and " " + the text, as Whisper's initial prompt.
+            kwargs["prompt_ids"] = self._torch.tensor([int(t) for t in self._tokenizer.get_prompt_ids(decoding.prompt)], device=self._device)
+        if decoding.temperature > 0:
+            kwargs.update(do_sample=True, temperature=decoding.temperature)
         with self._torch.inference_mode():
-            generated = self._model.generate(features, **kwargs)
+            generated = self._model.generate(features, attention_mask=mask, **kwargs)
         sequences = generated["sequences"] if timed else generated
         stamps = generated.get("token_timestamps") if timed else None
         results = []
+        start = self._tokenizer.convert_tokens_to_ids("<|startoftranscript|>") if decoding.prompt else None
         for k, chunk in enumerate(chunks):
             ids = [int(t) for t in sequences[k].tolist()]
+            # Whether generate() hands the prompt back in front of the transcript has changed between
+            # releases; the transcript is what follows the last start-of-transcript token either way.
+            cut = max((j for j, t in enumerate(ids) if t == start), default=-1) + 1 if start is not None else 0
+            ids = ids[cut:]
             text = self._tokenizer.decode(ids, skip_special_tokens=True).strip()
             duration = len(chunk) / 16000.0
             if not text:
-                results.append(ItemResult([], languages[k], word_timestamps))
+                results.append(ItemResult([], languages[k], False))
                 continue
-            words = self._words(ids, stamps[k].tolist(), duration) if stamps is not None else []
+            words = self._words(ids, stamps[k].tolist()[cut:], duration) if stamps is not None else []
             if words:
                 results.append(ItemResult([Segment(words[0].start, words[-1].end, text, words)], languages[k], True))
             else:

@@ -6,19 +6,24 @@ one encoder pass -> language detection on that encoder output for the items that
 one batched decode with a prompt per item (so a batch may mix languages) -> batched wav2vec2 and
 CTC forced alignment on the GPU for word times (alignment.py).
 
-Written against whisperX 3.8 (whisperx/asr.py: `WhisperModel.generate_segment_batched`, `load_model`)
-and faster-whisper 1.2 (`WhisperModel.get_prompt`, `Tokenizer`); see docs/upstream-checks.md.
+Written against whisperX 3.8.4 (whisperx/asr.py: `WhisperModel.generate_segment_batched`,
+`load_model`, called in whisperx.asr itself: whisperx/__init__.py's `load_model(*args, **kwargs)` is
+a lazy wrapper) and faster-whisper 1.2.1 (`WhisperModel.get_prompt`, `Tokenizer`); see
+docs/upstream-checks.md. Any failure while building the model is a BackendLoadError (a `fatal` frame).
 Settings: WHISPERX_MODEL, WHISPERX_COMPUTE_TYPE, WHISPERX_DEVICE, WHISPERX_ALIGN (0 disables word
 times), WHISPERX_BEAM_SIZE, WHISPERX_DOWNLOAD_ROOT, WHISPERX_LOCAL_FILES_ONLY, WHISPERX_ALIGN_MODEL_DIR.
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Sequence
+import sys
+import traceback
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from . import BackendLoadError, EngineInfo, ItemResult, Segment, missing_library
+from . import PLAIN, BackendLoadError, Decoding, EngineInfo, ItemResult, Segment, missing_library
+from ..device_errors import raise_if_device_error
 from ..loader_args import whisperx_load_model_kwargs
 from .alignment import BatchAligner, aligned_segments
 from .mel import batched_log_mel
@@ -38,6 +43,7 @@ class WhisperXBackend:
             import ctranslate2
             import torch
             import whisperx
+            import whisperx.asr
             from faster_whisper.tokenizer import Tokenizer
             from whisperx.audio import mel_filters
         except ImportError as exc:
@@ -51,24 +57,28 @@ class WhisperXBackend:
         asr_options: Dict[str, Any] = {}
         if os.environ.get("WHISPERX_BEAM_SIZE"):
             asr_options["beam_size"] = int(os.environ["WHISPERX_BEAM_SIZE"])
-        kwargs = whisperx_load_model_kwargs(
-            whisperx.load_model, model, "cuda" if self._device.startswith("cuda") else self._device, compute_type, _NoVad(),
-            asr_options=asr_options,
-            download_root=os.environ.get("WHISPERX_DOWNLOAD_ROOT", ""),
-            local_files_only=os.environ.get("WHISPERX_LOCAL_FILES_ONLY", os.environ.get("HF_HUB_OFFLINE", "0")) not in ("", "0"),
-        )
         try:
+            load_model = whisperx.asr.load_model
+            kwargs = whisperx_load_model_kwargs(
+                load_model, model, "cuda" if self._device.startswith("cuda") else self._device, compute_type, _NoVad(),
+                asr_options=asr_options,
+                download_root=os.environ.get("WHISPERX_DOWNLOAD_ROOT", ""),
+                local_files_only=os.environ.get("WHISPERX_LOCAL_FILES_ONLY", os.environ.get("HF_HUB_OFFLINE", "0")) not in ("", "0"),
+            )
             # Loaded once per worker; language stays open so one worker serves every language.
-            self._pipeline = whisperx.load_model(**kwargs)
-        except Exception as exc:  # weights missing or no network to fetch them
+            self._pipeline = load_model(**kwargs)
+            self._model = self._pipeline.model  # whisperx.asr.WhisperModel (a faster_whisper.WhisperModel)
+            self._multilingual = bool(self._model.model.is_multilingual)
+            n_mels = (getattr(self._model, "feat_kwargs", {}) or {}).get("feature_size") or 80
+            self._filters = mel_filters(self._device, n_mels)
+        except Exception as exc:  # weights missing, no network to fetch them, a whisperX of another shape
             raise BackendLoadError(f"cannot load WhisperX model {model!r} on {self._device}: {type(exc).__name__}: {exc}") from exc
-        self._model = self._pipeline.model  # whisperx.asr.WhisperModel (a faster_whisper.WhisperModel)
-        self._multilingual = bool(self._model.model.is_multilingual)
-        n_mels = (getattr(self._model, "feat_kwargs", {}) or {}).get("feature_size") or 80
-        self._filters = mel_filters(self._device, n_mels)
         self._tokenizers: Dict[str, Any] = {}
         self._aligner = BatchAligner(torch, whisperx, self._device, os.environ.get("WHISPERX_ALIGN_MODEL_DIR", "")) if os.environ.get("WHISPERX_ALIGN", "1") != "0" else None
-        self.info = EngineInfo("whisperx", model, self._device, compute_type, ["*"] if self._multilingual else ["en"])
+        if self._aligner is not None:
+            # English at start, as the compose files promise; a failure here is retried on use (alignment.py).
+            self._aligner.preload("en")
+        self.info = EngineInfo("whisperx", model, self._device, compute_type, ["*"] if self._multilingual else ["en"], options=["prompt", "temperature"])
 
     def _tokenizer(self, language: str) -> Any:
         if language not in self._tokenizers:
@@ -95,21 +105,54 @@ class WhisperXBackend:
         detected = self._model.model.detect_language(encoded)
         return [lang or detected[i][0][0][2:-2] for i, lang in enumerate(requested)]
 
-    def transcribe_batch(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool) -> List[ItemResult]:
+    def transcribe_batch(
+        self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool, decoding: Optional[Sequence[Decoding]] = None
+    ) -> List[ItemResult]:
+        decodings = list(decoding) if decoding is not None else [PLAIN] * len(chunks)
+        temperatures = sorted({d.temperature for d in decodings})
+        if len(temperatures) > 1:
+            # CTranslate2 samples at one temperature per call: a batch that mixes them runs as one
+            # batch per temperature (rare: nearly every request keeps the deterministic default).
+            out: List[Optional[ItemResult]] = [None] * len(chunks)
+            for t in temperatures:
+                idx = [i for i, d in enumerate(decodings) if d.temperature == t]
+                part = self.transcribe_batch([chunks[i] for i in idx], [languages[i] for i in idx], word_timestamps, [decodings[i] for i in idx])
+                for i, r in zip(idx, part):
+                    out[i] = r
+            return [r for r in out if r is not None]
+        return self._transcribe_same_temperature(chunks, languages, word_timestamps, decodings, temperatures[0] if temperatures else 0.0)
+
+    def _sampling(self, temperature: float) -> Dict[str, Any]:
+        """As faster-whisper's generate_with_fallback (v1.2.1): beam search at 0, one sampled hypothesis above."""
+        options = self._pipeline.options
+        if temperature > 0:
+            return {"beam_size": 1, "num_hypotheses": 1, "sampling_topk": 0, "sampling_temperature": temperature}
+        return {"beam_size": options.beam_size, "patience": options.patience}
+
+    def _transcribe_same_temperature(
+        self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool, decodings: Sequence[Decoding], temperature: float
+    ) -> List[ItemResult]:
         encoded = self._encode(chunks)
         langs = self._languages(encoded, languages)
         options = self._pipeline.options
         # As whisperx.asr.WhisperModel.generate_segment_batched, but with one prompt per item: its
-        # `[prompt] * batch_size` would force one language on a batch that mixes callers.
+        # `[prompt] * batch_size` would force one language (and one initial prompt) on a batch that
+        # mixes callers. The caller's prompt goes in as faster-whisper's sequential decode puts an
+        # initial_prompt: " " + text, as previous tokens (get_prompt keeps the last 223).
         prompts = [
-            self._model.get_prompt(self._tokenizer(lang), [], without_timestamps=options.without_timestamps, prefix=options.prefix, hotwords=options.hotwords)
-            for lang in langs
+            self._model.get_prompt(
+                self._tokenizer(lang),
+                self._tokenizer(lang).encode(" " + d.prompt) if d.prompt else [],
+                without_timestamps=options.without_timestamps,
+                prefix=options.prefix,
+                hotwords=options.hotwords,
+            )
+            for lang, d in zip(langs, decodings)
         ]
         result = self._model.model.generate(
             encoded,
             prompts,
-            beam_size=options.beam_size,
-            patience=options.patience,
+            **self._sampling(temperature),
             length_penalty=options.length_penalty,
             max_length=self._model.max_length,
             suppress_blank=options.suppress_blank,
@@ -125,15 +168,21 @@ class WhisperXBackend:
         if word_timestamps and self._aligner is not None:
             for lang in sorted(set(langs)):
                 idx = [i for i, l in enumerate(langs) if l == lang and texts[i]]
-                if idx:
+                if not idx:
+                    continue
+                try:
                     for i, w in zip(idx, self._aligner.align([chunks[i] for i in idx], [texts[i] for i in idx], lang)):
                         words[i] = w
+                except Exception as exc:  # the text is decoded: losing the words must not lose it (or decode it again)
+                    raise_if_device_error(exc)
+                    print(f"alignment failed for {len(idx)} chunks ({lang}); they stay unaligned", file=sys.stderr)
+                    traceback.print_exc(file=sys.stderr)
         out: List[ItemResult] = []
         for i, chunk in enumerate(chunks):
             duration = len(chunk) / 16000.0
             if not texts[i]:
-                out.append(ItemResult([], langs[i], word_timestamps))
-            elif words[i] is not None:
+                out.append(ItemResult([], langs[i], False))
+            elif words[i]:
                 out.append(ItemResult(aligned_segments(words[i], texts[i], duration), langs[i], True))
             else:
                 out.append(ItemResult([Segment(0.0, duration, texts[i])], langs[i], False))
