@@ -55,4 +55,8 @@ COPY . .
 RUN npm run --silent build
 ENV CALLSCRIBE_PYTHON=/usr/bin/python3
 USER callscribe
-CMD ["node", "dist/services/transcriber/src/main.js", "--listen", "0.0.0.0:50052"]
+# The listen address as the environment (a flag would sit in CMD), so `docker run IMAGE doctor` and
+# `docker-compose run --rm transcriber doctor` reach the doctor with the service's settings.
+ENV TRANSCRIBER_LISTEN=0.0.0.0:50052
+ENTRYPOINT ["node", "dist/services/transcriber/src/main.js"]
+CMD []

@@ -112,6 +112,15 @@ describe('GPU image (docker/transcriber-gpu.Dockerfile)', () => {
     );
   });
 
+  it('runs the transcriber as its entrypoint, so `run --rm transcriber doctor` reaches the doctor', () => {
+    const ins = parseDockerfile(readFileSync(FILE, 'utf8'));
+    const entry = ins.filter((i) => i.op === 'ENTRYPOINT').at(-1)?.args ?? '';
+    assert.deepEqual(JSON.parse(entry), ['node', 'dist/services/transcriber/src/main.js']);
+    // A flag in CMD would be replaced by `doctor`; the listen address must survive as the environment.
+    assert.equal(envOf(ins).get('TRANSCRIBER_LISTEN'), '0.0.0.0:50052');
+    assert.deepEqual(JSON.parse(ins.filter((i) => i.op === 'CMD').at(-1)?.args ?? '[]'), []);
+  });
+
   it('the LD_LIBRARY_PATH folders are the ones the build step checks exist', () => {
     const ins = parseDockerfile(readFileSync(FILE, 'utf8'));
     const env = envOf(ins);

@@ -37,7 +37,7 @@ PACKAGES: Dict[str, Tuple[str, str]] = {
     "torchaudio": ("torchaudio", "pip install torchaudio==2.8.0 --extra-index-url https://download.pytorch.org/whl/cu128"),
     "whisperx": ("whisperx", "pip install whisperx==3.8.4"),
     "pyannote.audio": ("pyannote.audio", "pip install pyannote.audio==4.0.1"),
-    "transformers": ("transformers", 'pip install torch "transformers>=5"'),
+    "transformers": ("transformers", 'pip install torch "transformers>=4.57"'),
 }
 # In the order the worker imports them (ctranslate2 before torch, as whisperx_backend.py does).
 ENGINE_PACKAGES = {

@@ -89,7 +89,7 @@ class BackendLoadError(RuntimeError):
 INSTALL_HINTS = {
     "sphinx": ("pocketsphinx", "apt-get install python3-pocketsphinx pocketsphinx-en-us (Debian) and use /usr/bin/python3"),
     "whisperx": ("whisperx", 'pip install "whisperx>=3.8,<3.9" (pulls faster-whisper 1.2, torch, torchaudio, transformers)'),
-    "hf": ("transformers", 'pip install torch "transformers>=5"'),
+    "hf": ("transformers", 'pip install torch "transformers>=4.57"'),
     "pyannote": ("pyannote.audio", 'pip install "pyannote.audio>=4,<5"'),
 }
 
