@@ -123,6 +123,10 @@ class WhisperForConditionalGeneration:
             {"attention_mask": attention_mask, "return_token_timestamps": return_token_timestamps, "prompt_ids": prompt_ids, "temperature": temperature, **kwargs}
         )
         batch = input_features.shape[0]
+        # 4.57 `_set_max_new_tokens_and_length`: the start tokens (4, multilingual) and the prompt count too.
+        decoder_input_ids = 4 + (len(prompt_ids) if prompt_ids is not None else 0)
+        if kwargs.get("max_new_tokens", 0) + decoder_input_ids > self.config.max_target_positions:
+            raise ValueError("the combined length of `decoder_input_ids` and `max_new_tokens` exceeds `max_target_positions`")
         # A prompt comes back in front of the transcript, as some releases return it.
         head = [int(t) for t in prompt_ids] + [50258] if prompt_ids is not None else []
         sequences = np.tile(head + [50259, 1, 2, 3], (batch, 1)).view(Tensor)
@@ -184,6 +188,12 @@ class HfBackend(unittest.TestCase):
         self.assertIsNone(plain["prompt_ids"])
         self.assertEqual(np.asarray(prompted["prompt_ids"]).tolist(), [50361, 7, 7])
         self.assertEqual(np.asarray(prompted["attention_mask"]).shape[0], 2, "both prompted chunks in one call")
+
+    def test_a_long_prompt_keeps_its_last_223_tokens_and_leaves_the_answer_the_rest(self):
+        self.backend.transcribe_batch([np.zeros(16000, np.float32)], ["en"], False, decoding=[Decoding("ACME " * 400)])
+        (call,) = MODEL.calls
+        self.assertEqual(len(call["prompt_ids"]), 1 + 223)
+        self.assertEqual(call["max_new_tokens"] + 4 + 224, 448)
 
     def test_a_temperature_samples(self):
         self.backend.transcribe_batch([np.zeros(16000, np.float32)], ["en"], False, decoding=[Decoding(temperature=0.5)])

@@ -84,6 +84,7 @@ class HfWhisperBackend:
         generation_config = getattr(model, "generation_config", None)
         self._english_only = is_english_only(name, generation_config)
         fixed = int(os.environ.get("HF_WHISPER_MAX_NEW_TOKENS", "96")) if self._measurement else int(os.environ.get("HF_WHISPER_MAX_NEW_TOKENS", "0"))
+        self._max_target_positions = int(model.config.max_target_positions)
         self._max_new_tokens = hf_max_new_tokens(model.config.max_target_positions, self._english_only, fixed)
         # Token timestamps come from cross-attention heads named in the generation config; a model
         # without them cannot give word times, and says so through aligned=False.
@@ -149,8 +150,14 @@ class HfWhisperBackend:
         timed = word_timestamps and self._word_times
         kwargs = hf_generate_kwargs(None if self._english_only else languages, self._english_only, self._max_new_tokens, word_timestamps=timed)
         if decoding.prompt:
-            # WhisperTokenizer.get_prompt_ids: <|startofprev|> and " " + the text, as Whisper's initial prompt.
-            kwargs["prompt_ids"] = self._torch.tensor([int(t) for t in self._tokenizer.get_prompt_ids(decoding.prompt)], device=self._device)
+            # WhisperTokenizer.get_prompt_ids: <|startofprev|> and " " + the text, as Whisper's initial prompt;
+            # Whisper keeps the last max_target_positions // 2 - 1 of it, as faster-whisper's get_prompt does.
+            ids = [int(t) for t in self._tokenizer.get_prompt_ids(decoding.prompt)]
+            ids = ids[:1] + ids[1:][-(self._max_target_positions // 2 - 1) :]
+            kwargs["prompt_ids"] = self._torch.tensor(ids, device=self._device)
+            # generate() refuses a prompt plus max_new_tokens beyond max_target_positions (4.57
+            # generation_whisper.py `_set_max_new_tokens_and_length`): the prompt's room comes off the answer's.
+            kwargs["max_new_tokens"] = self._max_new_tokens - len(ids)
         if decoding.temperature > 0:
             kwargs.update(do_sample=True, temperature=decoding.temperature)
         with self._torch.inference_mode():
