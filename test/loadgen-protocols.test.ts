@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import { makeTlsFiles } from '#dev/tls-files.js';
 import { audioInfo } from '../loadgen/src/source/wav-info.js';
 import { SENTENCES, speechFile, WAV_16K } from './support/fixtures.js';
 import {
@@ -212,6 +213,35 @@ describe('loadgen protocols against an independent WhisperX FastAPI / OpenAI ser
     for (const row of rows) {
       assert.equal(row['status'], 'RESOURCE_EXHAUSTED');
       assert.match(row['error'] as string, /HTTP 429: too many requests \(retry-after 1 s\)/);
+    }
+  });
+
+  it('speaks https with --tls-ca, and mTLS with --tls-cert/--tls-key', async () => {
+    const tls = await makeTlsFiles();
+    const known = (await corpus()).known;
+    const secure = await startForeignAsrServer(known, '', {
+      cert: tls.serverCert,
+      key: tls.serverKey,
+      ca: tls.caCert,
+    });
+    try {
+      const args = ['--protocol', 'whisperx-http', '--target', secure.url, '--source', source, '--count', '1'];
+      const untrusted = await loadgen(args);
+      assert.equal(untrusted.code, 2, 'the system roots do not know the test CA');
+      assert.match(untrusted.stderr, /preflight: the target https:\/\/127\.0\.0\.1:\d+ did not answer GET \/health/);
+      const mtls = await loadgen([
+        ...args,
+        '--tls-ca',
+        tls.caCert,
+        '--tls-cert',
+        tls.clientCert,
+        '--tls-key',
+        tls.clientKey,
+      ]);
+      assert.equal(mtls.code, 0, mtls.stderr + mtls.stdout);
+      assert.equal(((await summaryOf(mtls.out)).levels[0] as Level).errors, 0);
+    } finally {
+      await secure.stop();
     }
   });
 

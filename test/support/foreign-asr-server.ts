@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import busboy from 'busboy';
 
@@ -62,12 +64,14 @@ const send = (res: ServerResponse, status: number, body: unknown, headers: Recor
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** With `tls`, it serves https with that certificate, and requires a client certificate when `ca` is given. */
 export async function startForeignAsrServer(
   known: Map<string, KnownRecording>,
   apiKey = '',
+  tls?: { cert: string; key: string; ca?: string },
 ): Promise<ForeignAsrServer> {
   const seen: SeenRequest[] = [];
-  const server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const keyOk = apiKey === '' || req.headers.authorization === `Bearer ${apiKey}`;
@@ -136,11 +140,22 @@ export async function startForeignAsrServer(
         segments: [{ id: 0, start: 0, end: rec.durationSec, text }],
       });
     })().catch((err: unknown) => send(res, 500, { detail: String(err) }));
-  });
+  };
+  const server =
+    tls === undefined
+      ? createServer(handler)
+      : createHttpsServer(
+          {
+            cert: readFileSync(tls.cert),
+            key: readFileSync(tls.key),
+            ...(tls.ca === undefined ? {} : { ca: readFileSync(tls.ca), requestCert: true, rejectUnauthorized: true }),
+          },
+          handler,
+        );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     seen,
     stop: () =>
       new Promise<void>((r) => {

@@ -16,7 +16,7 @@ import { readWhisperxAnswer } from '../../loadgen/src/run/protocols/whisperx-htt
 const openAi: OpenAiProtocolOptions = {
   target: 'http://h:1',
   apiKey: '',
-  tlsCa: '',
+  tls: { tlsCa: '', tlsCert: '', tlsKey: '', tlsServerName: '' },
   model: 'whisper-1',
   language: '',
   diarization: 'none',

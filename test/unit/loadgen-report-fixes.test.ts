@@ -265,6 +265,10 @@ describe('the report', () => {
       thresholds: [],
     });
     assert.match(html, /<td>not measured<\/td><td>not measured<\/td>/, 'TTFS p50 and p99');
+    assert.match(
+      html,
+      /<figure data-chart="server" class="hidden-chart"><p>GPU utilisation and transcriber queue: not measured/,
+    );
     assert.match(terminalTable([l.summary]), /not measured/);
     assert.match(summaryCsv([l.summary]), /ttfs_p50_ms/);
   });

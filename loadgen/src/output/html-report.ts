@@ -60,7 +60,7 @@ function charts(r: ReportInput): Array<[(typeof REPORT_CHARTS)[number], ReportCh
     ['throughput', throughputChart(axis, r.levels)],
     ['in-flight', inFlightChart(axis, r.levels)],
     ['errors', errorTimelineChart(axis, r.levels)],
-    ['server', serverChart(axis, r.levels, r.stats, r.gpuNote)],
+    ['server', serverChart(axis, r.levels, r.stats, r.gpuNote, r.run.protocol)],
   ];
 }
 

@@ -278,7 +278,12 @@ export function serverChart(
   levels: MeasuredLevel[],
   stats: StatsSample[],
   gpuNote: string,
-): EChartsOption {
+  protocol = 'grpc',
+): ReportChart {
+  if (stats.length === 0 && protocol !== 'grpc')
+    return {
+      hidden: `GPU utilisation and transcriber queue: not measured (--protocol ${protocol} has no server stats).`,
+    };
   const gpu = stats
     .filter((s) => s.gpuUtilPct !== undefined)
     .map((s) => [sec(axis, s.atMs), round(s.gpuUtilPct as number, 1)]);

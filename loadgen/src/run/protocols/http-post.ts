@@ -61,11 +61,24 @@ function formParts(form: MultipartForm, boundary: string): { head: Buffer; tail:
   return { head, tail: Buffer.from(`\r\n--${boundary}--\r\n`) };
 }
 
-/** The CA for https targets given with --tls-ca (a file), or the system roots. */
-export function httpAgent(url: string, tlsCa: string): HttpAgent {
+/** The TLS files of --tls-ca, --tls-cert, --tls-key and --tls-server-name, as the gRPC client takes them. */
+export interface HttpTls {
+  tlsCa: string;
+  tlsCert: string;
+  tlsKey: string;
+  tlsServerName: string;
+}
+
+/** Keep-alive connections for an http(s) target; for https the CA (or the system roots) and an mTLS pair. */
+export function httpAgent(url: string, tls: HttpTls): HttpAgent {
   const options = { keepAlive: true, maxSockets: Infinity };
   if (!url.startsWith('https:')) return new HttpAgent(options);
-  return new HttpsAgent({ ...options, ...(tlsCa !== '' && tlsCa !== 'system' ? { ca: readFileSync(tlsCa) } : {}) });
+  return new HttpsAgent({
+    ...options,
+    ...(tls.tlsCa !== '' && tls.tlsCa !== 'system' ? { ca: readFileSync(tls.tlsCa) } : {}),
+    ...(tls.tlsCert !== '' ? { cert: readFileSync(tls.tlsCert), key: readFileSync(tls.tlsKey) } : {}),
+    ...(tls.tlsServerName !== '' ? { servername: tls.tlsServerName } : {}),
+  });
 }
 
 // Errors before any answer: connection refused or reset, no such host, not HTTP/1.1 at all.

@@ -19,7 +19,7 @@ export function openProtocol(c: RunConfig): TargetProtocol {
   const common = {
     target: c.target,
     apiKey: c.apiKey,
-    tlsCa: c.tlsCa,
+    tls: { tlsCa: c.tlsCa, tlsCert: c.tlsCert, tlsKey: c.tlsKey, tlsServerName: c.tlsServerName },
     chunkBytes: c.chunkBytes,
     deadlineMs: c.deadlineMs,
   };

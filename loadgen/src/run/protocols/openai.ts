@@ -3,7 +3,7 @@ import { status as Status } from '@grpc/grpc-js';
 import { checkHttpTarget } from '../preflight.js';
 import type { SpeakerTurn } from '../send-request.js';
 import { answerShapeError, measureHttp, type HttpTranscript } from './http-measure.js';
-import { HttpCallError, httpAgent, httpFailure, postMultipart } from './http-post.js';
+import { HttpCallError, httpAgent, httpFailure, postMultipart, type HttpTls } from './http-post.js';
 import { endpointUrl } from './protocol-choice.js';
 import { SseReader } from './sse-reader.js';
 import type { TargetProtocol } from './target-protocol.js';
@@ -11,7 +11,7 @@ import type { TargetProtocol } from './target-protocol.js';
 export interface OpenAiProtocolOptions {
   target: string;
   apiKey: string;
-  tlsCa: string;
+  tls: HttpTls;
   model: string;
   language: string;
   diarization: 'none' | 'channels' | 'cluster' | 'auto';
@@ -140,7 +140,7 @@ export class OpenAiEvents {
  * not measured).
  */
 export function openAiProtocol(o: OpenAiProtocolOptions): TargetProtocol {
-  const agent: Agent = httpAgent(o.target, o.tlsCa);
+  const agent: Agent = httpAgent(o.target, o.tls);
   const url = endpointUrl(o.target, '/v1/audio/transcriptions');
   const fields = openAiFields(o);
   const diarized = o.diarization !== 'none';

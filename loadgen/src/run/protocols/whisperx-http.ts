@@ -3,14 +3,14 @@ import { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import type { StageTimes } from '../../results/request-result.js';
 import { checkHttpTarget } from '../preflight.js';
 import { answerShapeError, measureHttp, type HttpTranscript } from './http-measure.js';
-import { httpAgent, httpFailure, postMultipart } from './http-post.js';
+import { httpAgent, httpFailure, postMultipart, type HttpTls } from './http-post.js';
 import { endpointUrl } from './protocol-choice.js';
 import type { TargetProtocol } from './target-protocol.js';
 
 export interface WhisperxHttpOptions {
   target: string;
   apiKey: string;
-  tlsCa: string;
+  tls: HttpTls;
   diarization: boolean;
   chunkBytes: number;
   deadlineMs: number;
@@ -77,7 +77,7 @@ export function readWhisperxAnswer(body: string, diarization: boolean): Omit<Htt
 
 /** `POST /asr/upload_file`: multipart field `file`, header `diarization: true|false`. */
 export function whisperxHttpProtocol(o: WhisperxHttpOptions): TargetProtocol {
-  const agent: Agent = httpAgent(o.target, o.tlsCa);
+  const agent: Agent = httpAgent(o.target, o.tls);
   const url = endpointUrl(o.target, '/asr/upload_file');
   return {
     name: 'whisperx-http',
