@@ -245,6 +245,64 @@ describe('loadgen protocols against an independent WhisperX FastAPI / OpenAI ser
     }
   });
 
+  it('scores DER from diarized answers of both shapes, streamed or not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callscribe-proto-der-'));
+    const audio = await readFile(join(source, 'balance.wav'));
+    const sec = audioInfo(audio).durationSec as number;
+    await writeFile(join(dir, 'balance.wav'), audio);
+    await writeFile(join(dir, 'balance.txt'), SENTENCES.balance);
+    // The server gives each half of the call to one speaker, and so does the reference: DER 0 exactly.
+    await writeFile(
+      join(dir, 'balance.rttm'),
+      [
+        `SPEAKER balance 1 0.000 ${(sec / 2).toFixed(3)} <NA> <NA> agent <NA> <NA>`,
+        `SPEAKER balance 1 ${(sec / 2).toFixed(3)} ${(sec / 2).toFixed(3)} <NA> <NA> caller <NA> <NA>`,
+      ].join('\n') + '\n',
+    );
+    for (const args of [
+      ['--protocol', 'whisperx-http', '--diarization', 'auto'],
+      ['--protocol', 'openai', '--diarization', 'auto', '--api-key', 'sk-test-key'],
+      ['--protocol', 'openai', '--diarization', 'auto', '--api-key', 'sk-test-key', '--no-openai-stream'],
+    ]) {
+      const r = await loadgen([...args, '--target', server.url, '--source', dir]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const level = (await summaryOf(r.out)).levels[0] as Level & { der: number | null };
+      assert.equal(level.der, 0, `${args.join(' ')}: the turns match the reference exactly`);
+      const rows = await rowsOf(r.out);
+      assert.ok(
+        rows.every((x) => x['speakers'] === '2'),
+        `${args.join(' ')}: two speakers`,
+      );
+    }
+    assert.ok(server.seen.some((x) => x.path === '/asr/upload_file' && x.headers['diarization'] === 'true'));
+  });
+
+  it("paces the upload at the audio's own rate with --pace realtime", async () => {
+    const r = await loadgen([
+      '--protocol',
+      'whisperx-http',
+      '--target',
+      server.url,
+      '--source',
+      source,
+      '--pace',
+      'realtime',
+      '--concurrency',
+      '3',
+      '--chunk-bytes',
+      '8000',
+    ]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    for (const row of await rowsOf(r.out)) {
+      const audioMs = Number(row['audio_sec']) * 1000;
+      assert.ok(
+        Number(row['latency_uncorrected_ms']) >= audioMs * 0.9,
+        `${row['file']}: ${row['latency_uncorrected_ms']} ms for ${audioMs} ms of audio`,
+      );
+      assert.ok(Number(row['after_audio_ms']) < audioMs / 2, 'the answer comes soon after the last byte');
+    }
+  });
+
   it('checks --target against --protocol before anything runs', async () => {
     const grpcWithUrl = await loadgen(['--target', server.url, '--source', source]);
     assert.equal(grpcWithUrl.code, 2);

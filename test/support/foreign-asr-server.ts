@@ -121,6 +121,26 @@ export async function startForeignAsrServer(
         return send(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
       if (rec === undefined) return send(res, 400, { error: { message: `unknown audio (${file.length} bytes)` } });
       const text = dropLastWord(rec.text);
+      // diarized_json: two speakers, one half of the recording each (what the test's .rttm says).
+      const turns = [0, 1].map((i) => ({
+        type: 'transcript.text.segment',
+        id: `seg_${i}`,
+        start: (i * rec.durationSec) / 2,
+        end: ((i + 1) * rec.durationSec) / 2,
+        text: i === 0 ? text : '',
+        speaker: `spk${i}`,
+      }));
+      if (fields.get('response_format') === 'diarized_json') {
+        if (fields.get('stream') !== 'true')
+          return send(res, 200, { task: 'transcribe', duration: rec.durationSec, text, segments: turns });
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        for (const t of turns) {
+          res.write(`data: ${JSON.stringify(t)}\n\n`);
+          await sleep(EVENT_GAP_MS);
+        }
+        res.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text })}\n\n`);
+        return;
+      }
       if (fields.get('stream') === 'true' && fields.get('response_format') === 'json') {
         res.writeHead(200, { 'Content-Type': 'text/event-stream' });
         for (const word of text.split(' ')) {
