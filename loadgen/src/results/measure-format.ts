@@ -19,7 +19,8 @@ const STYLE: Record<string, { digits: number; percent?: boolean }> = {
   throughput: { digits: 2 },
   wer: { digits: 1, percent: true },
   der: { digits: 1, percent: true },
-  cost: { digits: 2 },
+  // Cheap machines at high RTFx cost fractions of a cent an audio hour.
+  cost: { digits: 4 },
 };
 
 /** A measure by the name thresholds use (latency, rtf, wer, throughput...); NOT_MEASURED when absent. */
