@@ -190,6 +190,20 @@ describe('loadgen protocols against an independent WhisperX FastAPI / OpenAI ser
     const noKey = await loadgen(['--protocol', 'openai', '--target', server.url, '--source', source]);
     assert.equal(noKey.code, 2);
     assert.match(noKey.stderr, /answers 401: the gateway requires an API key/);
+    // A WhisperX server asked the OpenAI way: up (its /v1/models answers), no such endpoint.
+    const wrongPath = await loadgen([
+      '--protocol',
+      'openai',
+      '--target',
+      `${server.url}/elsewhere`,
+      '--source',
+      source,
+    ]);
+    assert.equal(wrongPath.code, 2);
+    assert.match(
+      wrongPath.stderr,
+      /failed with NOT_FOUND: HTTP 404: Not Found; the server has no such endpoint: is --protocol/,
+    );
     const busyDir = mkdtempSync(join(tmpdir(), 'callscribe-proto-busy-'));
     await writeFile(join(busyDir, 'busy.wav'), await readFile(join(source, 'balance.wav')));
     const busy = await loadgen([

@@ -83,7 +83,11 @@ export function checkProbe(target: string, probe: RequestResult): void {
     probe.status === 'UNAVAILABLE'
       ? undefined
       : hintForStatus(probe.status, `it cannot decode ${probe.file}: check the audio in --source (or narrow --ext)`);
-  const hint = shared ?? 'check the gateway and transcriber logs';
+  // A 404 from an HTTP target: the server is up but has no such endpoint.
+  const hint =
+    probe.status === 'NOT_FOUND'
+      ? 'the server has no such endpoint: is --protocol the API it speaks (whisperx-http: /asr/upload_file, openai: /v1/audio/transcriptions)?'
+      : (shared ?? 'check the gateway and transcriber logs');
   throw new PreflightError(
     `preflight: a probe request with ${probe.file} to ${target} failed with ${probe.status}: ${probe.error}; ${hint}`,
   );
