@@ -317,6 +317,30 @@ describe('loadgen protocols against an independent WhisperX FastAPI / OpenAI ser
     }
   });
 
+  it('a stream past --deadline-ms is cut and counted as DEADLINE_EXCEEDED, its row kept', async () => {
+    const r = await loadgen([
+      '--protocol',
+      'openai',
+      '--target',
+      server.url,
+      '--api-key',
+      'sk-test-key',
+      '--source',
+      source,
+      '--no-preflight',
+      '--deadline-ms',
+      String(3 * EVENT_GAP_MS),
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const rows = await rowsOf(r.out);
+    assert.equal(rows.length, 3);
+    for (const row of rows) {
+      assert.equal(row['status'], 'DEADLINE_EXCEEDED');
+      assert.match(row['error'] as string, /no complete answer within 180 ms \(--deadline-ms\)/);
+      assert.equal(row['wer'], '');
+    }
+  });
+
   it('checks --target against --protocol before anything runs', async () => {
     const grpcWithUrl = await loadgen(['--target', server.url, '--source', source]);
     assert.equal(grpcWithUrl.code, 2);
