@@ -84,6 +84,8 @@ describe('the HTML report, looked at in headless Chromium', () => {
     });
     await page.goto(pathToFileURL(report).href);
     for (const id of REPORT_CHARTS) {
+      // Three requests a level have no p99: that chart is a note saying so (checked below).
+      if (id === 'saturation') continue;
       const box = await page.locator(`figure[data-chart="${id}"] svg`).boundingBox();
       assert.ok(box !== null && box.width > 300 && box.height > 200, `${id} chart is drawn: ${JSON.stringify(box)}`);
       const shapes = await page.locator(`figure[data-chart="${id}"] svg path`).count();
@@ -99,14 +101,15 @@ describe('the HTML report, looked at in headless Chromium', () => {
     const meta = await page.locator('table.meta').innerText();
     assert.match(meta, /engine\s+sphinx · model \S+ · device cpu/i);
     assert.match(meta, /closed loop, concurrency 1 → 2 \(concurrency sweep\)/);
-    const runConfig = await page.locator('pre').last().innerText();
+    // Collapsed in <details>: its text is there, not rendered until opened.
+    const runConfig = (await page.locator('details pre').textContent()) ?? '';
     assert.match(runConfig, /"concurrency": "swept: 1, 2"/, 'the sweep, not the --concurrency default it replaced');
     const text = async (id: string) => (await page.locator(`figure[data-chart="${id}"] svg`).textContent()) ?? '';
-    const saturation = await page.locator('figure[data-chart="saturation"] svg text').allTextContents();
-    assert.ok(
-      saturation.includes('c1') && saturation.includes('c2'),
-      `saturation points are labelled: ${saturation.join('|')}`,
+    assert.match(
+      await page.locator('figure[data-chart="saturation"]').innerText(),
+      /not drawn: a p99 needs at least 100 successful requests per level, and the levels here had as few as 3/,
     );
+    assert.equal(await page.locator('details pre').isVisible(), false, 'the configuration starts collapsed');
     const stages = await page.locator('figure[data-chart="stages"] svg text').allTextContents();
     for (const stage of ['decode', 'vad', 'asr'])
       assert.ok(stages.includes(stage), `stage ${stage} in the breakdown: ${stages.join('|')}`);

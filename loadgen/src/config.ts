@@ -10,6 +10,7 @@ import {
 import { clientSecurityOptions, gatewayTargetOption } from '#common/client-options.js';
 import { EXIT_CODES_HELP } from './gate/exit-codes.js';
 import { parseThreshold, type Threshold } from './gate/thresholds.js';
+import { PROTOCOLS, isHttpTarget, parseLoadgenTarget, type ProtocolName } from './run/protocols/protocol-choice.js';
 import { defaultCacheDir } from './source/cache-root.js';
 import { AUDIO_EXTENSIONS } from './source/recording.js';
 
@@ -20,7 +21,29 @@ export const runOptions = {
     help: 's3://bucket/prefix or a local folder of recordings',
     parse: parsers.string,
   }),
-  ...gatewayTargetOption,
+  target: option({
+    ...gatewayTargetOption.target,
+    help: 'gateway host:port (--protocol grpc), or http(s)://host:port (whisperx-http, openai)',
+    parse: parseLoadgenTarget,
+  }),
+  protocol: option({
+    flag: 'protocol',
+    defaultValue: 'grpc' as ProtocolName,
+    help: "grpc: callscribe's StreamTranscribe; whisperx-http: POST /asr/upload_file (WhisperX FastAPI); openai: POST /v1/audio/transcriptions",
+    parse: parsers.choice(PROTOCOLS),
+  }),
+  openaiModel: option({
+    flag: 'openai-model',
+    defaultValue: 'whisper-1',
+    help: 'openai: the model field sent with each request',
+    parse: parsers.string,
+  }),
+  openaiStream: option({
+    flag: 'openai-stream',
+    defaultValue: true,
+    help: 'openai: ask for stream=true (server-sent events) to measure time to first text; --no-openai-stream asks for verbose_json (segments, no TTFS)',
+    parse: parsers.boolean,
+  }),
   ...clientSecurityOptions,
   concurrency: option({
     flag: 'concurrency',
@@ -218,6 +241,12 @@ export const runOptions = {
     help: 'auto: one updating line on a TTY, plain lines otherwise; plain; off',
     parse: parsers.choice(['auto', 'plain', 'off'] as const),
   }),
+  costPerHour: option({
+    flag: 'cost-per-hour',
+    defaultValue: 0,
+    help: 'what the serving machine costs, USD per hour: adds the cost per audio hour at each level (0 = not shown)',
+    parse: parsers.number(0, 1_000_000),
+  }),
   seed: option({ flag: 'seed', defaultValue: 1, help: 'seed for Poisson arrivals', parse: parsers.int(0, 2 ** 31) }),
 };
 
@@ -246,6 +275,18 @@ export function validateRunConfig(c: RunConfig): RunConfig {
     throw new OptionError('--sweep concurrencies must be whole numbers');
   if (c.pushgateway !== '' && !/^https?:\/\/[^/]+/.test(c.pushgateway))
     throw new OptionError(`--pushgateway must be an http(s) URL, got "${c.pushgateway}"`);
+  if (c.protocol === 'grpc' && isHttpTarget(c.target))
+    throw new OptionError(
+      `--target ${c.target} is an HTTP URL but --protocol is grpc: give the gateway's gRPC host:port, or add --protocol whisperx-http or --protocol openai`,
+    );
+  if (c.protocol !== 'grpc' && !isHttpTarget(c.target))
+    throw new OptionError(
+      `--protocol ${c.protocol} needs --target http(s)://host:port (the HTTP endpoint, e.g. the gateway's --http-listen port), got "${c.target}"`,
+    );
+  if (c.protocol === 'whisperx-http' && (c.diarization === 'channels' || c.diarization === 'cluster'))
+    throw new OptionError(
+      `--protocol whisperx-http takes --diarization none or auto: its "diarization" header is on or off, and the server picks the method (got ${c.diarization})`,
+    );
   const endpoint = c.s3Endpoint !== '';
   return {
     ...c,

@@ -1,9 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { clientConnection } from '#common/client-options.js';
 import { redactText } from '#common/redact.js';
-import { DiarizationMode } from '#gen/callscribe/v1/audio.js';
-import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import type { RunConfig } from './config.js';
 import { EXIT } from './gate/exit-codes.js';
@@ -17,25 +14,18 @@ import { RequestCsv } from './output/request-csv.js';
 import { runIdentity } from './output/run-identity.js';
 import { summaryCsv, terminalTable } from './output/summary-table.js';
 import { summaryJson, type RunDescription } from './output/summary-json.js';
-import type { LevelSummary } from './results/level-summary.js';
+import { costPerAudioHour, type LevelSummary } from './results/level-summary.js';
 import type { MeasuredLevel } from './results/measured-level.js';
 import { measureLevel } from './run/measure-level.js';
-import { checkProbe, checkTarget, PreflightError } from './run/preflight.js';
+import { checkProbe, PreflightError } from './run/preflight.js';
+import { openProtocol } from './run/protocols/open-protocol.js';
 import type { Schedule } from './run/schedule.js';
-import { sendRecording } from './run/send-request.js';
 import { StatsSampler } from './run/stats-sampler.js';
 import { CacheRootError } from './source/cache-root.js';
 import { readFolder } from './source/local-source.js';
 import type { Recording } from './source/recording.js';
 import { createS3Client, parseS3Url } from './source/s3-client.js';
 import { syncS3 } from './source/s3-source.js';
-
-const DIARIZATION = {
-  none: DiarizationMode.NONE,
-  channels: DiarizationMode.CHANNELS,
-  cluster: DiarizationMode.CLUSTER,
-  auto: DiarizationMode.AUTO,
-};
 
 export interface LoadTestResult {
   runDir: string;
@@ -110,14 +100,21 @@ export async function runLoadTest(
   signal = new AbortController().signal,
 ): Promise<LoadTestResult> {
   const startedAt = new Date();
-  const connection = clientConnection(c, { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
-  // The target first: a dead address should fail in seconds, before any S3 download.
-  if (c.preflight) await checkTarget(c.target, c.preflightTimeoutMs, connection.credentials);
-  const { recordings, failures } = await loadRecordings(c, log);
-  if (recordings.length === 0)
-    throw new PreflightError(
-      `preflight: no audio files (${c.extensions.join(', ')}) found in ${c.source}; check --source and --ext`,
-    );
+  const protocol = openProtocol(c);
+  let recordings: Recording[];
+  let failures: string[];
+  try {
+    // The target first: a dead address should fail in seconds, before any S3 download.
+    if (c.preflight) await protocol.checkTarget(c.preflightTimeoutMs);
+    ({ recordings, failures } = await loadRecordings(c, log));
+    if (recordings.length === 0)
+      throw new PreflightError(
+        `preflight: no audio files (${c.extensions.join(', ')}) found in ${c.source}; check --source and --ext`,
+      );
+  } catch (err: unknown) {
+    protocol.close();
+    throw err;
+  }
   const runDir = resolve(c.out, c.runId);
   await mkdir(runDir, { recursive: true });
   await writeFile(
@@ -134,30 +131,32 @@ export async function runLoadTest(
     return p;
   };
 
-  const client = new GatewayClient(c.target, connection.credentials, connection.options);
-  const requestConfig = { language: c.language, diarization: DIARIZATION[c.diarization] };
   let engine: EngineInfo | undefined;
   if (c.preflight) {
     const probeRec = smallest(recordings);
     log(
-      `preflight: ${c.target} is SERVING; ${recordings.length} recordings; probing with ${probeRec.name} (${(await stat(probeRec.path)).size} bytes)`,
+      `preflight: ${c.target} is ${c.protocol === 'grpc' ? 'SERVING' : 'up'}; ${recordings.length} recordings; probing with ${probeRec.name} (${(await stat(probeRec.path)).size} bytes)`,
     );
-    const probe = await sendRecording(probeRec, await load(probeRec), Date.now(), 'preflight', -1, true, {
-      client,
-      config: requestConfig,
-      chunkBytes: c.chunkBytes,
-      deadlineMs: c.deadlineMs,
-      pace: 'max',
-    });
+    const probe = await protocol.send(
+      probeRec,
+      await load(probeRec),
+      { intendedStartMs: Date.now(), level: 'preflight', index: -1, warmup: true },
+      'max',
+    );
     try {
       checkProbe(c.target, probe);
     } catch (err: unknown) {
-      client.close();
+      protocol.close();
       throw err;
     }
-    engine = probe.final?.engine;
+    engine = probe.final?.engine ?? probe.answer?.engine;
   }
-  const sampler = new StatsSampler(client, join(runDir, 'server-stats.csv'), c.statsIntervalMs);
+  const sampler = new StatsSampler(
+    protocol.statsClient,
+    join(runDir, 'server-stats.csv'),
+    c.statsIntervalMs,
+    `not measured: --protocol ${c.protocol} has no server stats`,
+  );
   const csv = new RequestCsv(join(runDir, 'requests.csv'), c.diarization);
   const progress = createLiveProgress(c.progress);
   const levels = c.sweep.length > 0 ? c.sweep.map(Number) : [c.rate > 0 ? c.rate : c.concurrency];
@@ -172,10 +171,7 @@ export async function runLoadTest(
           ? { kind: 'open', ratePerSec: value, arrival: c.arrival, maxInFlight: c.maxInFlight }
           : { kind: 'closed', concurrency: value };
       const m = await measureLevel(c.rate > 0 ? `rate${value}` : `c${value}`, schedule, {
-        client,
-        requestConfig,
-        chunkBytes: c.chunkBytes,
-        deadlineMs: c.deadlineMs,
+        protocol,
         pace: c.pace,
         recordings,
         load,
@@ -194,6 +190,7 @@ export async function runLoadTest(
         runDir,
         signal,
       });
+      m.summary.costPerAudioHourUsd = costPerAudioHour(c.costPerHour, m.summary.rtfx);
       m.summary.thresholds = evaluateThresholds(c.thresholds, levelMeasures(m));
       for (const t of m.summary.thresholds) log(formatThresholdResult(t));
       thresholds.push(...m.summary.thresholds);
@@ -208,7 +205,7 @@ export async function runLoadTest(
   } finally {
     await sampler.stop();
     await csv.close();
-    client.close();
+    protocol.close();
   }
   const summaries = measured.map((m) => m.summary);
   engine ??= measured.find((m) => m.engine !== undefined)?.engine;
@@ -223,6 +220,8 @@ export async function runLoadTest(
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     target: c.target,
+    protocol: c.protocol,
+    costPerHourUsd: c.costPerHour > 0 ? c.costPerHour : undefined,
     source: c.source,
     sweep: describeSweep(c, levels),
     exitCode,

@@ -1,4 +1,5 @@
 import { OptionError } from '#common/options.js';
+import { formatMeasure } from '../results/measure-format.js';
 
 /**
  * k6-style pass/fail criteria, checked at every level: `latency.p99<30000`, `rtf.p50<0.1`,
@@ -14,6 +15,8 @@ export interface Threshold {
 
 export interface ThresholdResult {
   expression: string;
+  /** The measure's name (latency, wer, ...), so its value prints as the tables print it. */
+  metric: string;
   level: string;
   /** undefined when the level measured nothing for it: a gate with no data fails. */
   actual: number | undefined;
@@ -67,6 +70,7 @@ export function evaluateThresholds(thresholds: Threshold[], m: LevelMeasures): T
     const actual = raw === undefined || !Number.isFinite(raw) ? undefined : raw;
     return {
       expression: t.expression,
+      metric: t.metric,
       level: m.level,
       actual,
       passed: actual !== undefined && compare(actual, t.op, t.value),
@@ -75,4 +79,4 @@ export function evaluateThresholds(thresholds: Threshold[], m: LevelMeasures): T
 }
 
 export const formatThresholdResult = (r: ThresholdResult): string =>
-  `${r.passed ? 'pass' : 'FAIL'}  ${r.level}  ${r.expression}  (measured ${r.actual === undefined ? 'nothing' : Number(r.actual.toPrecision(4))})`;
+  `${r.passed ? 'pass' : 'FAIL'}  ${r.level}  ${r.expression}  (measured ${r.actual === undefined ? 'nothing' : formatMeasure(r.metric, r.actual)})`;

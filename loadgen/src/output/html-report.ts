@@ -1,12 +1,15 @@
 import type { EChartsOption } from 'echarts';
 import type { ThresholdResult } from '../gate/thresholds.js';
 import type { MeasuredLevel } from '../results/measured-level.js';
+import { formatMeasure, formatPercentile, formatWer } from '../results/measure-format.js';
 import type { StatsSample } from '../results/stats-sample.js';
 import { renderSvg } from './report/echarts-svg.js';
 import {
   errorTimelineChart,
+  hiddenReason,
   inFlightChart,
   latencyChart,
+  type ReportChart,
   rtfChart,
   saturationChart,
   serverChart,
@@ -46,18 +49,18 @@ export const REPORT_CHARTS = [
   'server',
 ] as const;
 
-function charts(r: ReportInput): Array<[(typeof REPORT_CHARTS)[number], EChartsOption]> {
+function charts(r: ReportInput): Array<[(typeof REPORT_CHARTS)[number], ReportChart]> {
   const axis = timeAxisOf(r.levels, r.stats);
   return [
     ['latency', latencyChart(r.levels)],
     ['rtf', rtfChart(r.levels)],
-    ['ttfs', ttfsChart(r.levels)],
-    ['stages', stagesChart(r.levels)],
+    ['ttfs', ttfsChart(r.levels, r.run.protocol)],
+    ['stages', stagesChart(r.levels, r.run.protocol)],
     ['saturation', saturationChart(r.levels)],
     ['throughput', throughputChart(axis, r.levels)],
     ['in-flight', inFlightChart(axis, r.levels)],
     ['errors', errorTimelineChart(axis, r.levels)],
-    ['server', serverChart(axis, r.levels, r.stats, r.gpuNote)],
+    ['server', serverChart(axis, r.levels, r.stats, r.gpuNote, r.run.protocol)],
   ];
 }
 
@@ -66,12 +69,17 @@ function header(r: ReportInput): string {
   const m = r.identity.machine;
   const engine =
     e === undefined
-      ? 'unknown (no request succeeded)'
+      ? r.run.protocol === 'grpc'
+        ? 'unknown (no request succeeded)'
+        : `not reported (--protocol ${r.run.protocol} names no engine in its answers, or no request succeeded)`
       : `${e.backend} · model ${e.model || '-'} · device ${e.device || '-'} · compute ${e.computeType || '-'} · batch size ${e.batchSize}`;
   const rows: Array<[string, string]> = [
     ['engine', engine],
     ['load', r.run.sweep],
-    ['target', r.run.target],
+    ['target', `${r.run.target} (--protocol ${r.run.protocol})`],
+    ...(r.run.costPerHourUsd === undefined
+      ? []
+      : ([['machine cost', `${r.run.costPerHourUsd} USD per hour (--cost-per-hour)`]] as Array<[string, string]>)),
     ['source', r.run.source],
     ['started', `${r.run.startedAt} (finished ${r.run.finishedAt})`],
     [
@@ -103,13 +111,15 @@ function thresholdTable(results: ThresholdResult[]): string {
   if (results.length === 0) return '<p>No thresholds were set (<code>--threshold</code>).</p>';
   const rows = results.map(
     (t) =>
-      `<tr class="${t.passed ? 'pass' : 'fail'}"><td>${t.passed ? 'pass' : 'FAIL'}</td><td>${esc(t.level)}</td><td>${esc(t.expression)}</td><td>${t.actual === undefined ? 'no data' : Number(t.actual.toPrecision(4))}</td></tr>`,
+      `<tr class="${t.passed ? 'pass' : 'fail'}"><td>${t.passed ? 'pass' : 'FAIL'}</td><td>${esc(t.level)}</td><td>${esc(t.expression)}</td><td>${t.actual === undefined ? 'no data' : esc(formatMeasure(t.metric, t.actual))}</td></tr>`,
   );
   return `<table><tr><th>result</th><th>level</th><th>threshold</th><th>measured</th></tr>${rows.join('')}</table>`;
 }
 
 function levelTable(levels: MeasuredLevel[]): string {
+  const cost = levels.some((l) => l.summary.costPerAudioHourUsd !== undefined);
   const rows = levels.map(({ summary: s }) => {
+    const ok = s.requests - s.errors;
     const cells = [
       esc(s.level),
       esc(s.schedule),
@@ -117,17 +127,18 @@ function levelTable(levels: MeasuredLevel[]): string {
       `${s.errors}${s.errorKinds ? ` (${esc(s.errorKinds)})` : ''}`,
       f(s.throughputRps, 2),
       f(s.rtfx, 1),
-      f(s.latency.p50, 0),
-      f(s.latency.p90, 0),
-      f(s.latency.p99, 0),
-      f(s.latency.p999, 0),
-      f(s.latency.max, 0),
-      f(s.uncorrected.p99, 0),
-      f(s.ttfs.p50, 0),
-      f(s.ttfs.p99, 0),
-      f(s.rtf.p50, 3),
-      f(s.rtf.p99, 3),
-      pct(s.wer),
+      ...(cost ? [formatMeasure('cost', s.costPerAudioHourUsd)] : []),
+      formatMeasure('latency', s.latency.p50),
+      formatPercentile('latency', 90, s.latency.p90, ok),
+      formatPercentile('latency', 99, s.latency.p99, ok),
+      formatPercentile('latency', 99.9, s.latency.p999, ok),
+      formatMeasure('latency', s.latency.max),
+      formatPercentile('latency_uncorrected', 99, s.uncorrected.p99, ok),
+      formatMeasure('ttfs', s.ttfs.p50),
+      formatPercentile('ttfs', 99, s.ttfs.p99, ok),
+      formatMeasure('rtf', s.rtf.p50),
+      formatPercentile('rtf', 99, s.rtf.p99, ok),
+      esc(formatWer(s.wer, s.werRecordings)),
       pct(s.der),
       s.gpuUtilMean === undefined ? esc(s.gpuNote || 'no GPU') : f(s.gpuUtilMean, 0),
     ];
@@ -140,6 +151,7 @@ function levelTable(levels: MeasuredLevel[]): string {
     'errors',
     'req/s',
     'RTFx',
+    ...(cost ? ['USD per audio hour'] : []),
     'p50 ms',
     'p90 ms',
     'p99 ms',
@@ -157,14 +169,19 @@ function levelTable(levels: MeasuredLevel[]): string {
   return `<table><tr>${heads.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.join('\n')}</table>`;
 }
 
+function figure([id, chart]: [string, ReportChart]): string {
+  const hidden = hiddenReason(chart);
+  return hidden === undefined
+    ? `<figure data-chart="${id}">${renderSvg(chart as EChartsOption)}</figure>`
+    : `<figure data-chart="${id}" class="hidden-chart"><p>${esc(hidden)}</p></figure>`;
+}
+
 /** One self-contained HTML file: tables and server-rendered SVG charts, no script, no external asset. */
 export function renderReport(r: ReportInput): string {
-  const figures = charts(r)
-    .map(([id, option]) => `<figure data-chart="${id}">${renderSvg(option)}</figure>`)
-    .join('\n');
+  const figures = charts(r).map(figure).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title>
-<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:13px;margin-bottom:12px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.meta td,.meta th{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}.warn{background:#fff6e0;border:1px solid #e8c060;padding:8px 8px 8px 28px}tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#176a17}pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}</style>
+<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:13px;margin-bottom:12px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.meta td,.meta th{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}.warn{background:#fff6e0;border:1px solid #e8c060;padding:8px 8px 8px 28px}tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#176a17}pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}.hidden-chart{width:420px;color:#666;font-size:13px;border:1px dashed #ccc;padding:8px}summary{cursor:pointer;font-weight:bold;margin:12px 0}</style>
 </head><body>
 <h1>${esc(r.title)}</h1>
 ${header(r)}
@@ -178,7 +195,7 @@ ${thresholdTable(r.thresholds)}
 <div class="charts">
 ${figures}
 </div>
-<h2>Run configuration</h2><pre>${esc(JSON.stringify(r.run.config, null, 2))}</pre>
+<details><summary>Run configuration</summary><pre>${esc(JSON.stringify(r.run.config, null, 2))}</pre></details>
 </body></html>
 `;
 }

@@ -106,6 +106,12 @@ export function prometheusRegistry(runId: string, identity: RunIdentity, levels:
     set('callscribe_loadgen_errors', 'failed measured requests in the level', l, s.errors);
     set('callscribe_loadgen_throughput_rps', 'successful requests per second', l, s.throughputRps);
     set('callscribe_loadgen_rtfx', 'audio seconds transcribed per wall second', l, s.rtfx);
+    set(
+      'callscribe_loadgen_cost_per_audio_hour_usd',
+      'machine cost (--cost-per-hour) per audio hour transcribed at this level',
+      l,
+      s.costPerAudioHourUsd,
+    );
     for (const d of DISTRIBUTIONS) {
       const count = metrics.count(d.metric);
       if (count === 0) continue;

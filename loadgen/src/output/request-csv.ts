@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { stringify, type Stringifier } from 'csv-stringify';
 import type { RequestSink } from '../results/level-sinks.js';
+import { serverStages } from '../results/level-summary.js';
 import type { RequestResult } from '../results/request-result.js';
 
 const COLUMNS = [
@@ -60,7 +61,8 @@ export class RequestCsv implements RequestSink {
 
   write(r: RequestResult): void {
     const f = r.final;
-    const t = f?.timings;
+    // Empty where the protocol does not report a stage: not measured, not 0.
+    const t = serverStages(r);
     this.csv.write([
       r.level,
       r.index,
@@ -79,20 +81,20 @@ export class RequestCsv implements RequestSink {
       num(r.rtf, 4),
       r.status,
       r.error,
-      num(t?.decodeMs),
-      num(t?.vadMs),
-      num(t?.queueMs),
-      num(t?.asrMs),
-      num(t?.totalMs),
+      num(t?.decode),
+      num(t?.vad),
+      num(t?.queue),
+      num(t?.asr),
+      num(t?.total),
       num(f?.speechSec),
       f?.chunkCount ?? '',
-      r.segments,
-      f?.speakers.length ?? '',
+      r.segments ?? '',
+      f?.speakers.length ?? r.answer?.speakers ?? '',
       num(r.der, 4),
       num(r.gpuMean, 1),
       num(r.gpuMax, 1),
       num(r.wer, 4),
-      f?.transcript ?? '',
+      f?.transcript ?? r.answer?.transcript ?? '',
     ]);
     this.rows++;
   }

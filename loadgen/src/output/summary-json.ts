@@ -1,4 +1,5 @@
 import type { ThresholdResult } from '../gate/thresholds.js';
+import { STAGES } from '../results/level-summary.js';
 import type { MeasuredLevel } from '../results/measured-level.js';
 import type { RunIdentity } from './run-identity.js';
 
@@ -7,6 +8,10 @@ export interface RunDescription {
   startedAt: string;
   finishedAt: string;
   target: string;
+  /** --protocol: grpc, whisperx-http or openai. */
+  protocol: string;
+  /** --cost-per-hour, USD; undefined when not given. */
+  costPerHourUsd: number | undefined;
   source: string;
   /** e.g. "closed loop, concurrency sweep 1 → 2 → 4". */
   sweep: string;
@@ -28,6 +33,7 @@ export function summaryJson(
     schema: 'callscribe-loadgen-summary/1',
     ...run,
     aborted: run.aborted ?? null,
+    costPerHourUsd: run.costPerHourUsd ?? null,
     ...identity,
     thresholds: {
       passed: thresholds.every((t) => t.passed),
@@ -45,6 +51,7 @@ export function summaryJson(
       throughputRps: s.throughputRps,
       audioSec: s.audioSec,
       rtfx: s.rtfx,
+      costPerAudioHourUsd: finite(s.costPerAudioHourUsd),
       latencyMs: Object.fromEntries(Object.entries(s.latency).map(([k, v]) => [k, finite(v)])),
       uncorrectedMs: { p50: finite(s.uncorrected.p50), p99: finite(s.uncorrected.p99) },
       ttfsMs: { p50: finite(s.ttfs.p50), p99: finite(s.ttfs.p99) },
@@ -52,8 +59,11 @@ export function summaryJson(
       percentiles: Object.fromEntries(
         Object.entries(curves).map(([m, pts]) => [m, pts.map(([p, v]) => ({ p, value: finite(v) }))]),
       ),
-      serverStagesMeanMs: s.stagesMs ?? null,
+      // Every stage named: null where the protocol did not report it (not 0).
+      serverStagesMeanMs:
+        s.stagesMs === undefined ? null : Object.fromEntries(STAGES.map((st) => [st, finite(s.stagesMs?.[st])])),
       wer: finite(s.wer),
+      werRecordings: s.werRecordings,
       der: finite(s.der),
       gpuUtilMeanPct: finite(s.gpuUtilMean),
       gpuNote: s.gpuNote,

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { STAGES, type LevelSummary } from '../results/level-summary.js';
+import { formatMeasure, formatPercentile } from '../results/measure-format.js';
 
 const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? '' : v.toFixed(d));
 
@@ -15,6 +16,7 @@ export function summaryCsv(rows: LevelSummary[]): string {
       throughput_rps: f(s.throughputRps, 3),
       audio_sec: f(s.audioSec),
       rtfx: f(s.rtfx, 2),
+      cost_per_audio_hour_usd: f(s.costPerAudioHourUsd, 4),
       latency_p50_ms: f(s.latency.p50),
       latency_p90_ms: f(s.latency.p90),
       latency_p99_ms: f(s.latency.p99),
@@ -27,6 +29,8 @@ export function summaryCsv(rows: LevelSummary[]): string {
       rtf_p50: f(s.rtf.p50, 4),
       rtf_p99: f(s.rtf.p99, 4),
       wer: f(s.wer, 4),
+      wer_recordings_scored: s.werRecordings.scored,
+      wer_recordings: s.werRecordings.of,
       der: f(s.der, 4),
       gpu_util_mean_pct: f(s.gpuUtilMean),
       gpu_note: s.gpuNote,
@@ -44,12 +48,14 @@ export function summaryCsv(rows: LevelSummary[]): string {
 }
 
 export function terminalTable(rows: LevelSummary[]): string {
+  const cost = rows.some((s) => s.costPerAudioHourUsd !== undefined);
   const headers = [
     'level',
     'reqs',
     'err',
     'req/s',
     'RTFx',
+    ...(cost ? ['$/audio h'] : []),
     'p50 ms',
     'p90 ms',
     'p99 ms',
@@ -61,25 +67,38 @@ export function terminalTable(rows: LevelSummary[]): string {
     'DER',
     'GPU %',
   ];
-  const body = rows.map((s) => [
-    s.level,
-    String(s.requests),
-    String(s.errors),
-    f(s.throughputRps, 2),
-    f(s.rtfx, 1),
-    f(s.latency.p50, 0),
-    f(s.latency.p90, 0),
-    f(s.latency.p99, 0),
-    f(s.latency.max, 0),
-    f(s.uncorrected.p99, 0),
-    f(s.ttfs.p50, 0),
-    f(s.rtf.p50, 3),
-    s.wer === undefined ? '-' : `${(s.wer * 100).toFixed(1)}%`,
-    s.der === undefined ? '-' : `${(s.der * 100).toFixed(1)}%`,
-    s.gpuUtilMean === undefined ? 'no GPU' : f(s.gpuUtilMean, 0),
-  ]);
+  const body = rows.map((s) => {
+    const ok = s.requests - s.errors;
+    return [
+      s.level,
+      String(s.requests),
+      String(s.errors),
+      f(s.throughputRps, 2),
+      f(s.rtfx, 1),
+      ...(cost ? [formatMeasure('cost', s.costPerAudioHourUsd)] : []),
+      formatMeasure('latency', s.latency.p50),
+      formatPercentile('latency', 90, s.latency.p90, ok),
+      formatPercentile('latency', 99, s.latency.p99, ok),
+      formatMeasure('latency', s.latency.max),
+      formatPercentile('latency_uncorrected', 99, s.uncorrected.p99, ok),
+      formatMeasure('ttfs', s.ttfs.p50),
+      formatMeasure('rtf', s.rtf.p50),
+      s.wer === undefined ? '-' : formatMeasure('wer', s.wer),
+      s.der === undefined ? '-' : formatMeasure('der', s.der),
+      s.gpuUtilMean === undefined
+        ? s.gpuNote.startsWith('not measured')
+          ? 'not measured'
+          : 'no GPU'
+        : f(s.gpuUtilMean, 0),
+    ];
+  });
   const notes = rows.flatMap((s) => [
     ...(s.lowSampleNote === undefined ? [] : [`note: ${s.level}: ${s.lowSampleNote}`]),
+    ...(s.wer === undefined
+      ? []
+      : [
+          `note: ${s.level}: WER over ${s.werRecordings.scored} of ${s.werRecordings.of} recordings (those with a .txt reference)`,
+        ]),
     ...(s.aborted === undefined ? [] : [`aborted at ${s.level}: ${s.aborted}`]),
   ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));

@@ -1,7 +1,7 @@
 import type { ThresholdResult } from '../gate/thresholds.js';
 import type { MetricRecorder } from '../metrics/histograms.js';
 import type { LevelRun } from './level-run.js';
-import type { RequestResult } from './request-result.js';
+import type { RequestResult, StageTimes } from './request-result.js';
 
 export interface LevelSummary {
   level: string;
@@ -13,17 +13,24 @@ export interface LevelSummary {
   throughputRps: number;
   audioSec: number;
   rtfx: number;
+  /** --cost-per-hour over the audio hours done per wall hour; undefined without a cost or audio. */
+  costPerAudioHourUsd: number | undefined;
   latency: { p50: number; p90: number; p99: number; p999: number; max: number };
   uncorrected: { p50: number; p99: number };
   ttfs: { p50: number; p99: number };
   rtf: { p50: number; p99: number };
   wer: number | undefined;
+  /** Distinct recordings with a reference (<name>.txt) among those transcribed: what the WER is over. */
+  werRecordings: { scored: number; of: number };
   der: number | undefined;
   gpuUtilMean: number | undefined;
   gpuNote: string;
   schedulingLatenessP99Ms: number | undefined;
-  /** Mean server time per stage over the level's successful requests (from each final event). */
-  stagesMs: Record<Stage, number> | undefined;
+  /**
+   * Mean server time per stage over the level's successful requests that reported it (gRPC: each
+   * final event; whisperx-http: debug.whisperx_perf); a stage never reported is absent.
+   */
+  stagesMs: Partial<Record<Stage, number>> | undefined;
   /** Set when the level has too few requests for its high percentiles to mean much. */
   lowSampleNote: string | undefined;
   thresholds: ThresholdResult[];
@@ -34,19 +41,45 @@ export interface LevelSummary {
 export const STAGES = ['decode', 'vad', 'queue', 'asr', 'align', 'diarize', 'assign'] as const;
 export type Stage = (typeof STAGES)[number];
 
-function meanStages(ok: RequestResult[]): Record<Stage, number> | undefined {
-  const timed = ok.flatMap((r) => (r.final?.timings === undefined ? [] : [r.final.timings]));
-  if (timed.length === 0) return undefined;
-  const mean = (pick: (t: (typeof timed)[number]) => number) => timed.reduce((n, t) => n + pick(t), 0) / timed.length;
-  return {
-    decode: mean((t) => t.decodeMs),
-    vad: mean((t) => t.vadMs),
-    queue: mean((t) => t.queueMs),
-    asr: mean((t) => t.asrMs),
-    align: mean((t) => t.alignMs),
-    diarize: mean((t) => t.diarizeMs),
-    assign: mean((t) => t.assignMs),
-  };
+/** A request's server stages: the final event's timings (gRPC), or what the HTTP answer reported. */
+export function serverStages(r: RequestResult): StageTimes | undefined {
+  const t = r.final?.timings;
+  if (t !== undefined)
+    return {
+      decode: t.decodeMs,
+      vad: t.vadMs,
+      queue: t.queueMs,
+      asr: t.asrMs,
+      align: t.alignMs,
+      diarize: t.diarizeMs,
+      assign: t.assignMs,
+      total: t.totalMs,
+    };
+  return r.answer?.stagesMs;
+}
+
+function meanStages(ok: RequestResult[]): Partial<Record<Stage, number>> | undefined {
+  const timed = ok.flatMap((r) => {
+    const s = serverStages(r);
+    return s === undefined ? [] : [s];
+  });
+  const means: Partial<Record<Stage, number>> = {};
+  for (const st of STAGES) {
+    const values = timed.flatMap((t) => (t[st] === undefined ? [] : [t[st]]));
+    if (values.length > 0) means[st] = values.reduce((n, v) => n + v, 0) / values.length;
+  }
+  return Object.keys(means).length === 0 ? undefined : means;
+}
+
+/** Successful requests a p99 needs before it is an observed percentile rather than the max. */
+export const MIN_SAMPLES_P99 = 100;
+
+/**
+ * Machine cost per audio hour: USD per wall hour over audio hours per wall hour (RTFx). Undefined
+ * without a cost or with no audio done, never 0 or infinite.
+ */
+export function costPerAudioHour(costPerHourUsd: number, rtfx: number): number | undefined {
+  return costPerHourUsd > 0 && rtfx > 0 && Number.isFinite(rtfx) ? costPerHourUsd / rtfx : undefined;
 }
 
 // The p-th percentile of n samples is an observed value only when n >= 1/(1-p): below that it is the max.
@@ -76,6 +109,7 @@ export function summarize(
   const audioSec = ok.reduce((n, r) => n + (r.audioSec ?? 0), 0);
   const scored = ok.filter((r) => r.wer !== undefined && r.werRefWords > 0);
   const refWords = scored.reduce((n, r) => n + r.werRefWords, 0);
+  const werRecordings = { scored: new Set(scored.map((r) => r.file)).size, of: new Set(ok.map((r) => r.file)).size };
   const gpu = ok.filter((r) => r.gpuMean !== undefined);
   const diarized = ok.filter((r) => r.der !== undefined && r.derScoredSec > 0);
   const derSec = diarized.reduce((n, r) => n + r.derScoredSec, 0);
@@ -90,6 +124,7 @@ export function summarize(
     throughputRps: wallSec > 0 ? ok.length / wallSec : 0,
     audioSec,
     rtfx: wallSec > 0 ? audioSec / wallSec : 0,
+    costPerAudioHourUsd: undefined,
     latency: {
       p50: m.percentile('latency', 50),
       p90: m.percentile('latency', 90),
@@ -101,6 +136,7 @@ export function summarize(
     ttfs: { p50: m.percentile('ttfs', 50), p99: m.percentile('ttfs', 99) },
     rtf: { p50: m.percentile('rtf', 50), p99: m.percentile('rtf', 99) },
     wer: refWords > 0 ? scored.reduce((n, r) => n + (r.wer as number) * r.werRefWords, 0) / refWords : undefined,
+    werRecordings,
     der: derSec > 0 ? diarized.reduce((n, r) => n + (r.der as number) * r.derScoredSec, 0) / derSec : undefined,
     gpuUtilMean: gpu.length > 0 ? gpu.reduce((n, r) => n + (r.gpuMean as number), 0) / gpu.length : undefined,
     gpuNote,

@@ -1,5 +1,3 @@
-import type { GatewayClient } from '#gen/callscribe/v1/gateway.js';
-import type { TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
 import { abortReason, type AbortRule } from '../gate/abort-rule.js';
 import { MetricRecorder, METRIC_NAMES } from '../metrics/histograms.js';
 import type { ProgressSink, RequestSink } from '../results/level-sinks.js';
@@ -9,15 +7,13 @@ import type { RequestResult } from '../results/request-result.js';
 import type { Recording } from '../source/recording.js';
 import { FailureBackoff } from './failure-backoff.js';
 import { runLevel } from './level-runner.js';
+import type { TargetProtocol } from './protocols/target-protocol.js';
 import { describeSchedule, type Schedule, type StopRule } from './schedule.js';
-import { sendRecording } from './send-request.js';
 import type { StatsSampler } from './stats-sampler.js';
 
 export interface LevelContext {
-  client: GatewayClient;
-  requestConfig: Partial<TranscriptionConfig>;
-  chunkBytes: number;
-  deadlineMs: number;
+  /** How each request is sent (--protocol): gRPC, the WhisperX FastAPI upload or OpenAI's API. */
+  protocol: TargetProtocol;
   pace: 'max' | 'realtime';
   recordings: Recording[];
   load(rec: Recording): Promise<Buffer>;
@@ -104,13 +100,7 @@ export async function measureLevel(name: string, schedule: Schedule, c: LevelCon
     launch: async (rec, intendedStartMs, index, warmup) => {
       let r: RequestResult;
       try {
-        r = await sendRecording(rec, await c.load(rec), intendedStartMs, name, index, warmup, {
-          client: c.client,
-          config: c.requestConfig,
-          chunkBytes: c.chunkBytes,
-          deadlineMs: c.deadlineMs,
-          pace: c.pace,
-        });
+        r = await c.protocol.send(rec, await c.load(rec), { intendedStartMs, level: name, index, warmup }, c.pace);
       } catch (err: unknown) {
         // A file that cannot even be read is still a row: nothing is dropped silently.
         r = failedRead(rec, name, index, warmup, intendedStartMs, err);
@@ -147,6 +137,6 @@ export async function measureLevel(name: string, schedule: Schedule, c: LevelCon
     ]),
   ) as MeasuredLevel['curves'];
   const failures = results.filter((r) => r.status !== 'OK').map((r) => ({ atMs: r.endMs, status: r.status }));
-  const engine = results.find((r) => r.final?.engine !== undefined)?.final?.engine;
+  const engine = results.map((r) => r.final?.engine ?? r.answer?.engine).find((e) => e !== undefined);
   return { name, run, summary, metrics, curves, failures, engine };
 }

@@ -18,15 +18,21 @@ export interface SendOptions {
   pace: 'max' | 'realtime';
 }
 
-function scoreWer(reference: string | undefined, transcript: string): { wer: number | undefined; werRefWords: number } {
+export function scoreWer(
+  reference: string | undefined,
+  transcript: string,
+): { wer: number | undefined; werRefWords: number } {
   if (reference === undefined) return { wer: undefined, werRefWords: 0 };
   const w = wordErrorRate(reference, transcript);
   return { wer: w.wer, werRefWords: w.referenceWords };
 }
 
-function scoreDer(
+/** Speaker turns an answer gave: gRPC segments, WhisperX FastAPI segments, OpenAI diarized segments. */
+export type SpeakerTurn = Pick<Segment, 'startSec' | 'endSec' | 'speaker'>;
+
+export function scoreDer(
   rttm: string | undefined,
-  segments: Segment[] | undefined,
+  segments: readonly SpeakerTurn[] | undefined,
 ): { der: number | undefined; derScoredSec: number } {
   if (rttm === undefined || segments === undefined) return { der: undefined, derScoredSec: 0 };
   const hypothesis = segments

@@ -17,7 +17,10 @@ const COLUMNS = [
   'chunks_dispatched',
 ];
 
-/** Polls Gateway.GetServerStats and keeps the series, writing each sample to a CSV as it comes. */
+/**
+ * Polls Gateway.GetServerStats and keeps the series, writing each sample to a CSV as it comes. Without
+ * a client (an HTTP protocol) it samples nothing and says why in gpuNote.
+ */
 export class StatsSampler {
   readonly samples: StatsSample[] = [];
   private readonly csv = stringify({ header: true, columns: COLUMNS });
@@ -26,9 +29,10 @@ export class StatsSampler {
   lastError: string | undefined;
 
   constructor(
-    private readonly client: GatewayClient,
+    private readonly client: GatewayClient | undefined,
     csvPath: string,
     private readonly intervalMs: number,
+    private readonly noClientNote = 'not measured: no stats client',
   ) {
     const file = createWriteStream(csvPath);
     this.csv.pipe(file);
@@ -36,6 +40,7 @@ export class StatsSampler {
   }
 
   start(): void {
+    if (this.client === undefined) return;
     const tick = () => {
       void this.sample().finally(() => {
         if (this.timer !== undefined) this.timer = setTimeout(tick, this.intervalMs);
@@ -45,8 +50,10 @@ export class StatsSampler {
   }
 
   private sample(): Promise<void> {
+    const client = this.client;
+    if (client === undefined) return Promise.resolve();
     return new Promise((resolve) => {
-      this.client.getServerStats(
+      client.getServerStats(
         {},
         new Metadata(),
         { deadline: Date.now() + Math.max(1000, this.intervalMs) },
@@ -99,6 +106,7 @@ export class StatsSampler {
 
   get gpuNote(): string {
     const last = this.samples[this.samples.length - 1];
+    if (this.client === undefined) return this.noClientNote;
     return last === undefined ? (this.lastError ?? 'no stats') : last.gpuAvailable ? '' : last.gpuReason;
   }
 

@@ -33,3 +33,14 @@ export function hintForStatus(status: string, audioHint?: string): string | unde
       return undefined;
   }
 }
+
+/** An HTTP client (the loadgen's HTTP protocols) that reached a gRPC port, which speaks HTTP/2 only. */
+export const GRPC_PORT_HINT =
+  "it answers, but not HTTP/1.1: is --target the gRPC port? use the HTTP port (the gateway's --http-listen, 8002 by default), or --protocol grpc with host:port";
+
+/** A gRPC client that reached an HTTP/1.1 server: most often the gateway's HTTP port. */
+export const HTTP_PORT_HINT =
+  "it answers, but not gRPC: is --target an HTTP port? use the gRPC port (the gateway's --listen), or --protocol whisperx-http|openai with --target http://host:port";
+
+/** The HTTP target did not answer at all. */
+export const HTTP_UNREACHABLE_HINT = 'is the server running? check --target (https:// and --tls-ca if it serves TLS)';

@@ -2,7 +2,12 @@ import type { EChartsOption, SeriesOption } from 'echarts';
 import type { MetricName } from '../../metrics/histograms.js';
 import type { MeasuredLevel } from '../../results/measured-level.js';
 import type { StatsSample } from '../../results/stats-sample.js';
-import { STAGES } from '../../results/level-summary.js';
+import { MIN_SAMPLES_P99, STAGES } from '../../results/level-summary.js';
+
+/** A chart, or why it is not drawn (too few samples, or nothing the protocol measures). */
+export type ReportChart = EChartsOption | { hidden: string };
+export const hiddenReason = (c: ReportChart): string | undefined =>
+  typeof (c as { hidden?: unknown }).hidden === 'string' ? (c as { hidden: string }).hidden : undefined;
 
 // The classic HdrHistogram plot: x = log10(1/(1-p)), so the tail gets the room.
 const tailX = (p: number) => Math.log10(1 / (1 - Math.min(p, 99.999) / 100));
@@ -29,7 +34,10 @@ function percentileChart(
       type: 'line' as const,
       name: `${l.name} ${label}`.trim(),
       color: PALETTE[i % PALETTE.length],
-      lineStyle: { type: dashed ? ('dashed' as const) : ('solid' as const) },
+      // Dashed lines are drawn over the solid ones, a little wider: where the two agree (no queueing)
+      // the uncorrected curve would otherwise vanish under the corrected one.
+      z: dashed ? 3 : 2,
+      lineStyle: { type: dashed ? ('dashed' as const) : ('solid' as const), width: dashed ? 2.5 : 1.5 },
       data: l.curves[metric].filter(([, v]) => Number.isFinite(v)).map(([p, v]) => [round(tailX(p)), round(v)]),
     })),
   );
@@ -73,11 +81,27 @@ export const rtfChart = (levels: MeasuredLevel[]): EChartsOption =>
     'RTF distribution (latency / audio duration)',
     'RTF',
   );
-export const ttfsChart = (levels: MeasuredLevel[]): EChartsOption =>
-  percentileChart(levels, [{ metric: 'ttfs', label: '', dashed: false }], 'Time to first segment distribution', 'ms');
+export const ttfsChart = (levels: MeasuredLevel[], protocol = 'grpc'): ReportChart =>
+  levels.some((l) => l.curves.ttfs.length > 0)
+    ? percentileChart(
+        levels,
+        [{ metric: 'ttfs', label: '', dashed: false }],
+        'Time to first segment distribution',
+        'ms',
+      )
+    : {
+        hidden: `Time to first segment: not measured${protocol === 'grpc' ? ' (no request succeeded)' : ` (--protocol ${protocol} answers once, at the end; openai streams with --openai-stream)`}.`,
+      };
 
-export function stagesChart(levels: MeasuredLevel[]): EChartsOption {
-  const shown = STAGES.filter((st) => levels.some((l) => (l.summary.stagesMs?.[st] ?? 0) > 0));
+// A stage whose mean rounds to 0.0 ms would be a legend entry with no bar.
+const drawnMs = (v: number | undefined) => round(v ?? 0, 1);
+
+export function stagesChart(levels: MeasuredLevel[], protocol = 'grpc'): ReportChart {
+  const shown = STAGES.filter((st) => levels.some((l) => drawnMs(l.summary.stagesMs?.[st]) > 0));
+  if (shown.length === 0)
+    return {
+      hidden: `Server time per stage: not measured (${protocol === 'grpc' ? 'no request succeeded' : `--protocol ${protocol} reports no stages; whisperx-http does where the server sends debug.whisperx_perf`}).`,
+    };
   return {
     title: title(
       'Server time per stage (mean per request)',
@@ -93,14 +117,31 @@ export function stagesChart(levels: MeasuredLevel[]): EChartsOption {
       stack: 'stages',
       name: st,
       color: PALETTE[i % PALETTE.length],
-      data: levels.map((l) => round(l.summary.stagesMs?.[st] ?? 0, 1)),
+      data: levels.map((l) => drawnMs(l.summary.stagesMs?.[st])),
     })),
   };
 }
 
-export function saturationChart(levels: MeasuredLevel[]): EChartsOption {
+/** Levels with too few successes have no p99 (only a max), so they are left off; with none left, no chart. */
+export function saturationChart(levels: MeasuredLevel[]): ReportChart {
+  const plotted = levels.filter(
+    (l) => l.summary.requests - l.summary.errors >= MIN_SAMPLES_P99 && Number.isFinite(l.summary.latency.p99),
+  );
+  const fewest = Math.min(...levels.map((l) => l.summary.requests - l.summary.errors));
+  if (plotted.length === 0)
+    return {
+      hidden: `Saturation chart (throughput vs p99) not drawn: a p99 needs at least ${MIN_SAMPLES_P99} successful requests per level, and the levels here had ${levels.length === 0 ? 'none' : `as few as ${fewest}`}.`,
+    };
   return {
-    title: title('Saturation: throughput vs p99 latency, one point per level'),
+    title: title(
+      'Saturation: throughput vs p99 latency, one point per level',
+      plotted.length < levels.length
+        ? `levels with fewer than ${MIN_SAMPLES_P99} successful requests are left out: ${levels
+            .filter((l) => !plotted.includes(l))
+            .map((l) => l.name)
+            .join(', ')}`
+        : undefined,
+    ),
     grid,
     xAxis: { type: 'value', name: 'req/s', nameLocation: 'middle', nameGap: 28, scale: true },
     yAxis: { type: 'value', name: 'p99 ms' },
@@ -110,9 +151,10 @@ export function saturationChart(levels: MeasuredLevel[]): EChartsOption {
         name: 'levels',
         color: PALETTE[0],
         label: { show: true, position: 'top', formatter: '{b}' },
-        data: levels
-          .filter((l) => Number.isFinite(l.summary.latency.p99))
-          .map((l) => ({ name: l.name, value: [round(l.summary.throughputRps), round(l.summary.latency.p99)] })),
+        data: plotted.map((l) => ({
+          name: l.name,
+          value: [round(l.summary.throughputRps), round(l.summary.latency.p99)],
+        })),
       },
     ],
   };
@@ -236,7 +278,12 @@ export function serverChart(
   levels: MeasuredLevel[],
   stats: StatsSample[],
   gpuNote: string,
-): EChartsOption {
+  protocol = 'grpc',
+): ReportChart {
+  if (stats.length === 0 && protocol !== 'grpc')
+    return {
+      hidden: `GPU utilisation and transcriber queue: not measured (--protocol ${protocol} has no server stats).`,
+    };
   const gpu = stats
     .filter((s) => s.gpuUtilPct !== undefined)
     .map((s) => [sec(axis, s.atMs), round(s.gpuUtilPct as number, 1)]);
