@@ -41,8 +41,15 @@ def pinned_gpu(device: str) -> str:
 
 def _diarize(diarizer: Any, header: dict, audio: np.ndarray) -> Reply:
     regions = [(float(a), float(b)) for a, b in header.get("regions", [])]
-    turns = diarizer.diarize(audio, regions, int(header.get("minSpeakers", 0)), int(header.get("maxSpeakers", 0)))
-    return DiarizeResult(id=header["id"], elapsedMs=0.0, turns=[dataclasses.asdict(t) for t in turns])
+    bounds = (int(header.get("minSpeakers", 0)), int(header.get("maxSpeakers", 0)))
+    # A diarizer that weighs its speaker count says how sure it is (spectral); others only answer turns.
+    counted = getattr(diarizer, "diarize_counted", None)
+    if counted is not None:
+        turns, count = counted(audio, regions, *bounds)
+        confidence = {"confidence": count.confidence, "alternatives": [{"speakers": k, "score": p} for k, p in count.alternatives]}
+    else:
+        turns, confidence = diarizer.diarize(audio, regions, *bounds), None
+    return DiarizeResult(id=header["id"], elapsedMs=0.0, turns=[dataclasses.asdict(t) for t in turns], speakerCount=confidence)
 
 
 def main() -> int:
