@@ -188,3 +188,22 @@ export async function ensureRealConversations(
   await writeFile(manifest, JSON.stringify({ version: VERSION, items }, null, 1));
   return items.filter((c) => splits.includes(c.split));
 }
+
+/** A few conversations of the dev split (by position in its plan), written into `dir`: a smoke run's set. */
+export async function writeRealConversations(
+  dir: string,
+  picks: number[],
+  voices = voicesDir(),
+): Promise<RealConversation[] | null> {
+  const all = await readers(voices);
+  if (all === null) return null;
+  await mkdir(dir, { recursive: true });
+  const pool = all.filter((r) => r.split === 'dev');
+  const items: RealConversation[] = [];
+  for (const i of picks) {
+    const item = plan('dev')[i];
+    if (item === undefined) throw new RangeError(`the dev split has ${plan('dev').length} conversations, not ${i + 1}`);
+    items.push(await generate(voices, dir, 'dev', pool, item));
+  }
+  return items;
+}

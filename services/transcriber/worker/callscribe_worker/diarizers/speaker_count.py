@@ -1,15 +1,20 @@
 """How many speakers, and how sure: add one while the extra speaker explains the voices enough better.
 
-Each candidate count k gets its own clustering and resegmentation; its evidence is how well the 1 s
-pieces, grouped by speaker, fit the speaker space learned from real voices (speaker_space.evidence).
-A split of one voice also gains (its pieces differ by what was said), so the step from k to k + 1,
-in nats per piece, must clear a threshold, calibrated on the dev split of the real-voice set
-(docs/diarization.md). Per piece, not BIC's log(N) penalty: a spurious split gains per piece
-whatever the recording's length.
+Each candidate count k gets its own clustering and resegmentation, and a measure of how well its
+speakers explain the voices; the step from k to k + 1 must clear a threshold, since splitting one
+voice also gains (its pieces differ by what was said). Two measures, one per mode (spectral.py):
 
-The same steps give the confidence: each count considered scores the sum of its steps' margins over
-their thresholds, and a softmax of those scores is reported with the count, so a caller can see when
-the answer was close (and pass min/max_speakers, or use channels).
+- `conversation` (default): the fit gain, nats per frame one full-covariance Gaussian per speaker
+  gains over one for all (gaussian_stats.fit_gain); thresholds 0.6 (one to two) and 1.0 (beyond),
+  calibrated on the dev split of the espeak set.
+- `voices`: the evidence of the 1 s pieces grouped by speaker under the two-covariance model of the
+  speaker space learned from real voices (speaker_space.evidence), in nats per piece; thresholds 0.5
+  and 0.7, calibrated on the dev split of the real-voice set.
+
+Per frame or per piece, not BIC's log(N) penalty: a spurious split gains per unit whatever the
+recording's length. The same steps give the confidence: each count considered scores the sum of its
+steps' margins over their thresholds (x SHARPNESS), and a softmax of those scores is reported with
+the count, so a caller can see when the answer was close (and pass min/max_speakers, or use channels).
 """
 from __future__ import annotations
 
@@ -18,11 +23,24 @@ from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
-ONE_TO_TWO = 0.5  # nats per piece to answer two speakers rather than one
-EACH_MORE = 0.7  # for a third speaker and beyond, whose clusters are less clean
 MIN_SHARE = 0.15  # a third speaker and beyond must hold this much of the speech
-# Nats per piece of margin to one unit of log-odds: fitted on the dev split's steps (logistic).
+# Units of margin to one unit of log-odds. Not fitted: at 4, a step 0.25 over or under its threshold
+# reads as 73% sure (docs/diarization.md: how confidence and correctness went together, measured).
 SHARPNESS = 4.0
+
+
+@dataclass
+class Rule:
+    one_to_two: float
+    each_more: float
+
+    def margin(self, gain: float, k: int) -> float:
+        """How far a step from k to k + 1 speakers clears its threshold (negative: it does not pay)."""
+        return gain - (self.one_to_two if k == 1 else self.each_more)
+
+
+GAIN_RULE = Rule(one_to_two=0.6, each_more=1.0)  # fit gain, nats per frame (conversation mode)
+EVIDENCE_RULE = Rule(one_to_two=0.5, each_more=0.7)  # evidence, nats per piece (voices mode)
 
 
 @dataclass
@@ -43,26 +61,21 @@ def confidence(scores: Dict[int, float], answer: int) -> SpeakerCount:
     return SpeakerCount(confidence=float(dict(alternatives).get(answer, 0.0)), alternatives=alternatives)
 
 
-def step_margin(gain_per_piece: float, k: int) -> float:
-    """How far a step from k to k + 1 speakers clears its threshold (negative: it does not pay)."""
-    return gain_per_piece - (ONE_TO_TWO if k == 1 else EACH_MORE)
-
-
-def choose(partition: Callable[[int], Tuple[np.ndarray, float]], lo: int, hi: int, pieces: int) -> Tuple[np.ndarray, float, Dict[int, float]]:
-    """partition(k) -> (frame labels, evidence in nats). Walks up from lo and stops at the first step
-    that does not pay, or at hi; lo == hi is taken as given (one score: confidence 1). Returns the
-    labels, their evidence and every count's score (for confidence())."""
+def choose(partition: Callable[[int], Tuple[np.ndarray, float]], lo: int, hi: int, rule: Rule) -> Tuple[np.ndarray, float, Dict[int, float]]:
+    """partition(k) -> (frame labels, fit in the rule's units). Walks up from lo and stops at the first
+    step that does not pay, or at hi; lo == hi is taken as given (one score: confidence 1). Returns
+    the labels, their fit and every count's score (for confidence())."""
     k = lo
-    labels, evidence = partition(k)
+    labels, fit = partition(k)
     scores: Dict[int, float] = {k: 0.0}
     while k < hi:
-        more, more_evidence = partition(k + 1)
-        margin = step_margin((more_evidence - evidence) / max(1, pieces), k)
+        more, more_fit = partition(k + 1)
+        margin = rule.margin(more_fit - fit, k)
         shares = np.bincount(more, minlength=k + 1) / len(more)
         if k > 1 and shares.min() < MIN_SHARE:
             margin = min(margin, (shares.min() - MIN_SHARE) * 10)
         scores[k + 1] = scores[k] + SHARPNESS * margin
         if margin < 0:
             break
-        k, labels, evidence = k + 1, more, more_evidence
-    return labels, evidence, scores
+        k, labels, fit = k + 1, more, more_fit
+    return labels, fit, scores

@@ -19,12 +19,14 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..backends import BackendLoadError
 from . import Turn
 from .affinity_clusters import affinity, laplacian_spectrum, spectral_labels
 from .affinity_clusters import project as own_directions
 from .resegment import resegment
-from .pitch_split import split_by_pitch
-from .speaker_count import SHARPNESS, SpeakerCount, choose, confidence, step_margin
+from .gaussian_stats import fit_gain
+from .pitch_split import GAP_ESPEAK, GAP_REAL_VOICES, split_by_pitch
+from .speaker_count import EVIDENCE_RULE, GAIN_RULE, SHARPNESS, SpeakerCount, choose, confidence
 from .speaker_space import evidence, project
 from .piece_vectors import shrunk_means, speech
 from .spectral_legacy import LegacySpectralDiarizer
@@ -32,22 +34,32 @@ from .spectral_legacy import LegacySpectralDiarizer
 _DEFAULT_MAX_SPEAKERS = 8
 _KEEP = 0.3  # each piece keeps its strongest 30% of links in the affinity
 _OWN_DIMS = 16
-_PITCH_WEIGHT = 3.0  # pitch counts as three MFCC dimensions in the recording's own embedding
+_PITCH_WEIGHT = 3.0  # pitch counts as three MFCC dimensions in the recording's own embedding (espeak dev: DER 0.13 -> 0.10)
 
 
-def _affinity(shrunk: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """The mean of two pruned cosine affinities: in the speaker space learned from real voices, and in
-    the recording's own main directions of variation (the previous embedding, pitch weighted x3).
-    Dev splits, two-speaker DER: real voices 0.129 (own only) / 0.054 (learned only) / 0.052 (both);
-    espeak voices 0.057 / 0.065 / 0.058. Each alone loses one of the two sets."""
-    learned = z - z.mean(axis=0)
-    learned /= np.linalg.norm(learned, axis=1, keepdims=True) + 1e-9
+def _own(shrunk: np.ndarray) -> np.ndarray:
+    """The recording's own main directions of variation, pitch weighted."""
     own = shrunk.copy()
     own[:, -1] *= _PITCH_WEIGHT
-    return 0.5 * (affinity(learned, _KEEP) + affinity(own_directions(own, _OWN_DIMS), _KEEP))
+    return own_directions(own, _OWN_DIMS)
+
+
+def _learned_and_own(shrunk: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """voices mode: the mean of two pruned cosine affinities, in the speaker space learned from real
+    voices and in the recording's own directions. Dev splits, two-speaker DER: real voices 0.129
+    (own only) / 0.054 (learned only) / 0.052 (both); espeak voices 0.057 / 0.065 / 0.058."""
+    learned = z - z.mean(axis=0)
+    learned /= np.linalg.norm(learned, axis=1, keepdims=True) + 1e-9
+    return 0.5 * (affinity(learned, _KEEP) + affinity(_own(shrunk), _KEEP))
 
 
 class ConversationDiarizer:
+    """learned=False: the `conversation` mode (own directions, fit-gain count); True: the `voices`
+    mode (the speaker space learned from real voices for clustering and counting)."""
+
+    def __init__(self, learned: bool) -> None:
+        self.learned = learned
+
     def diarize(self, audio: np.ndarray, regions: Sequence[Tuple[float, float]], min_speakers: int, max_speakers: int) -> Tuple[List[Turn], SpeakerCount]:
         s = speech(audio, regions)
         if s is None:
@@ -57,34 +69,41 @@ class ConversationDiarizer:
         lo = min(max(1, min_speakers), hi)
         shrunk = shrunk_means(s)
         z = project(shrunk)
-        vectors = laplacian_spectrum(_affinity(shrunk, z))[1] if len(pieces) > 1 else None
+        vectors = None
+        if len(pieces) > 1:
+            vectors = laplacian_spectrum(_learned_and_own(shrunk, z) if self.learned else affinity(_own(shrunk), _KEEP))[1]
+
+        def fit(labels: np.ndarray) -> float:
+            """The count rule's measure of how well these speakers explain the voices."""
+            count = int(labels.max()) + 1
+            if not self.learned:
+                return fit_gain(x[voiced], labels[voiced], count)
+            owner = np.array([np.bincount(labels[a:b], minlength=count).argmax() for a, b in pieces])
+            return evidence(z, owner) / len(pieces)
 
         def partition(k: int) -> Tuple[np.ndarray, float]:
             labels = np.zeros(len(x), dtype=np.int32)
-            if k == 1:
-                return labels, evidence(z, np.zeros(len(z), dtype=np.int32))
-            for (a, b), c in zip(pieces, spectral_labels(vectors, k)):
-                labels[a:b] = c
-            redrawn = np.unique(resegment(x, voiced, local, labels, k), return_inverse=True)[1].astype(np.int32)
-            # Resegmentation may empty a speaker; min_speakers still holds (lo <= count).
-            if int(redrawn.max()) + 1 >= min(k, lo):
-                labels = redrawn
-            count = int(labels.max()) + 1
-            owner = np.array([np.bincount(labels[a:b], minlength=count).argmax() for a, b in pieces])
-            return labels, evidence(z, owner)
+            if k > 1:
+                for (a, b), c in zip(pieces, spectral_labels(vectors, k)):
+                    labels[a:b] = c
+                redrawn = np.unique(resegment(x, voiced, local, labels, k), return_inverse=True)[1].astype(np.int32)
+                # Resegmentation may empty a speaker; min_speakers still holds (lo <= count).
+                if int(redrawn.max()) + 1 >= min(k, lo):
+                    labels = redrawn
+            return labels, fit(labels)
 
-        labels, fit, scores = choose(partition, lo, hi, len(pieces))
+        rule = EVIDENCE_RULE if self.learned else GAIN_RULE
+        labels, measured, scores = choose(partition, lo, hi, rule)
         k = int(labels.max()) + 1
         if k < hi:
-            split = split_by_pitch(labels, f0, local, hi)
+            split = split_by_pitch(labels, f0, local, hi, GAP_REAL_VOICES if self.learned else GAP_ESPEAK)
             if split.max() > labels.max():
                 redrawn = resegment(x, voiced, local, split, int(split.max()) + 1)
                 labels = np.unique(redrawn, return_inverse=True)[1].astype(np.int32)
-                # The pitch rule overrides the voices' evidence; its own step is scored the same way,
-                # so a split the evidence does not back shows as low confidence.
+                # The pitch rule overrides the count rule; its step is scored the same way, so a split
+                # the voices do not back shows as low confidence.
                 more = int(labels.max()) + 1
-                owner = np.array([np.bincount(labels[a:b], minlength=more).argmax() for a, b in pieces])
-                scores[more] = scores.get(k, 0.0) + SHARPNESS * step_margin((evidence(z, owner) - fit) / len(pieces), k)
+                scores[more] = scores.get(k, 0.0) + SHARPNESS * rule.margin(fit(labels) - measured, k)
                 k = more
         return _turns(runs, local, labels), confidence(scores, k)
 
@@ -102,13 +121,18 @@ def _turns(runs: List[Tuple[int, int]], local: List[Tuple[int, int]], labels: np
     return turns
 
 
+MODES = ("conversation", "voices", "legacy")
+
+
 class SpectralDiarizer:
     name = "spectral"
 
     def __init__(self) -> None:
-        legacy = os.environ.get("CALLSCRIBE_SPECTRAL_MODE", "") == "legacy"
-        self.model = "spectral-legacy" if legacy else "spectral-conversation"
-        self._impl = LegacySpectralDiarizer() if legacy else ConversationDiarizer()
+        mode = os.environ.get("CALLSCRIBE_SPECTRAL_MODE", "") or "conversation"
+        if mode not in MODES:
+            raise BackendLoadError(f"CALLSCRIBE_SPECTRAL_MODE={mode!r} is not one of {', '.join(MODES)}")
+        self.model = f"spectral-{mode}"
+        self._impl = LegacySpectralDiarizer() if mode == "legacy" else ConversationDiarizer(learned=mode == "voices")
 
     def diarize(self, audio: np.ndarray, regions: Sequence[Tuple[float, float]], min_speakers: int, max_speakers: int) -> List[Turn]:
         return self.diarize_counted(audio, regions, min_speakers, max_speakers)[0]
