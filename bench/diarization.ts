@@ -12,6 +12,12 @@ import { startLocalStack } from '#dev/local-stack.js';
 import { streamAudio } from '#client/stream-audio.js';
 import { diarizeInOrder } from './diarize-orders.js';
 import { ensureConversations, writeConversation, type Conversation } from '#dev/corpus/conversations.js';
+import {
+  ensureRealConversations,
+  writeRealConversations,
+  type RealConversation,
+} from '#dev/corpus/real-conversations.js';
+import { voicesDir } from '#dev/corpus/real-voices.js';
 import { scoreMode, summarise, type Scored } from './diarization-quality.js';
 import { separability } from './speaker-separability.js';
 import { smokeCall } from './smoke-inputs.js';
@@ -24,7 +30,9 @@ import { finished, machine, median, report, setting, sized, SMOKE, table } from 
  * diarizer's conversation mode beside the legacy mode, through the Diarize RPC, on the generated
  * conversation set (bench/diarization-quality.ts); (4) each mode alone on 10 minutes of that set;
  * (5) how far apart one voice split in two and two real voices are on its features
- * (bench/speaker-separability.ts).
+ * (bench/speaker-separability.ts); (6) both modes on the real-voice set (dev/corpus/real-conversations.ts:
+ * LibriSpeech readers in telephone-band conversations, split by reader), when the readers' folder is
+ * there: DER, JER, count accuracy and the count's confidence.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSES = setting('PASSES', 2, 1);
@@ -63,6 +71,62 @@ async function conversationSet(): Promise<{ dir: string; items: Conversation[] }
   const dir = join(tmpdir(), 'callscribe-bench-conversations');
   return { dir, items: await ensureConversations(dir, (msg) => process.stderr.write(msg + '\n')) };
 }
+
+/** The real-voice set, or null (and a line saying so) when the readers' folder is not there. */
+async function realSet(): Promise<{ dir: string; items: RealConversation[] } | null> {
+  const dir = SMOKE
+    ? mkdtempSync(join(tmpdir(), 'callscribe-bench-smoke-real-'))
+    : join(tmpdir(), 'callscribe-bench-real-conversations');
+  const items = SMOKE
+    ? await writeRealConversations(dir, [0, 28, 34])
+    : await ensureRealConversations(dir, (msg) => process.stderr.write(msg + '\n'));
+  if (items === null) {
+    report(
+      `\nReal-voice set: not scored, ${voicesDir()} is not there (LibriSpeech readers, kept outside the project; set CALLSCRIBE_VOICES_DIR to use another copy). The espeak set above is the whole measurement.\n`,
+    );
+    return null;
+  }
+  return { dir, items };
+}
+
+/** One row per split and mode: the issue-22 figures (mean DER per recording, JER, count, confidence). */
+function realVoiceRows(scored: Record<string, Scored[]>, modes: readonly string[]): Array<Array<string | number>> {
+  const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(3));
+  const rows = [];
+  for (const split of ['dev', 'test'] as const)
+    for (const mode of modes) {
+      const mine = (scored[mode] ?? []).filter((s) => s.item.split === split);
+      if (mine.length === 0) continue;
+      const two = summarise(mine.filter((s) => s.item.speakers === 2));
+      const three = summarise(mine.filter((s) => s.item.speakers === 3));
+      const one = summarise(mine.filter((s) => s.item.speakers === 1));
+      const all = summarise(mine);
+      rows.push([
+        split === 'dev' ? 'dev (tuned on)' : 'test (held out)',
+        mode,
+        f(two.meanDer25),
+        f(two.der25),
+        f(two.jer),
+        f(all.jer),
+        `${all.countRight}/${all.n} (${((100 * all.countRight) / Math.max(1, all.n)).toFixed(0)}%)`,
+        `${two.countRight}/${two.n}, ${three.countRight}/${three.n}, ${one.countRight}/${one.n}`,
+        `${f(all.confidenceRight)} / ${f(all.confidenceWrong)}`,
+      ]);
+    }
+  return rows;
+}
+
+const REAL_HEADERS = [
+  'split',
+  'spectral mode',
+  '2-spk mean DER c=0.25',
+  '2-spk pooled DER c=0.25',
+  '2-spk JER',
+  'all JER',
+  'count right',
+  'count right 2/3/1 spk',
+  'mean confidence: count right / wrong',
+];
 
 async function costOfSpeakers(): Promise<void> {
   const audios = await sampleCalls();
@@ -140,7 +204,7 @@ async function costOfSpeakers(): Promise<void> {
 
 if (!ONLY_ACCURACY) await costOfSpeakers();
 const { dir: setDir, items: conversations } = await conversationSet();
-const MODES = ['legacy', 'conversation'] as const;
+const MODES = ['legacy', 'conversation', 'voices'] as const;
 const scored: Record<string, Scored[]> = {};
 for (const mode of MODES) scored[mode] = await scoreMode(mode, setDir, conversations);
 const speeds = [];
@@ -215,6 +279,21 @@ report(
     ]),
   ) + '\n',
 );
+report(
+  `Issue-22 figures on the same set (mean DER per recording, JER per speaker, the count's confidence; legacy gives none):\n\n` +
+    table(REAL_HEADERS, realVoiceRows(scored, MODES)) +
+    '\n',
+);
+const real = await realSet();
+if (real !== null) {
+  const realScored: Record<string, Scored[]> = {};
+  for (const mode of MODES) realScored[mode] = await scoreMode(mode, real.dir, real.items);
+  report(
+    `\nReal-voice set on ${machine()} (${real.items.length} telephone-band conversations of LibriSpeech readers from ${voicesDir()}, CC BY 4.0, Panayotov et al. 2015; dev/corpus/real-conversations.ts, readers split by reader: dev and test readers never train or tune the other), through the Diarize RPC:\n\n` +
+      table(REAL_HEADERS, realVoiceRows(realScored, MODES)) +
+      '\n',
+  );
+}
 report(
   `\nSeparability of the conversation-mode features on the same ${conversations.length} recordings (speech regions from the RTTM):\n\n` +
     (await separability(ROOT, setDir, conversations)),

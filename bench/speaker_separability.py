@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, sys.argv[1])
 from callscribe_worker.diarizers import spectral  # noqa: E402
 from callscribe_worker.diarizers.gaussian_stats import fit_gain  # noqa: E402
+from callscribe_worker.diarizers.piece_vectors import speech  # noqa: E402
 from callscribe_worker.diarizers.voice_features import frame_features  # noqa: E402
 from spectral_speed import speech_regions  # noqa: E402
 
@@ -46,18 +47,17 @@ def gain_of(x: np.ndarray, keep: np.ndarray, labels: np.ndarray) -> float:
 
 
 def main() -> None:
-    diarizer = spectral.ConversationDiarizer()
+    diarizer = spectral.ConversationDiarizer(learned=False)
     for wav in sys.argv[2:]:
         raw = subprocess.run(["sox", "-D", wav, "-t", "f32", "-r", "16000", "-c", "1", "-"], check=True, capture_output=True).stdout
         audio = np.frombuffer(raw, dtype="<f4")
         rttm = wav[:-4] + ".rttm"
         reference = [(float(f[3]), float(f[3]) + float(f[4]), f[7]) for f in (line.split() for line in open(rttm))]
         regions = speech_regions(rttm, 0.0)
-        mfcc, energy = frame_features(np.ascontiguousarray(audio, dtype=np.float32))
-        runs = [(int(s * 100), min(len(mfcc), int(e * 100))) for s, e in regions]
-        runs = [(a, b) for a, b in runs if b - a >= 5]
-        x, voiced, _ = spectral._features(audio, runs, len(mfcc), mfcc, energy)
-        at = np.concatenate([np.arange(a, b) for a, b in runs])
+        mfcc, _ = frame_features(np.ascontiguousarray(audio, dtype=np.float32))
+        s = speech(audio, regions)
+        x, voiced = s.x, s.voiced
+        at = np.concatenate([np.arange(a, b) for a, b in s.runs])
         truth = frame_labels(reference, len(mfcc))[at]
         speakers = len({r[2] for r in reference})
         row = {"file": wav.rsplit("/", 1)[-1], "speakers": speakers}
@@ -70,7 +70,7 @@ def main() -> None:
             merged = [gain_of(x, keep, np.where(truth == b, a, truth)) for a, b in ((0, 1), (0, 2), (1, 2))]
             row["thirdVoice"] = row["reference"] - max(merged)
         for k in (2, 3):
-            found = diarizer.diarize(audio, regions, k, k)
+            found, _ = diarizer.diarize(audio, regions, k, k)
             labels = frame_labels([(t.start, t.end, t.speaker) for t in found], len(mfcc))[at]
             row[f"found{k}"] = gain_of(x, keep & (labels >= 0), labels)
         print(json.dumps(row), flush=True)

@@ -60,6 +60,11 @@ describe('diarization beside ASR', () => {
     });
     assert.equal(d.mode, 'CHANNELS');
     assert.deepEqual(d.speakers, ['agent', 'customer']);
+    assert.deepEqual(
+      [d.countConfidence, d.countAlternatives],
+      [1, [{ speakers: 2, score: 1 }]],
+      'channels count exactly',
+    );
     const der = diarizationErrorRate(call.turns, d.turns, 0.25);
     assert.ok(der.der <= 0.02, `DER ${(der.der * 100).toFixed(2)}%`);
   });
@@ -99,6 +104,7 @@ describe('diarization beside ASR', () => {
     assert.ok(right / words.length >= 0.9, `${right}/${words.length} words`);
     assert.deepEqual(r.final.speakers, ['agent', 'customer']);
     assert.equal(r.final.diarizationBackend, 'channels');
+    assert.deepEqual(r.final.speakerCountAlternatives, [{ speakers: 2, score: 1 }]);
     for (let i = 1; i < r.segments.length; i++)
       assert.ok(
         (r.segments[i]?.startSec ?? 0) >= (r.segments[i - 1]?.startSec ?? 0),
@@ -110,6 +116,11 @@ describe('diarization beside ASR', () => {
     const r = await viaGateway(stack, call.mono, { config: { diarization: DiarizationMode.AUTO } });
     assert.equal(r.final.diarizationBackend, 'spectral');
     assert.equal(r.final.speakers.length, 2);
+    // The worker's confidence in its count reaches the client: the answer among the counts it weighed.
+    const weighed = new Map(r.final.speakerCountAlternatives.map((a) => [a.speakers, a.score]));
+    assert.equal(weighed.get(2), r.final.speakerCountConfidence);
+    assert.ok(r.final.speakerCountConfidence > 0 && r.final.speakerCountConfidence <= 1);
+    assert.ok(weighed.has(3), 'three speakers was weighed and refused');
     assert.ok(
       r.segments.every((s) => s.speaker !== '' && s.words.length === 0),
       'every segment has a speaker; words only when asked',
@@ -123,6 +134,7 @@ describe('diarization beside ASR', () => {
     const silent = await diarizeRpc(stack, await silenceWav(4), { diarization: DiarizationMode.CLUSTER });
     assert.equal(silent.turns.length, 0);
     assert.equal(silent.numSpeakers, 0);
+    assert.deepEqual([silent.countConfidence, silent.countAlternatives], [0, []], 'no speech, no estimate');
     const err = await diarizeRpc(stack, call.mono, {
       diarization: DiarizationMode.CLUSTER,
       minSpeakers: 3,

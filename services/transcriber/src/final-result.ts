@@ -47,6 +47,9 @@ export function finalResult(r: FinishedRequest): FinalResult {
     sourceFormat: r.source.sourceFormat,
     speakers: byChannel ? r.tallies.map((_, c) => channelLabel(r.config, c)) : [],
     diarizationBackend: byChannel ? 'channels' : '',
+    // One speaker per channel: the count is exact.
+    speakerCountConfidence: byChannel ? 1 : 0,
+    speakerCountAlternatives: byChannel ? [{ speakers: r.tallies.length, score: 1 }] : [],
     language: r.language,
     // The gateway fills these in when it diarized the request.
     speakerTurns: [],

@@ -83,6 +83,8 @@ export async function* diarizedTranscribe(
       speakers,
       speakerTurns: diarization.turns,
       diarizationBackend: byChannel ? 'channels' : diarization.backend,
+      speakerCountConfidence: byChannel ? final.speakerCountConfidence : diarization.countConfidence,
+      speakerCountAlternatives: byChannel ? final.speakerCountAlternatives : diarization.countAlternatives,
       rtf: final.audioDurationSec > 0 ? totalMs / 1000 / final.audioDurationSec : 0,
       timings: {
         ...(final.timings ?? {

@@ -35,6 +35,12 @@ export interface WorkerTurn {
   speaker: string;
 }
 
+/** The diarizer's confidence in its speaker count and every count it weighed, fewest first. */
+export interface WorkerSpeakerCount {
+  confidence: number;
+  alternatives: Array<{ speakers: number; score: number }>;
+}
+
 export interface RequestItem {
   samples: number;
   /** A Whisper language code, or "" to let the engine detect it. */
@@ -99,6 +105,8 @@ export interface DiarizeResultReply {
   id: number;
   elapsedMs: number;
   turns: WorkerTurn[];
+  /** How sure the diarizer is of its count; null from a backend that gives no estimate (pyannote). */
+  speakerCount: WorkerSpeakerCount | null;
 }
 
 export type ResultReply = TranscribeResultReply | DiarizeResultReply;
@@ -213,6 +221,18 @@ function itemAnswer(v: unknown, path: string): ItemAnswer {
   };
 }
 
+function speakerCount(v: unknown, path: string): WorkerSpeakerCount | null {
+  if (v === null) return null;
+  const o = object(v, path);
+  return {
+    confidence: number(o, 'confidence', path),
+    alternatives: array(o, 'alternatives', path, (a: unknown, p: string) => {
+      const s = object(a, p);
+      return { speakers: integer(s, 'speakers', p), score: number(s, 'score', p) };
+    }),
+  };
+}
+
 function turn(v: unknown, path: string): WorkerTurn {
   const o = object(v, path);
   return { start: number(o, 'start', path), end: number(o, 'end', path), speaker: string(o, 'speaker', path) };
@@ -235,7 +255,14 @@ export function parseReply(header: unknown): WorkerReply {
       const id = integer(o, 'id', path);
       const elapsedMs = number(o, 'elapsedMs', path);
       if ('items' in o) return { type, id, elapsedMs, items: array(o, 'items', path, itemAnswer) };
-      if ('turns' in o) return { type, id, elapsedMs, turns: array(o, 'turns', path, turn) };
+      if ('turns' in o)
+        return {
+          type,
+          id,
+          elapsedMs,
+          turns: array(o, 'turns', path, turn),
+          speakerCount: speakerCount(o['speakerCount'], `${path}.speakerCount`),
+        };
       return fail(`${path}.items or ${path}.turns`, 'an array', undefined);
     }
     case 'error':

@@ -11,6 +11,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
   type WorkerSegment,
+  type WorkerSpeakerCount,
   type WorkerTurn,
 } from './worker-messages.js';
 
@@ -75,6 +76,7 @@ export class WorkerLoadError extends Error {
 
 export interface WorkerDiarizeResult {
   turns: WorkerTurn[];
+  speakerCount: WorkerSpeakerCount | null;
   elapsedMs: number;
 }
 
@@ -246,7 +248,7 @@ export class WorkerProcess {
       [audio],
       (r): DiarizeResultReply | undefined => ('turns' in r ? r : undefined),
     );
-    return { turns: reply.turns, elapsedMs: reply.elapsedMs };
+    return { turns: reply.turns, speakerCount: reply.speakerCount, elapsedMs: reply.elapsedMs };
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {

@@ -46,8 +46,12 @@ def pinned_gpu(device: str) -> str:
 
 def _diarize(diarizer: Any, header: dict, audio: np.ndarray) -> Reply:
     regions = [(float(a), float(b)) for a, b in header.get("regions", [])]
-    turns = diarizer.diarize(audio, regions, int(header.get("minSpeakers", 0)), int(header.get("maxSpeakers", 0)))
-    return DiarizeResult(id=header["id"], elapsedMs=0.0, turns=[dataclasses.asdict(t) for t in turns])
+    bounds = (int(header.get("minSpeakers", 0)), int(header.get("maxSpeakers", 0)))
+    # A diarizer that weighs its speaker count says how sure it is (spectral); others only answer turns.
+    counted = getattr(diarizer, "diarize_counted", None)
+    turns, count = counted(audio, regions, *bounds) if counted is not None else (diarizer.diarize(audio, regions, *bounds), None)
+    confidence = None if count is None else {"confidence": count.confidence, "alternatives": [{"speakers": k, "score": p} for k, p in count.alternatives]}
+    return DiarizeResult(id=header["id"], elapsedMs=0.0, turns=[dataclasses.asdict(t) for t in turns], speakerCount=confidence)
 
 
 Handlers = Dict[str, Callable[[dict, np.ndarray], Reply]]

@@ -98,6 +98,7 @@ class DiarizeResult:
     id: int
     elapsedMs: float
     turns: List[Dict[str, Any]]  # diarizers.Turn as dicts
+    speakerCount: Optional[Dict[str, Any]]  # diarizers.SpeakerCount as a dict; None when the backend gives none
 
 
 @dataclass

@@ -142,8 +142,8 @@ class ResultItems(unittest.TestCase):
 class RealWorker:
     """The worker as the transcriber runs it: its own process, frames on stdin and stdout."""
 
-    def __init__(self, backend: str):
-        env = {**os.environ, "PYTHONPATH": str(WORKER_DIR)}
+    def __init__(self, backend: str, **extra_env: str):
+        env = {**os.environ, "PYTHONPATH": str(WORKER_DIR), **extra_env}
         self.process = subprocess.Popen(
             [sys.executable, "-u", "-m", "callscribe_worker", "--backend", backend],
             cwd=WORKER_DIR, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -194,6 +194,18 @@ class RealWorkerFrames(unittest.TestCase):
             assert_fits(self, "ready", worker.next())
             result = worker.send(Diarize(id=1, regions=[(0.0, 2.0)], minSpeakers=0, maxSpeakers=2), noise(2.0))
             assert_fits(self, "diarizeResult", result)
+            self.assertIsNotNone(result["speakerCount"], "the conversation mode weighs its count")
+            assert_fits(self, "speakerCount", result["speakerCount"], "objects")
+        finally:
+            self.assertEqual(worker.close(), 0)
+
+    def test_a_diarizer_that_does_not_weigh_its_count_says_null(self):
+        worker = RealWorker("spectral", CALLSCRIBE_SPECTRAL_MODE="legacy")
+        try:
+            assert_fits(self, "ready", worker.next())
+            result = worker.send(Diarize(id=1, regions=[(0.0, 2.0)], minSpeakers=0, maxSpeakers=2), noise(2.0))
+            assert_fits(self, "diarizeResult", result)
+            self.assertIsNone(result["speakerCount"])
         finally:
             self.assertEqual(worker.close(), 0)
 

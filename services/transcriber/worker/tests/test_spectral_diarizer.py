@@ -67,6 +67,54 @@ class ConversationModeTest(unittest.TestCase):
         self.assertEqual(self.diarizer.diarize(np.zeros(RATE, dtype=np.float32), [(0.0, 0.02)], 0, 0), [])
 
 
+class CountConfidenceTest(unittest.TestCase):
+    """The count comes with how sure the diarizer is and the counts it weighed (docs/api.md)."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        a = [voice(3.0, 120, 1.0, s) for s in (1, 2)]
+        b = [voice(3.0, 190, 1.3, s) for s in (3, 4)]
+        cls.audio = np.concatenate([a[0], b[0], a[1], b[1]])
+        cls.diarizer = SpectralDiarizer()
+
+    def test_alternatives_are_probabilities_around_the_answer(self) -> None:
+        turns, count = self.diarizer.diarize_counted(self.audio, [(0.0, 12.0)], 0, 0)
+        found = len(speakers(turns))
+        self.assertAlmostEqual(sum(p for _, p in count.alternatives), 1.0, places=6)
+        self.assertEqual(dict(count.alternatives)[found], count.confidence)
+        self.assertIn(found + 1, dict(count.alternatives), "the next count up was weighed and refused")
+        self.assertEqual([k for k, _ in count.alternatives], sorted(k for k, _ in count.alternatives))
+        self.assertGreater(count.confidence, 0.5, count)
+
+    def test_a_given_count_is_certain(self) -> None:
+        turns, count = self.diarizer.diarize_counted(self.audio, [(0.0, 12.0)], 3, 3)
+        self.assertEqual(len(speakers(turns)), 3)
+        self.assertEqual((count.confidence, count.alternatives), (1.0, [(3, 1.0)]))
+
+    def test_no_speech_no_estimate(self) -> None:
+        turns, count = self.diarizer.diarize_counted(self.audio, [], 0, 0)
+        self.assertEqual((turns, count.confidence, count.alternatives), ([], 0.0, []))
+
+
+class ModeSelectionTest(unittest.TestCase):
+    def test_voices_mode_uses_the_learned_space_and_says_how_sure(self) -> None:
+        with mock.patch.dict(os.environ, {"CALLSCRIBE_SPECTRAL_MODE": "voices"}):
+            voices = SpectralDiarizer()
+        self.assertEqual(voices.model, "spectral-voices")
+        audio = np.concatenate([voice(3.0, 120, 1.0, 1), voice(3.0, 190, 1.3, 3), voice(3.0, 120, 1.0, 2), voice(3.0, 190, 1.3, 4)])
+        turns, count = voices.diarize_counted(audio, [(0.0, 12.0)], 0, 0)
+        self.assertEqual(len(speakers(turns)), 2, turns)
+        self.assertAlmostEqual(sum(p for _, p in count.alternatives), 1.0, places=6)
+        self.assertEqual(len(speakers(voices.diarize(audio, [(0.0, 12.0)], 3, 3))), 3)
+
+    def test_an_unknown_mode_is_refused_at_load(self) -> None:
+        from callscribe_worker.backends import BackendLoadError
+
+        with mock.patch.dict(os.environ, {"CALLSCRIBE_SPECTRAL_MODE": "learned"}):
+            with self.assertRaisesRegex(BackendLoadError, "conversation, voices, legacy"):
+                SpectralDiarizer()
+
+
 class LegacyModeTest(unittest.TestCase):
     def test_selected_by_environment(self) -> None:
         with mock.patch.dict(os.environ, {"CALLSCRIBE_SPECTRAL_MODE": "legacy"}):
@@ -75,6 +123,7 @@ class LegacyModeTest(unittest.TestCase):
         self.assertEqual(SpectralDiarizer().model, "spectral-conversation")
         audio = voice(2.0, 120, 1.0, 9)
         self.assertEqual(len(speakers(legacy.diarize(audio, [(0.0, 2.0)], 0, 0))), 1)
+        self.assertIsNone(legacy.diarize_counted(audio, [(0.0, 2.0)], 0, 0)[1], "legacy does not weigh its count")
 
 
 if __name__ == "__main__":

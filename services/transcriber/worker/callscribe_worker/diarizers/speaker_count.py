@@ -1,37 +1,81 @@
-"""How many speakers: add one while the extra speaker explains the voices enough better.
+"""How many speakers, and how sure: add one while the extra speaker explains the voices enough better.
 
-Each candidate count k gets its own clustering and resegmentation; its fit gain is how many nats per
-frame one Gaussian per speaker gains over one for all (gaussian_stats.fit_gain). Splitting one voice
-also gains (its vowels and its fricatives fall apart), so the step from k to k + 1 must clear a
-threshold, calibrated on the dev split of the generated conversations and checked on the held-out
-split (docs/diarization.md). The thresholds are per frame, not BIC's log(N) penalty: a spurious
-split gains per frame whatever the recording's length, so a penalty that shrinks per frame as the
-call grows would find more speakers in longer calls.
+Each candidate count k gets its own clustering and resegmentation, and a measure of how well its
+speakers explain the voices; the step from k to k + 1 must clear a threshold, since splitting one
+voice also gains (its pieces differ by what was said). Two measures, one per mode (spectral.py):
+
+- `conversation` (default): the fit gain, nats per frame one full-covariance Gaussian per speaker
+  gains over one for all (gaussian_stats.fit_gain); thresholds 0.6 (one to two) and 1.0 (beyond),
+  calibrated on the dev split of the espeak set.
+- `voices`: the evidence of the 1 s pieces grouped by speaker under the two-covariance model of the
+  speaker space learned from real voices (speaker_space.evidence), in nats per piece; thresholds 0.5
+  and 0.7, calibrated on the dev split of the real-voice set.
+
+Per frame or per piece, not BIC's log(N) penalty: a spurious split gains per unit whatever the
+recording's length. The same steps give the confidence: each count considered scores the sum of its
+steps' margins over their thresholds (x SHARPNESS), and a softmax of those scores is reported with
+the count, so a caller can see when the answer was close (and pass min/max_speakers, or use channels).
 """
 from __future__ import annotations
 
-from typing import Callable, Tuple
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
-ONE_TO_TWO = 0.6  # nats per frame to answer two speakers rather than one
-EACH_MORE = 1.0  # for a third speaker and beyond, whose clusters are less clean
 MIN_SHARE = 0.15  # a third speaker and beyond must hold this much of the speech
+# Units of margin to one unit of log-odds. Not fitted: at 4, a step 0.25 over or under its threshold
+# reads as 73% sure (docs/diarization.md: how confidence and correctness went together, measured).
+SHARPNESS = 4.0
 
 
-def choose(partition: Callable[[int], Tuple[np.ndarray, float]], lo: int, hi: int) -> np.ndarray:
-    """partition(k) -> (frame labels, fit gain). Walks up from lo and stops at the first step that
-    does not pay, or at hi; lo == hi is taken as given."""
+@dataclass
+class Rule:
+    one_to_two: float
+    each_more: float
+
+    def margin(self, gain: float, k: int) -> float:
+        """How far a step from k to k + 1 speakers clears its threshold (negative: it does not pay)."""
+        return gain - (self.one_to_two if k == 1 else self.each_more)
+
+
+GAIN_RULE = Rule(one_to_two=0.6, each_more=1.0)  # fit gain, nats per frame (conversation mode)
+EVIDENCE_RULE = Rule(one_to_two=0.5, each_more=0.7)  # evidence, nats per piece (voices mode)
+
+
+@dataclass
+class SpeakerCount:
+    """The count's probability and every count considered, as (speakers, probability), fewest first."""
+
+    confidence: float
+    alternatives: List[Tuple[int, float]]
+
+
+def confidence(scores: Dict[int, float], answer: int) -> SpeakerCount:
+    """Softmax of each count's score; the answer's share is the confidence."""
+    counts = sorted(scores)
+    s = np.array([scores[c] for c in counts])
+    p = np.exp(s - s.max())
+    p /= p.sum()
+    alternatives = [(c, float(q)) for c, q in zip(counts, p)]
+    return SpeakerCount(confidence=float(dict(alternatives).get(answer, 0.0)), alternatives=alternatives)
+
+
+def choose(partition: Callable[[int], Tuple[np.ndarray, float]], lo: int, hi: int, rule: Rule) -> Tuple[np.ndarray, float, Dict[int, float]]:
+    """partition(k) -> (frame labels, fit in the rule's units). Walks up from lo and stops at the first
+    step that does not pay, or at hi; lo == hi is taken as given (one score: confidence 1). Returns
+    the labels, their fit and every count's score (for confidence())."""
     k = lo
-    labels, gain = partition(k)
+    labels, fit = partition(k)
+    scores: Dict[int, float] = {k: 0.0}
     while k < hi:
-        more, more_gain = partition(k + 1)
+        more, more_fit = partition(k + 1)
+        margin = rule.margin(more_fit - fit, k)
         shares = np.bincount(more, minlength=k + 1) / len(more)
-        if k == 1:
-            pays = more_gain - gain >= ONE_TO_TWO
-        else:
-            pays = more_gain - gain >= EACH_MORE and shares.min() >= MIN_SHARE
-        if not pays:
+        if k > 1 and shares.min() < MIN_SHARE:
+            margin = min(margin, (shares.min() - MIN_SHARE) * 10)
+        scores[k + 1] = scores[k] + SHARPNESS * margin
+        if margin < 0:
             break
-        k, labels, gain = k + 1, more, more_gain
-    return labels
+        k, labels, fit = k + 1, more, more_fit
+    return labels, fit, scores
