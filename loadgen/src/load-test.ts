@@ -6,6 +6,8 @@ import { DiarizationMode } from '#gen/callscribe/v1/audio.js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import type { RunConfig } from './config.js';
+import { describeSearch, searchMaxLevel } from './find-max/search-level.js';
+import type { FindMaxResult } from './find-max/search.js';
 import { EXIT } from './gate/exit-codes.js';
 import { levelMeasures } from './gate/level-measures.js';
 import { evaluateThresholds, formatThresholdResult, type ThresholdResult } from './gate/thresholds.js';
@@ -51,6 +53,10 @@ export interface LoadTestResult {
   /** Why the abort rule stopped the run, when it did. */
   aborted: string | undefined;
   exitCode: number;
+  /** Every level as measured, for callers that combine runs (--compare). */
+  measured: MeasuredLevel[];
+  /** The --find-max search, when one ran. */
+  findMax: FindMaxResult | undefined;
 }
 
 async function loadRecordings(
@@ -164,47 +170,54 @@ export async function runLoadTest(
   const measured: MeasuredLevel[] = [];
   const thresholds: ThresholdResult[] = [];
   let aborted: string | undefined;
+  const measureAt = async (name: string, value: number): Promise<MeasuredLevel> => {
+    const schedule: Schedule =
+      c.rate > 0
+        ? { kind: 'open', ratePerSec: value, arrival: c.arrival, maxInFlight: c.maxInFlight }
+        : { kind: 'closed', concurrency: value };
+    const m = await measureLevel(name, schedule, {
+      client,
+      requestConfig,
+      chunkBytes: c.chunkBytes,
+      deadlineMs: c.deadlineMs,
+      pace: c.pace,
+      recordings,
+      load,
+      stop: {
+        ...(c.count > 0 ? { count: c.count } : {}),
+        ...(c.durationSec > 0 ? { durationMs: c.durationSec * 1000 } : {}),
+        passes: c.passes,
+      },
+      warmup: c.warmup,
+      seed: c.seed,
+      abortRule: { maxErrorRate: c.abortErrorRate, minRequests: c.abortMinRequests },
+      backoffMaxMs: c.backoffMaxMs,
+      sampler,
+      results: csv,
+      progress,
+      runDir,
+      signal,
+    });
+    m.summary.thresholds = evaluateThresholds([...c.findMax, ...c.thresholds], levelMeasures(m));
+    for (const t of m.summary.thresholds) log(formatThresholdResult(t));
+    thresholds.push(...m.summary.thresholds);
+    measured.push(m);
+    return m;
+  };
+  let findMax: FindMaxResult | undefined;
   sampler.start();
   try {
-    for (const value of levels) {
-      const schedule: Schedule =
-        c.rate > 0
-          ? { kind: 'open', ratePerSec: value, arrival: c.arrival, maxInFlight: c.maxInFlight }
-          : { kind: 'closed', concurrency: value };
-      const m = await measureLevel(c.rate > 0 ? `rate${value}` : `c${value}`, schedule, {
-        client,
-        requestConfig,
-        chunkBytes: c.chunkBytes,
-        deadlineMs: c.deadlineMs,
-        pace: c.pace,
-        recordings,
-        load,
-        stop: {
-          ...(c.count > 0 ? { count: c.count } : {}),
-          ...(c.durationSec > 0 ? { durationMs: c.durationSec * 1000 } : {}),
-          passes: c.passes,
-        },
-        warmup: c.warmup,
-        seed: c.seed,
-        abortRule: { maxErrorRate: c.abortErrorRate, minRequests: c.abortMinRequests },
-        backoffMaxMs: c.backoffMaxMs,
-        sampler,
-        results: csv,
-        progress,
-        runDir,
-        signal,
-      });
-      m.summary.thresholds = evaluateThresholds(c.thresholds, levelMeasures(m));
-      for (const t of m.summary.thresholds) log(formatThresholdResult(t));
-      thresholds.push(...m.summary.thresholds);
-      measured.push(m);
-      if (m.summary.aborted !== undefined) {
-        aborted = `${m.name}: ${m.summary.aborted}`;
-        log(`aborting the run at ${aborted}; the remaining levels are skipped`);
-        break;
+    if (c.findMax.length > 0) findMax = await searchMaxLevel(c, measureAt, log, signal);
+    else
+      for (const value of levels) {
+        const m = await measureAt(c.rate > 0 ? `rate${value}` : `c${value}`, value);
+        if (m.summary.aborted !== undefined) {
+          aborted = `${m.name}: ${m.summary.aborted}`;
+          log(`aborting the run at ${aborted}; the remaining levels are skipped`);
+          break;
+        }
+        if (signal.aborted) break;
       }
-      if (signal.aborted) break;
-    }
   } finally {
     await sampler.stop();
     await csv.close();
@@ -212,7 +225,8 @@ export async function runLoadTest(
   }
   const summaries = measured.map((m) => m.summary);
   engine ??= measured.find((m) => m.engine !== undefined)?.engine;
-  const exitCode = thresholds.some((t) => !t.passed)
+  // A search fails levels on purpose: its verdict is whether it found one that met every threshold.
+  const exitCode = (findMax === undefined ? thresholds.some((t) => !t.passed) : findMax.answer === undefined)
     ? EXIT.thresholdsFailed
     : aborted !== undefined || summaries.some((s) => s.errors > 0)
       ? EXIT.requestsFailed
@@ -224,7 +238,7 @@ export async function runLoadTest(
     finishedAt: new Date().toISOString(),
     target: c.target,
     source: c.source,
-    sweep: describeSweep(c, levels),
+    sweep: findMax === undefined ? describeSweep(c, levels) : describeSearch(c, findMax),
     exitCode,
     aborted,
     config: recordedConfig(c),
@@ -232,7 +246,7 @@ export async function runLoadTest(
   const registry = prometheusRegistry(c.runId, identity, measured);
   const prom = await registry.metrics();
   await writeFile(join(runDir, 'summary.csv'), summaryCsv(summaries));
-  await writeFile(join(runDir, 'summary.json'), summaryJson(description, identity, measured, thresholds));
+  await writeFile(join(runDir, 'summary.json'), summaryJson(description, identity, measured, thresholds, findMax));
   await writeFile(join(runDir, 'metrics.prom'), prom);
   await writeFile(
     join(runDir, 'report.html'),
@@ -244,6 +258,7 @@ export async function runLoadTest(
       stats: sampler.samples,
       gpuNote: sampler.gpuNote,
       thresholds,
+      findMax,
     }),
   );
   if (c.pushgateway !== '') {
@@ -268,6 +283,8 @@ export async function runLoadTest(
     thresholds,
     aborted,
     exitCode,
+    measured,
+    findMax,
   };
 }
 

@@ -1,4 +1,6 @@
+import type { FindMaxResult } from '../find-max/search.js';
 import type { ThresholdResult } from '../gate/thresholds.js';
+import { findMaxDoc } from './find-max-output.js';
 import type { MeasuredLevel } from '../results/measured-level.js';
 import type { RunIdentity } from './run-identity.js';
 
@@ -23,6 +25,7 @@ export function summaryJson(
   identity: RunIdentity,
   levels: MeasuredLevel[],
   thresholds: ThresholdResult[],
+  findMax?: FindMaxResult,
 ): string {
   const doc = {
     schema: 'callscribe-loadgen-summary/1',
@@ -33,6 +36,7 @@ export function summaryJson(
       passed: thresholds.every((t) => t.passed),
       results: thresholds.map((t) => ({ ...t, actual: finite(t.actual) })),
     },
+    ...(findMax === undefined ? {} : { findMax: findMaxDoc(findMax) }),
     levels: levels.map(({ summary: s, curves, run: r }) => ({
       level: s.level,
       schedule: s.schedule,

@@ -1,0 +1,44 @@
+import { OptionError } from '#common/options.js';
+import { runOptions, type RunConfig } from '../config.js';
+
+/**
+ * What --compare can vary. An arm is the resolved config with one field replaced, parsed by that
+ * field's own option parser, so a new key is one more field name here (e.g. `protocol`).
+ */
+const COMPARE_FIELDS = ['diarization', 'target', 'language', 'chunkBytes'] as const satisfies ReadonlyArray<
+  keyof typeof runOptions & keyof RunConfig
+>;
+type CompareField = (typeof COMPARE_FIELDS)[number];
+
+export interface CompareSpec {
+  /** The key as typed: the option's flag, e.g. chunk-bytes. */
+  key: string;
+  field: CompareField;
+  /** The two values as given, for labels. */
+  labels: [string, string];
+  values: [RunConfig[CompareField], RunConfig[CompareField]];
+}
+
+const keys = () => COMPARE_FIELDS.map((f) => runOptions[f].flag);
+
+export function parseCompare(raw: string): CompareSpec {
+  const hint = `--compare takes KEY=A,B with KEY one of ${keys().join(', ')}, e.g. diarization=none,auto; got "${raw}"`;
+  const at = raw.indexOf('=');
+  if (at <= 0) throw new OptionError(hint);
+  const key = raw.slice(0, at).trim();
+  const field = COMPARE_FIELDS.find((f) => runOptions[f].flag === key);
+  if (field === undefined) throw new OptionError(`unknown --compare key "${key}": ${hint}`);
+  const parts = raw
+    .slice(at + 1)
+    .split(',')
+    .map((s) => s.trim());
+  if (parts.length !== 2) throw new OptionError(`--compare ${key} needs exactly two values, A,B: ${hint}`);
+  const [a, b] = parts as [string, string];
+  if (a === b) throw new OptionError(`--compare ${key}: the two arms are the same ("${a}"); give two different values`);
+  const parse = (v: string) => runOptions[field].parse(v, `--compare ${key}`) as RunConfig[CompareField];
+  return { key, field, labels: [a, b], values: [parse(a), parse(b)] };
+}
+
+/** Arm 0 (A) or 1 (B): the run's config with the compared field set to that arm's value. */
+export const armConfig = (c: RunConfig, spec: CompareSpec, arm: 0 | 1): RunConfig =>
+  ({ ...c, [spec.field]: spec.values[arm] }) as RunConfig;
