@@ -6,7 +6,7 @@ import { DiarizationMode } from '#gen/callscribe/v1/audio.js';
 import { GatewayClient } from '#gen/callscribe/v1/gateway.js';
 import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import type { RunConfig } from './config.js';
-import { describeSearch, searchMaxLevel } from './find-max/search-level.js';
+import { describeSearch, findMaxExitCode, searchMaxLevel } from './find-max/search-level.js';
 import type { FindMaxResult } from './find-max/search.js';
 import { EXIT } from './gate/exit-codes.js';
 import { levelMeasures } from './gate/level-measures.js';
@@ -225,12 +225,14 @@ export async function runLoadTest(
   }
   const summaries = measured.map((m) => m.summary);
   engine ??= measured.find((m) => m.engine !== undefined)?.engine;
-  // A search fails levels on purpose: its verdict is whether it found one that met every threshold.
-  const exitCode = (findMax === undefined ? thresholds.some((t) => !t.passed) : findMax.answer === undefined)
-    ? EXIT.thresholdsFailed
-    : aborted !== undefined || summaries.some((s) => s.errors > 0)
-      ? EXIT.requestsFailed
-      : EXIT.ok;
+  const exitCode =
+    findMax !== undefined
+      ? findMaxExitCode(findMax)
+      : thresholds.some((t) => !t.passed)
+        ? EXIT.thresholdsFailed
+        : aborted !== undefined || summaries.some((s) => s.errors > 0)
+          ? EXIT.requestsFailed
+          : EXIT.ok;
   const identity = runIdentity(engine);
   const description: RunDescription = {
     runId: c.runId,

@@ -1,4 +1,5 @@
 import type { RunConfig } from '../config.js';
+import { EXIT } from '../gate/exit-codes.js';
 import type { MeasuredLevel } from '../results/measured-level.js';
 import { findMax, type FindMaxResult } from './search.js';
 import { windowFigures } from './window-figures.js';
@@ -36,3 +37,9 @@ const thresholdList = (c: RunConfig) => [...c.findMax, ...c.thresholds].map((t) 
 
 export const describeSearch = (c: RunConfig, r: FindMaxResult): string =>
   `find-max: ${c.rate > 0 ? `open loop, ${c.arrival} arrivals` : 'closed loop'}, ${unit(c)} searched ${r.levels.map((l) => l.value).join(' → ')}; ${formatAnswer(c, r)}`;
+
+/**
+ * A search fails levels on purpose (errors and missed thresholds above the answer are how it finds
+ * it): its exit code says only whether a level met the target. Errors the user minds are a threshold.
+ */
+export const findMaxExitCode = (r: FindMaxResult): number => (r.answer === undefined ? EXIT.thresholdsFailed : EXIT.ok);
