@@ -300,5 +300,7 @@ export { terminalTable };
 function recordedConfig(c: RunConfig): Record<string, unknown> {
   const swept = `swept: ${c.sweep.join(', ')}`;
   const shown = c.sweep.length === 0 ? { ...c } : c.rate > 0 ? { ...c, rate: swept } : { ...c, concurrency: swept };
+  // --find-max chooses the concurrency itself (a rate search starts at --rate, which stays as given).
+  if (c.findMax.length > 0 && c.rate === 0) shown.concurrency = 'searched (--find-max)';
   return redactRunConfig(shown);
 }
