@@ -247,6 +247,42 @@ export const runOptions = {
     help: 'what the serving machine costs, USD per hour: adds the cost per audio hour at each level (0 = not shown)',
     parse: parsers.number(0, 1_000_000),
   }),
+  compare: option({
+    flag: 'compare',
+    defaultValue: '',
+    help: 'A/B in one run: KEY=A,B with KEY diarization, target, protocol, language or chunk-bytes; the two arms run interleaved, round by round (e.g. diarization=none,auto)',
+    parse: parsers.string,
+  }),
+  rounds: option({
+    flag: 'rounds',
+    defaultValue: 3,
+    help: 'with --compare: rounds, each one level per arm (A B, then B A, ...)',
+    parse: parsers.int(1, 1000),
+  }),
+  findMax: option({
+    flag: 'find-max',
+    defaultValue: [] as Threshold[],
+    help: "search for the highest concurrency (or rate, with --rate as the start) that meets these thresholds and every --threshold, e.g. 'latency.p99<30000' (comma-separated for several)",
+    parse: (raw: string) => parsers.list(raw).map(parseThreshold),
+  }),
+  stabilityPercent: option({
+    flag: 'stability-percent',
+    defaultValue: 10,
+    help: 'with --find-max: a level counts when 3 successive windows agree within this % on throughput and mean latency',
+    parse: parsers.number(0.1, 1000),
+  }),
+  maxWindows: option({
+    flag: 'max-windows',
+    defaultValue: 10,
+    help: 'with --find-max: windows at one level before it is called unstable (each window is one level run: --count, --duration or --passes)',
+    parse: parsers.int(3, 1000),
+  }),
+  findMaxLimit: option({
+    flag: 'find-max-limit',
+    defaultValue: 1024,
+    help: 'with --find-max: the highest concurrency (or rate) tried',
+    parse: parsers.number(1, 1_000_000),
+  }),
   seed: option({ flag: 'seed', defaultValue: 1, help: 'seed for Poisson arrivals', parse: parsers.int(0, 2 ** 31) }),
 };
 
@@ -287,6 +323,10 @@ export function validateRunConfig(c: RunConfig): RunConfig {
     throw new OptionError(
       `--protocol whisperx-http takes --diarization none or auto: its "diarization" header is on or off, and the server picks the method (got ${c.diarization})`,
     );
+  if (c.compare !== '' && (c.sweep.length > 0 || c.findMax.length > 0))
+    throw new OptionError('--compare runs one level per arm: drop --sweep and --find-max');
+  if (c.findMax.length > 0 && c.sweep.length > 0)
+    throw new OptionError('--find-max chooses the levels itself: drop --sweep');
   const endpoint = c.s3Endpoint !== '';
   return {
     ...c,

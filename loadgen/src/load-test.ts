@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { redactText } from '#common/redact.js';
 import type { EngineInfo } from '#gen/callscribe/v1/transcript.js';
 import type { RunConfig } from './config.js';
+import { describeSearch, findMaxExitCode, searchMaxLevel } from './find-max/search-level.js';
+import type { FindMaxResult } from './find-max/search.js';
 import { EXIT } from './gate/exit-codes.js';
 import { levelMeasures } from './gate/level-measures.js';
 import { evaluateThresholds, formatThresholdResult, type ThresholdResult } from './gate/thresholds.js';
@@ -41,6 +43,10 @@ export interface LoadTestResult {
   /** Why the abort rule stopped the run, when it did. */
   aborted: string | undefined;
   exitCode: number;
+  /** Every level as measured, for callers that combine runs (--compare). */
+  measured: MeasuredLevel[];
+  /** The --find-max search, when one ran. */
+  findMax: FindMaxResult | undefined;
 }
 
 async function loadRecordings(
@@ -163,45 +169,52 @@ export async function runLoadTest(
   const measured: MeasuredLevel[] = [];
   const thresholds: ThresholdResult[] = [];
   let aborted: string | undefined;
+  const measureAt = async (name: string, value: number): Promise<MeasuredLevel> => {
+    const schedule: Schedule =
+      c.rate > 0
+        ? { kind: 'open', ratePerSec: value, arrival: c.arrival, maxInFlight: c.maxInFlight }
+        : { kind: 'closed', concurrency: value };
+    const m = await measureLevel(name, schedule, {
+      protocol,
+      pace: c.pace,
+      recordings,
+      load,
+      stop: {
+        ...(c.count > 0 ? { count: c.count } : {}),
+        ...(c.durationSec > 0 ? { durationMs: c.durationSec * 1000 } : {}),
+        passes: c.passes,
+      },
+      warmup: c.warmup,
+      seed: c.seed,
+      abortRule: { maxErrorRate: c.abortErrorRate, minRequests: c.abortMinRequests },
+      backoffMaxMs: c.backoffMaxMs,
+      sampler,
+      results: csv,
+      progress,
+      runDir,
+      signal,
+    });
+    m.summary.costPerAudioHourUsd = costPerAudioHour(c.costPerHour, m.summary.rtfx);
+    m.summary.thresholds = evaluateThresholds([...c.findMax, ...c.thresholds], levelMeasures(m));
+    for (const t of m.summary.thresholds) log(formatThresholdResult(t));
+    thresholds.push(...m.summary.thresholds);
+    measured.push(m);
+    return m;
+  };
+  let findMax: FindMaxResult | undefined;
   sampler.start();
   try {
-    for (const value of levels) {
-      const schedule: Schedule =
-        c.rate > 0
-          ? { kind: 'open', ratePerSec: value, arrival: c.arrival, maxInFlight: c.maxInFlight }
-          : { kind: 'closed', concurrency: value };
-      const m = await measureLevel(c.rate > 0 ? `rate${value}` : `c${value}`, schedule, {
-        protocol,
-        pace: c.pace,
-        recordings,
-        load,
-        stop: {
-          ...(c.count > 0 ? { count: c.count } : {}),
-          ...(c.durationSec > 0 ? { durationMs: c.durationSec * 1000 } : {}),
-          passes: c.passes,
-        },
-        warmup: c.warmup,
-        seed: c.seed,
-        abortRule: { maxErrorRate: c.abortErrorRate, minRequests: c.abortMinRequests },
-        backoffMaxMs: c.backoffMaxMs,
-        sampler,
-        results: csv,
-        progress,
-        runDir,
-        signal,
-      });
-      m.summary.costPerAudioHourUsd = costPerAudioHour(c.costPerHour, m.summary.rtfx);
-      m.summary.thresholds = evaluateThresholds(c.thresholds, levelMeasures(m));
-      for (const t of m.summary.thresholds) log(formatThresholdResult(t));
-      thresholds.push(...m.summary.thresholds);
-      measured.push(m);
-      if (m.summary.aborted !== undefined) {
-        aborted = `${m.name}: ${m.summary.aborted}`;
-        log(`aborting the run at ${aborted}; the remaining levels are skipped`);
-        break;
+    if (c.findMax.length > 0) findMax = await searchMaxLevel(c, measureAt, log, signal);
+    else
+      for (const value of levels) {
+        const m = await measureAt(c.rate > 0 ? `rate${value}` : `c${value}`, value);
+        if (m.summary.aborted !== undefined) {
+          aborted = `${m.name}: ${m.summary.aborted}`;
+          log(`aborting the run at ${aborted}; the remaining levels are skipped`);
+          break;
+        }
+        if (signal.aborted) break;
       }
-      if (signal.aborted) break;
-    }
   } finally {
     await sampler.stop();
     await csv.close();
@@ -209,11 +222,14 @@ export async function runLoadTest(
   }
   const summaries = measured.map((m) => m.summary);
   engine ??= measured.find((m) => m.engine !== undefined)?.engine;
-  const exitCode = thresholds.some((t) => !t.passed)
-    ? EXIT.thresholdsFailed
-    : aborted !== undefined || summaries.some((s) => s.errors > 0)
-      ? EXIT.requestsFailed
-      : EXIT.ok;
+  const exitCode =
+    findMax !== undefined
+      ? findMaxExitCode(findMax)
+      : thresholds.some((t) => !t.passed)
+        ? EXIT.thresholdsFailed
+        : aborted !== undefined || summaries.some((s) => s.errors > 0)
+          ? EXIT.requestsFailed
+          : EXIT.ok;
   const identity = runIdentity(engine);
   const description: RunDescription = {
     runId: c.runId,
@@ -223,7 +239,7 @@ export async function runLoadTest(
     protocol: c.protocol,
     costPerHourUsd: c.costPerHour > 0 ? c.costPerHour : undefined,
     source: c.source,
-    sweep: describeSweep(c, levels),
+    sweep: findMax === undefined ? describeSweep(c, levels) : describeSearch(c, findMax),
     exitCode,
     aborted,
     config: recordedConfig(c),
@@ -231,7 +247,7 @@ export async function runLoadTest(
   const registry = prometheusRegistry(c.runId, identity, measured);
   const prom = await registry.metrics();
   await writeFile(join(runDir, 'summary.csv'), summaryCsv(summaries));
-  await writeFile(join(runDir, 'summary.json'), summaryJson(description, identity, measured, thresholds));
+  await writeFile(join(runDir, 'summary.json'), summaryJson(description, identity, measured, thresholds, findMax));
   await writeFile(join(runDir, 'metrics.prom'), prom);
   await writeFile(
     join(runDir, 'report.html'),
@@ -243,6 +259,7 @@ export async function runLoadTest(
       stats: sampler.samples,
       gpuNote: sampler.gpuNote,
       thresholds,
+      findMax,
     }),
   );
   if (c.pushgateway !== '') {
@@ -267,6 +284,8 @@ export async function runLoadTest(
     thresholds,
     aborted,
     exitCode,
+    measured,
+    findMax,
   };
 }
 
@@ -280,5 +299,7 @@ export { terminalTable };
 function recordedConfig(c: RunConfig): Record<string, unknown> {
   const swept = `swept: ${c.sweep.join(', ')}`;
   const shown = c.sweep.length === 0 ? { ...c } : c.rate > 0 ? { ...c, rate: swept } : { ...c, concurrency: swept };
+  // --find-max chooses the concurrency itself (a rate search starts at --rate, which stays as given).
+  if (c.findMax.length > 0 && c.rate === 0) shown.concurrency = 'searched (--find-max)';
   return redactRunConfig(shown);
 }

@@ -5,7 +5,10 @@ import { configureLog } from '#common/log.js';
 import { OptionError, parseOptions, unknownCommand } from '#common/options.js';
 import { redactText, registerSecretsFromEnv } from '#common/redact.js';
 import { packageVersion } from '#common/version.js';
+import { compareTable } from './compare/compare-output.js';
+import { runCompare } from './compare/run-compare.js';
 import { runHelp, runOptions, validateRunConfig } from './config.js';
+import { formatAnswer } from './find-max/search-level.js';
 import { EXIT } from './gate/exit-codes.js';
 import { formatThresholdResult } from './gate/thresholds.js';
 import { runLoadTest, terminalTable } from './load-test.js';
@@ -67,6 +70,13 @@ async function main(argv: string[]): Promise<number> {
     controller.abort();
     process.once('SIGINT', () => process.exit(EXIT.interrupted));
   });
+  if (config.compare !== '') {
+    const compared = await runCompare(config, undefined, controller.signal);
+    process.stdout.write(
+      `\n${compareTable(compared)}\n\nsummary (both arms, ratios B/A): ${compared.runDir}/summary.json\nreport: ${compared.runDir}/report.html\n`,
+    );
+    return compared.exitCode;
+  }
   const result = await runLoadTest(config, undefined, controller.signal);
   process.stdout.write('\n' + terminalTable(result.summaries) + '\n\n');
   if (result.thresholds.length > 0)
@@ -74,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
       `thresholds:\n${result.thresholds.map((t) => `  ${formatThresholdResult(t)}`).join('\n')}\n\n`,
     );
   if (result.aborted !== undefined) process.stdout.write(`aborted: ${result.aborted}\n`);
+  if (result.findMax !== undefined) process.stdout.write(`find-max: ${formatAnswer(config, result.findMax)}\n\n`);
   process.stdout.write(
     `${result.csvRows} requests written to ${result.runDir}/requests.csv\nsummary: ${result.runDir}/summary.json\nreport: ${result.runDir}/report.html\n`,
   );

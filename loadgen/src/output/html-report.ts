@@ -1,5 +1,7 @@
 import type { EChartsOption } from 'echarts';
+import type { FindMaxResult } from '../find-max/search.js';
 import type { ThresholdResult } from '../gate/thresholds.js';
+import { findMaxSection } from './find-max-output.js';
 import type { MeasuredLevel } from '../results/measured-level.js';
 import { formatMeasure, formatPercentile, formatWer } from '../results/measure-format.js';
 import type { StatsSample } from '../results/stats-sample.js';
@@ -29,6 +31,7 @@ export interface ReportInput {
   stats: StatsSample[];
   gpuNote: string;
   thresholds: ThresholdResult[];
+  findMax?: FindMaxResult | undefined;
 }
 
 const esc = (s: string) =>
@@ -187,6 +190,7 @@ export function renderReport(r: ReportInput): string {
 ${header(r)}
 ${warnings(r)}
 <p>Latency is measured from each request's intended start (coordinated-omission safe); "uncorr" is from the moment it was sent. RTF = latency / audio duration; RTFx = audio seconds per wall second at that level. WER after Whisper-style English normalisation; DER with a 0.25 s collar each side.</p>
+${findMaxSection(r.findMax)}
 <h2>Levels</h2>
 ${levelTable(r.levels)}
 <h2>Thresholds</h2>

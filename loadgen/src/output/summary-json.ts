@@ -1,5 +1,7 @@
+import type { FindMaxResult } from '../find-max/search.js';
 import type { ThresholdResult } from '../gate/thresholds.js';
 import { STAGES } from '../results/level-summary.js';
+import { findMaxDoc } from './find-max-output.js';
 import type { MeasuredLevel } from '../results/measured-level.js';
 import type { RunIdentity } from './run-identity.js';
 
@@ -28,6 +30,7 @@ export function summaryJson(
   identity: RunIdentity,
   levels: MeasuredLevel[],
   thresholds: ThresholdResult[],
+  findMax?: FindMaxResult,
 ): string {
   const doc = {
     schema: 'callscribe-loadgen-summary/1',
@@ -39,6 +42,7 @@ export function summaryJson(
       passed: thresholds.every((t) => t.passed),
       results: thresholds.map((t) => ({ ...t, actual: finite(t.actual) })),
     },
+    ...(findMax === undefined ? {} : { findMax: findMaxDoc(findMax) }),
     levels: levels.map(({ summary: s, curves, run: r }) => ({
       level: s.level,
       schedule: s.schedule,
