@@ -115,10 +115,11 @@ describe('loadgen --compare and --find-max against the real stack', () => {
 
   it('rejects a --compare it cannot run, with the flag to fix, before sending anything', async () => {
     for (const [spec, message] of [
-      ['speed=1,2', /unknown --compare key "speed".*diarization, target, language, chunk-bytes/],
+      ['speed=1,2', /unknown --compare key "speed".*diarization, target, protocol, language, chunk-bytes/],
       ['diarization=none,loud', /--compare diarization must be one of none, channels, cluster, auto/],
       ['diarization=none', /needs exactly two values/],
       ['chunk-bytes=4096,4096', /the two arms are the same/],
+      ['protocol=grpc,openai', /arm openai: --protocol openai needs --target http.*both arms share --target/],
     ] as const) {
       const r = await runBinary(BIN.loadgen, ['run', '--source', tmp('callscribe-cmp-none-'), '--compare', spec]);
       assert.equal(r.code, 2, spec);
