@@ -11,10 +11,9 @@ from typing import List, Tuple
 
 import numpy as np
 
+# Conversation mode only: on real readers, whose turn medians spread more than espeak's, it split
+# right counts at every gap tried, so the voices mode does without it (spectral.py).
 GAP_ESPEAK = 1.10
-# Real readers' turn medians spread more than espeak's: at 10% the voices mode split 4 of 28
-# two-speaker calls of the real-voice dev split into three, at 30% 1 (docs/diarization.md).
-GAP_REAL_VOICES = 1.30
 _MIN_TURN_FRAMES = 100
 _MIN_VOICED = 30
 _MIN_SHARE = 0.15
