@@ -158,7 +158,7 @@ describe('compose files', () => {
 
   it('docker/node.Dockerfile: every stage a service runs, and the default (last) one, ends as a non-root user', () => {
     const users = stageUsers('docker/node.Dockerfile');
-    for (const stage of ['build', 'node', 'transcriber', '']) {
+    for (const stage of ['dev', 'node', 'transcriber', '']) {
       const user = users.get(stage);
       assert.ok(user !== undefined && !isRoot(user), `stage ${stage || '(last)'} runs as ${user}`);
     }
