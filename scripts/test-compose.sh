@@ -61,6 +61,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+phase "both compose files parse"
+dc config -q
+MINIO_ROOT_PASSWORD=parse-check-only "${compose[@]}" -f docker-compose.gpu.yml --env-file "$env_file" config -q
 phase "building callscribe-{transcriber,node,dev}:$CALLSCRIBE_TAG on $BASE_IMAGE, running as uid $uid"
 # The build's apt and npm output is long: kept in a file, shown only when the build fails.
 dc build ${build_flags[@]+"${build_flags[@]}"} >"$build_log" 2>&1 || { tail -40 "$build_log"; exit 1; }
