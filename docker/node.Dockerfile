@@ -1,5 +1,5 @@
 # The Node services' images, Debian bookworm, in stages (compose picks one with `target:`):
-#   build        dev dependencies, protoc, tsc (and espeak-ng, curl for the seed)
+#   build        dev dependencies, protoc, tsc (and espeak-ng, sox, curl for the seed)
 #   dev          `build` as uid 1000: the CPU stack's dev tools (the s3rver store and the sample seed),
 #                which need the devDependencies anyway
 #   node         gateway, loadgen, upload: production modules, dist, proto and package.json only
@@ -19,7 +19,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # System packages and node modules are one step (see above).
 # onnxruntime-node ships its CPU binaries; ONNXRUNTIME_NODE_INSTALL=skip skips its CUDA download.
-RUN apt-get update && apt-get install -y --no-install-recommends protobuf-compiler espeak-ng curl \
+RUN apt-get update && apt-get install -y --no-install-recommends protobuf-compiler espeak-ng sox curl \
     && rm -rf /var/lib/apt/lists/* \
     && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --no-update-notifier --loglevel=error \
     && rm -rf /root/.npm
