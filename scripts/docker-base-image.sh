@@ -12,7 +12,10 @@ node_bin="$(command -v node)"
 node_version="$("$node_bin" -p process.versions.node)"
 image="callscribe-base:${suite}-node${node_version}"
 
-if docker image inspect "$image" >/dev/null 2>&1; then
+# Bumped when the recipe changes what containers see, so an image made by an older one is remade.
+# 2: "/" is 0755 (mktemp made it 0700, so no non-root user could reach anything in the image).
+recipe=2
+if [ "$(docker image inspect -f '{{index .Config.Labels "callscribe.base-recipe"}}' "$image" 2>/dev/null)" = "$recipe" ]; then
   echo "$image"
   exit 0
 fi
@@ -20,6 +23,9 @@ fi
 # npm ships beside the node binary in every official layout (tarball, nodesource deb).
 npm_dir="$(cd "$(dirname "$(readlink -f "$node_bin")")/../lib/node_modules/npm" && pwd)"
 rootfs="$(mktemp -d "${TMPDIR:-/var/tmp}/callscribe-rootfs.XXXXXX")"
+# mktemp's folder is 0700, and it becomes the image's "/": a non-root container user could not even
+# find node.
+chmod 0755 "$rootfs"
 trap 'rm -rf "$rootfs" "$rootfs.log"' EXIT
 
 log="$rootfs.log"
@@ -51,5 +57,6 @@ rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
 tar -C "$rootfs" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
+  --change "LABEL callscribe.base-recipe=$recipe" \
   --change 'CMD ["node"]' - "$image" >&2
 echo "$image"

@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../loadgen/src/source/s3-client.js';
 import { writeCorpus } from '../corpus/write-corpus.js';
+import { uploadFolder } from './upload-folder.js';
 
 /**
  * The compose stack's one-shot seed: writes the sample corpus (espeak-ng dialogues with reference
@@ -20,19 +18,7 @@ if (endpoint === undefined || bucket === undefined || prefix === undefined || co
 const s3 = createS3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 3 });
 try {
   await writeCorpus(corpusDir);
-  const names = (await readdir(corpusDir)).filter((f) => /\.(wav|txt|rttm)$/.test(f)).sort();
-  try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  } catch (err: unknown) {
-    // A second `up` finds the bucket from the first: that is the state we want, not a failure.
-    const name = err instanceof Error ? err.name : '';
-    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
-  }
-  for (const name of names)
-    await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${name}`, Body: await readFile(join(corpusDir, name)) }),
-    );
-  const recordings = names.filter((n) => n.endsWith('.wav')).length;
+  const { recordings } = await uploadFolder(s3, bucket, prefix, corpusDir);
   process.stdout.write(
     `seed: ${recordings} recordings and their references in s3://${bucket}/${prefix} at ${endpoint}\n`,
   );
