@@ -113,6 +113,45 @@ describe('loadgen --compare and --find-max against the real stack', () => {
     assert.match(html, /rounds\/round2-b\/report\.html/);
   });
 
+  it('--compare protocol=whisperx-http,openai: two protocols on one HTTP --target, each arm its own', async () => {
+    const dir = tmp('callscribe-cmp-proto-');
+    await writeFile(
+      join(dir, 'balance.wav'),
+      await speechFile('cmp-balance.wav', SENTENCES.balance, 'en-us+f2', WAV_16K),
+    );
+    await writeFile(join(dir, 'balance.txt'), SENTENCES.balance);
+    const out = tmp('callscribe-cmp-proto-out-');
+    const target = `http://${stack.gateway.httpAddress as string}`;
+    const r = await runBinary(BIN.loadgen, [
+      'run',
+      '--source',
+      dir,
+      '--target',
+      target,
+      '--compare',
+      'protocol=whisperx-http,openai',
+      '--rounds',
+      '1',
+      '--concurrency',
+      '1',
+      '--out',
+      out,
+      '--run-id',
+      'proto',
+      '--progress',
+      'off',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(await readFile(join(out, 'proto', 'summary.json'), 'utf8')) as CompareDoc;
+    assert.deepEqual(doc.compare, { key: 'protocol', a: 'whisperx-http', b: 'openai' });
+    // WER from each protocol's own text; time to first text only where the protocol streams (openai).
+    for (const arm of doc.arms) assert.equal(typeof arm.pooled['wer'], 'number', `${arm.value}: WER measured`);
+    assert.deepEqual(
+      doc.arms.map((a) => a.pooled['ttfsP50Ms'] === null),
+      [true, false],
+    );
+  });
+
   it('rejects a --compare it cannot run, with the flag to fix, before sending anything', async () => {
     for (const [spec, message] of [
       ['speed=1,2', /unknown --compare key "speed".*diarization, target, protocol, language, chunk-bytes/],

@@ -302,15 +302,7 @@ export function defaultRunConfig(overrides: Partial<RunConfig>): RunConfig {
 }
 
 /** Cross-field checks, with the flag names a person would fix. */
-export function validateRunConfig(c: RunConfig): RunConfig {
-  if (c.source === '') throw new OptionError('--source is required: s3://bucket/prefix or a folder');
-  const levels = c.sweep.map(Number);
-  if (levels.some((n) => !Number.isFinite(n) || n <= 0))
-    throw new OptionError(`--sweep takes positive numbers, got "${c.sweep.join(',')}"`);
-  if (c.rate === 0 && levels.some((n) => !Number.isInteger(n)))
-    throw new OptionError('--sweep concurrencies must be whole numbers');
-  if (c.pushgateway !== '' && !/^https?:\/\/[^/]+/.test(c.pushgateway))
-    throw new OptionError(`--pushgateway must be an http(s) URL, got "${c.pushgateway}"`);
+function checkProtocolTarget(c: RunConfig): void {
   if (c.protocol === 'grpc' && isHttpTarget(c.target))
     throw new OptionError(
       `--target ${c.target} is an HTTP URL but --protocol is grpc: give the gateway's gRPC host:port, or add --protocol whisperx-http or --protocol openai`,
@@ -323,6 +315,20 @@ export function validateRunConfig(c: RunConfig): RunConfig {
     throw new OptionError(
       `--protocol whisperx-http takes --diarization none or auto: its "diarization" header is on or off, and the server picks the method (got ${c.diarization})`,
     );
+}
+
+export function validateRunConfig(c: RunConfig): RunConfig {
+  if (c.source === '') throw new OptionError('--source is required: s3://bucket/prefix or a folder');
+  const levels = c.sweep.map(Number);
+  if (levels.some((n) => !Number.isFinite(n) || n <= 0))
+    throw new OptionError(`--sweep takes positive numbers, got "${c.sweep.join(',')}"`);
+  if (c.rate === 0 && levels.some((n) => !Number.isInteger(n)))
+    throw new OptionError('--sweep concurrencies must be whole numbers');
+  if (c.pushgateway !== '' && !/^https?:\/\/[^/]+/.test(c.pushgateway))
+    throw new OptionError(`--pushgateway must be an http(s) URL, got "${c.pushgateway}"`);
+  // Under --compare protocol=, target= or diarization= each arm is checked instead (compare-keys.ts):
+  // the base config alone may pair the default protocol with an HTTP target the arms never use.
+  if (!['protocol', 'target', 'diarization'].includes(c.compare.split('=')[0]?.trim() ?? '')) checkProtocolTarget(c);
   if (c.compare !== '' && (c.sweep.length > 0 || c.findMax.length > 0))
     throw new OptionError('--compare runs one level per arm: drop --sweep and --find-max');
   if (c.findMax.length > 0 && c.sweep.length > 0)

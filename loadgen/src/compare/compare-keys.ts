@@ -50,7 +50,7 @@ export const armConfig = (c: RunConfig, spec: CompareSpec, arm: 0 | 1): RunConfi
 export function checkArms(c: RunConfig, spec: CompareSpec): void {
   for (const arm of [0, 1] as const) {
     try {
-      validateRunConfig(armConfig(c, spec, arm));
+      validateRunConfig({ ...armConfig(c, spec, arm), compare: '' });
     } catch (err: unknown) {
       if (!(err instanceof OptionError)) throw err;
       const why =
