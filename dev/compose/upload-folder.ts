@@ -22,7 +22,9 @@ export async function recordingFiles(dir: string): Promise<{ audio: string[]; fi
   const info = await stat(dir).catch(() => undefined);
   if (info === undefined || !info.isDirectory()) throw new Error(`${dir}: no such folder`);
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const all = entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+  // Dirent.parentPath arrived in Node 20.12; `path` is its name from 20.1 (package.json allows 20.3).
+  const folder = (e: (typeof entries)[number]): string => (e as { parentPath?: string }).parentPath ?? e.path;
+  const all = entries.filter((e) => e.isFile()).map((e) => relative(dir, join(folder(e), e.name)));
   const audio = all.filter((f) => AUDIO_EXTENSIONS.includes(extension(f))).sort();
   const stems = new Set(audio.map(stemOf));
   const references = all.filter((f) => ['txt', 'rttm'].includes(extension(f)) && stems.has(stemOf(f)));

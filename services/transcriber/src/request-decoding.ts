@@ -28,6 +28,11 @@ export function requestDecoding(
     throw invalidArgument(
       `prompt is ${prompt.length} characters; at most ${MAX_PROMPT_CHARS} are taken (Whisper keeps only the last 223 tokens): keep the names and terms the call needs`,
     );
+  // Whisper's tokenizers read "<|endoftext|>" in text as the control token itself: a prompt holding
+  // one would steer the decoder (faster-whisper) or fail the whole batch it shares (transformers).
+  const control = /<\|[^|<>]*\|>/.exec(prompt);
+  if (control !== null)
+    throw invalidArgument(`prompt holds "${control[0]}", one of Whisper's control tokens; remove it from the prompt`);
   if (prompt !== '' && !engine.decodingOptions.includes('prompt'))
     throw invalidArgument(
       `the ${engine.backend} engine takes no prompt; leave prompt empty, or send the request to a transcriber running --engine whisperx or hf`,

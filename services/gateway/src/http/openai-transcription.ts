@@ -24,8 +24,10 @@ function sameAsStarted(started: OpenAiOptions, final: OpenAiOptions): void {
       'diarization',
       'diarization (or response_format=diarized_json) came after the file: send it before the file part, or as a query parameter (?diarization=auto)',
     );
+  // A temperature of 0 sent late is what the stream started with; so is the same prompt, spaced differently.
+  const same = { prompt: (o: OpenAiOptions) => o.prompt.trim(), temperature: (o: OpenAiOptions) => o.temperature ?? 0 };
   for (const name of ['prompt', 'temperature'] as const)
-    if (final[name] !== started[name])
+    if (same[name](final) !== same[name](started))
       throw invalidParam(
         name,
         `${name} came after the file, once the audio was already being transcribed: send it before the file part, or as a query parameter`,

@@ -195,6 +195,14 @@ class HfBackend(unittest.TestCase):
         self.assertEqual(len(call["prompt_ids"]), 1 + 223)
         self.assertEqual(call["max_new_tokens"] + 4 + 224, 448)
 
+    def test_a_prompt_never_takes_the_answer_below_a_configured_budget(self):
+        from callscribe_worker.backends.hf_whisper import HfWhisperBackend
+
+        with mock.patch.dict(os.environ, {"HF_WHISPER_MAX_NEW_TOKENS": "96"}):
+            backend = HfWhisperBackend()
+        backend.transcribe_batch([np.zeros(16000, np.float32)], ["en"], False, decoding=[Decoding("ACME " * 400)])
+        self.assertEqual(MODEL.calls[-1]["max_new_tokens"], 96, "the prompt's room is taken from what is left, not from 96")
+
     def test_a_temperature_samples(self):
         self.backend.transcribe_batch([np.zeros(16000, np.float32)], ["en"], False, decoding=[Decoding(temperature=0.5)])
         (call,) = MODEL.calls

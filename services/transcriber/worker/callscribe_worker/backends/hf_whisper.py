@@ -155,9 +155,11 @@ class HfWhisperBackend:
             ids = [int(t) for t in self._tokenizer.get_prompt_ids(decoding.prompt)]
             ids = ids[:1] + ids[1:][-(self._max_target_positions // 2 - 1) :]
             kwargs["prompt_ids"] = self._torch.tensor(ids, device=self._device)
-            # generate() refuses a prompt plus max_new_tokens beyond max_target_positions (4.57
-            # generation_whisper.py `_set_max_new_tokens_and_length`): the prompt's room comes off the answer's.
-            kwargs["max_new_tokens"] = self._max_new_tokens - len(ids)
+            # generate() refuses a prompt plus start tokens plus max_new_tokens beyond max_target_positions
+            # (4.57 generation_whisper.py `_set_max_new_tokens_and_length`): the answer gets what is left,
+            # or the configured budget when that is smaller (HF_WHISPER_MAX_NEW_TOKENS).
+            start_tokens = 2 if self._english_only else 4
+            kwargs["max_new_tokens"] = min(self._max_new_tokens, self._max_target_positions - start_tokens - len(ids))
         if decoding.temperature > 0:
             kwargs.update(do_sample=True, temperature=decoding.temperature)
         with self._torch.inference_mode():

@@ -123,7 +123,9 @@ class WhisperXBackend:
         return self._transcribe_same_temperature(chunks, languages, word_timestamps, decodings, temperatures[0] if temperatures else 0.0)
 
     def _sampling(self, temperature: float) -> Dict[str, Any]:
-        """As faster-whisper's generate_with_fallback (v1.2.1): beam search at 0, one sampled hypothesis above."""
+        """Beam search at 0, as whisperX; above 0, sampling over the whole distribution as faster-whisper's
+        generate_with_fallback (v1.2.1) does, but one hypothesis rather than its best_of: with no
+        log-prob fallback to choose among them here, more would cost decode time and change nothing."""
         options = self._pipeline.options
         if temperature > 0:
             return {"beam_size": 1, "num_hypotheses": 1, "sampling_topk": 0, "sampling_temperature": temperature}
