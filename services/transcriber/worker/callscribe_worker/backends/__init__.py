@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Protocol, Sequence
+from typing import Any, Callable, List, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -47,6 +47,28 @@ class Decoding:
 
 
 PLAIN = Decoding()
+
+
+def run_grouped(
+    chunks: Sequence[np.ndarray],
+    languages: Sequence[str],
+    decoding: Optional[Sequence[Decoding]],
+    key: Callable[[Decoding], Any],
+    run: Callable[[List[np.ndarray], List[str], List[Decoding]], List["ItemResult"]],
+) -> List["ItemResult"]:
+    """One `run` per distinct key(decoding) (in key order), answers back in the batch's order.
+
+    For engines that take a decoding option once per call rather than per item (a sampling
+    temperature, hf's prompt_ids); a batch that agrees on it, nearly every batch, is one call.
+    """
+    decodings = list(decoding) if decoding is not None else [PLAIN] * len(chunks)
+    keys = [key(d) for d in decodings]
+    out: List[Any] = [None] * len(chunks)
+    for k in sorted(set(keys)):
+        idx = [i for i, kk in enumerate(keys) if kk == k]
+        for i, r in zip(idx, run([chunks[i] for i in idx], [languages[i] for i in idx], [decodings[i] for i in idx])):
+            out[i] = r
+    return out
 
 
 @dataclass

@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import PLAIN, BackendLoadError, Decoding, EngineInfo, ItemResult, Segment, Word, missing_library
+from . import PLAIN, BackendLoadError, Decoding, EngineInfo, ItemResult, Segment, Word, missing_library, run_grouped
 from ..loader_args import hf_dtype_kwarg, hf_generate_kwargs, hf_max_new_tokens, is_english_only
 
 # (d_model, encoder/decoder layers, attention heads, mel bins) of the published checkpoints.
@@ -99,18 +99,10 @@ class HfWhisperBackend:
     def transcribe_batch(
         self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool, decoding: Optional[Sequence[Decoding]] = None
     ) -> List[ItemResult]:
-        decodings = list(decoding) if decoding is not None else [PLAIN] * len(chunks)
-        groups = sorted(set(decodings), key=lambda d: (d.temperature, d.prompt))
-        if len(groups) > 1:
-            # generate() takes one prompt_ids and one temperature per call: one call per distinct pair.
-            out: List[Optional[ItemResult]] = [None] * len(chunks)
-            for g in groups:
-                idx = [i for i, d in enumerate(decodings) if d == g]
-                part = self._transcribe_alike([chunks[i] for i in idx], [languages[i] for i in idx], word_timestamps, g)
-                for i, r in zip(idx, part):
-                    out[i] = r
-            return [r for r in out if r is not None]
-        return self._transcribe_alike(chunks, languages, word_timestamps, groups[0] if groups else PLAIN)
+        # generate() takes one prompt_ids and one temperature per call: one call per distinct pair.
+        return run_grouped(
+            chunks, languages, decoding, lambda d: (d.temperature, d.prompt), lambda c, langs, d: self._transcribe_alike(c, langs, word_timestamps, d[0])
+        )
 
     def _transcribe_alike(self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool, decoding: Decoding) -> List[ItemResult]:
         features, mask = self._inputs(chunks)

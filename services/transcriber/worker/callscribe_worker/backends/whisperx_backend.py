@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from . import PLAIN, BackendLoadError, Decoding, EngineInfo, ItemResult, Segment, missing_library
+from . import BackendLoadError, Decoding, EngineInfo, ItemResult, Segment, missing_library, run_grouped
 from ..device_errors import raise_if_device_error
 from ..loader_args import whisperx_load_model_kwargs
 from .alignment import BatchAligner, aligned_segments
@@ -108,19 +108,10 @@ class WhisperXBackend:
     def transcribe_batch(
         self, chunks: Sequence[np.ndarray], languages: Sequence[str], word_timestamps: bool, decoding: Optional[Sequence[Decoding]] = None
     ) -> List[ItemResult]:
-        decodings = list(decoding) if decoding is not None else [PLAIN] * len(chunks)
-        temperatures = sorted({d.temperature for d in decodings})
-        if len(temperatures) > 1:
-            # CTranslate2 samples at one temperature per call: a batch that mixes them runs as one
-            # batch per temperature (rare: nearly every request keeps the deterministic default).
-            out: List[Optional[ItemResult]] = [None] * len(chunks)
-            for t in temperatures:
-                idx = [i for i, d in enumerate(decodings) if d.temperature == t]
-                part = self.transcribe_batch([chunks[i] for i in idx], [languages[i] for i in idx], word_timestamps, [decodings[i] for i in idx])
-                for i, r in zip(idx, part):
-                    out[i] = r
-            return [r for r in out if r is not None]
-        return self._transcribe_same_temperature(chunks, languages, word_timestamps, decodings, temperatures[0] if temperatures else 0.0)
+        # CTranslate2 samples at one temperature per call; prompts differ per item within a call.
+        return run_grouped(
+            chunks, languages, decoding, lambda d: d.temperature, lambda c, langs, d: self._transcribe_same_temperature(c, langs, word_timestamps, d, d[0].temperature)
+        )
 
     def _sampling(self, temperature: float) -> Dict[str, Any]:
         """Beam search at 0, as whisperX; above 0, sampling over the whole distribution as faster-whisper's
