@@ -1,15 +1,15 @@
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SpeakerTurn } from './build-call.js';
-import { toRttm } from './build-call.js';
 import { BACKCHANNELS, LINES, VOICE_POOLS, type VoiceSpec } from './conversation-lines.js';
-import { run, writeAudio } from './espeak.js';
+import { run } from './espeak.js';
 import { seededRandom } from '../../loadgen/src/run/schedule.js';
+import { type Channel, writeRecording } from './write-recording.js';
 
 const RATE = 16000;
 
 /** How a conversation was recorded: the channel a real call or meeting would have gone through. */
-export type Channel = 'wide' | 'phone' | 'room';
+export type { Channel };
 
 export interface Conversation {
   id: string;
@@ -126,15 +126,6 @@ function addNoise(x: Float32Array, snrDb: number, rand: () => number): void {
   for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) + g * (noise[i] as number);
 }
 
-const SOX_OUT: Record<Channel, { effects: string[]; format: string[] }> = {
-  wide: { effects: [], format: ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1'] },
-  phone: { effects: ['sinc', '300-3400'], format: ['-t', 'wav', '-r', '8000', '-e', 'mu-law', '-c', '1'] },
-  room: {
-    effects: ['reverb', '40', '50', '60'],
-    format: ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1'],
-  },
-};
-
 /** The plan of one split: mostly two speakers, some three, some one, across the three channels. */
 function plan(split: 'dev' | 'test'): Array<{ speakers: number; channel: Channel; seed: number }> {
   const base = split === 'dev' ? 1000 : 2000;
@@ -168,15 +159,7 @@ async function generate(
       endSec: (p.startSample + p.audio.length) / RATE,
     }))
     .sort((a, b) => a.startSec - b.startSec);
-  const out = SOX_OUT[item.channel];
-  const clean = join(dir, `.${id}.clean.tmp`);
-  const tmp = join(dir, `.${id}.wav.tmp`);
-  await writeAudio(clean, [mix], SOX_OUT.wide.format);
-  // Written under a temporary name and renamed, so an interrupted run leaves no half file.
-  await run('sox', ['-D', '-t', 'wav', clean, ...out.format, tmp, ...out.effects]);
-  await rm(clean);
-  await rename(tmp, join(dir, `${id}.wav`));
-  await writeFile(join(dir, `${id}.rttm`), toRttm(id, turns));
+  await writeRecording(dir, id, mix, item.channel, turns);
   return {
     id,
     split,

@@ -1,8 +1,7 @@
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SpeakerTurn } from './build-call.js';
-import { toRttm } from './build-call.js';
-import { run, writeAudio } from './espeak.js';
+import { writeRecording } from './write-recording.js';
 import { loadVoice, phrases, readers, voicesDir, type Reader } from './real-voices.js';
 import { seededRandom } from '../../loadgen/src/run/schedule.js';
 
@@ -112,30 +111,7 @@ async function generate(
   const turns = placed
     .map((p) => ({ speaker: `S${p.speaker}`, startSec: p.at / RATE, endSec: (p.at + p.audio.length) / RATE }))
     .sort((a, b) => a.startSec - b.startSec);
-  const clean = join(dir, `.${id}.clean.tmp`);
-  const tmp = join(dir, `.${id}.wav.tmp`);
-  await writeAudio(clean, [mix], ['-t', 'wav', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1']);
-  // Written under a temporary name and renamed, so an interrupted run leaves no half file.
-  await run('sox', [
-    '-D',
-    '-t',
-    'wav',
-    clean,
-    '-t',
-    'wav',
-    '-r',
-    '8000',
-    '-e',
-    'mu-law',
-    '-c',
-    '1',
-    tmp,
-    'sinc',
-    '300-3400',
-  ]);
-  await rm(clean);
-  await rename(tmp, join(dir, `${id}.wav`));
-  await writeFile(join(dir, `${id}.rttm`), toRttm(id, turns));
+  await writeRecording(dir, id, mix, 'phone', turns);
   return {
     id,
     split,
