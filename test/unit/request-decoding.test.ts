@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { ServiceError } from '#common/service-error.js';
-import { requestDecoding } from '../../services/transcriber/src/request-decoding.js';
+import { requestDecoding } from '#common/request-decoding.js';
 
 const whisperx = { backend: 'whisperx', decodingOptions: ['prompt', 'temperature'] };
 const sphinx = { backend: 'sphinx', decodingOptions: [] };

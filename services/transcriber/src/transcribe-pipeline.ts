@@ -10,7 +10,7 @@ import { emptyTally, transcribeChunks, type TrackTally } from './chunks/chunk-tr
 import { finalResult } from './final-result.js';
 import { normaliseLanguage } from '#common/language.js';
 import { RequestLanguage } from './request-language.js';
-import { requestDecoding } from './request-decoding.js';
+import { requestDecoding } from '#common/request-decoding.js';
 import { chunkSpeech, type ChunkingOptions } from './chunks/speech-chunks.js';
 import { SpeechDetector } from './speech/speech-detector.js';
 import type { SpeechRegionOptions } from './speech/speech-regions.js';
