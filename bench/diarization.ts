@@ -27,10 +27,10 @@ import { finished, machine, median, report, setting, sized, SMOKE, table } from 
  * bench:diarization — (1) the cost of asking for speakers: each sample call with diarization off
  * and on, alternating, through the gateway; (2) ASR and diarization side by side vs one after the
  * other, both driven against the transcriber (bench/diarize-orders.ts); (3) accuracy of the spectral
- * diarizer's conversation mode beside the legacy mode, through the Diarize RPC, on the generated
- * conversation set (bench/diarization-quality.ts); (4) each mode alone on 10 minutes of that set;
- * (5) how far apart one voice split in two and two real voices are on its features
- * (bench/speaker-separability.ts); (6) both modes on the real-voice set (dev/corpus/real-conversations.ts:
+ * diarizer's modes side by side (legacy, conversation, voices, embedding), through the Diarize RPC, on
+ * the generated conversation set (bench/diarization-quality.ts); (4) each mode alone on 10 minutes of
+ * that set; (5) how far apart one voice split in two and two real voices are on its features
+ * (bench/speaker-separability.ts); (6) every mode on the real-voice set (dev/corpus/real-conversations.ts:
  * LibriSpeech readers in telephone-band conversations, split by reader), when the readers' folder is
  * there: DER, JER, count accuracy and the count's confidence.
  */
@@ -204,7 +204,7 @@ async function costOfSpeakers(): Promise<void> {
 
 if (!ONLY_ACCURACY) await costOfSpeakers();
 const { dir: setDir, items: conversations } = await conversationSet();
-const MODES = ['legacy', 'conversation', 'voices'] as const;
+const MODES = ['legacy', 'conversation', 'voices', 'embedding'] as const;
 const scored: Record<string, Scored[]> = {};
 for (const mode of MODES) scored[mode] = await scoreMode(mode, setDir, conversations);
 const speeds = [];

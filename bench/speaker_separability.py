@@ -47,7 +47,7 @@ def gain_of(x: np.ndarray, keep: np.ndarray, labels: np.ndarray) -> float:
 
 
 def main() -> None:
-    diarizer = spectral.ConversationDiarizer(learned=False)
+    diarizer = spectral.ConversationDiarizer("conversation")
     for wav in sys.argv[2:]:
         raw = subprocess.run(["sox", "-D", wav, "-t", "f32", "-r", "16000", "-c", "1", "-"], check=True, capture_output=True).stdout
         audio = np.frombuffer(raw, dtype="<f4")

@@ -1,6 +1,6 @@
 """bench:diarization, speed: the spectral diarizer alone on ~10 minutes of recordings back to back,
 speech regions from the reference RTTM (overlapping turns merged). argv: worker dir, mode
-(CALLSCRIBE_SPECTRAL_MODE: conversation or legacy), seconds, WAV files. Prints JSON."""
+(CALLSCRIBE_SPECTRAL_MODE: embedding, conversation, voices or legacy), seconds, WAV files. Prints JSON."""
 from __future__ import annotations
 
 import json

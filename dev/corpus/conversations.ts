@@ -127,11 +127,20 @@ function addNoise(x: Float32Array, snrDb: number, rand: () => number): void {
 }
 
 /** The plan of one split: mostly two speakers, some three, some one, across the three channels. */
-function plan(split: 'dev' | 'test'): Array<{ speakers: number; channel: Channel; seed: number }> {
-  const base = split === 'dev' ? 1000 : 2000;
+function plan(
+  split: 'dev' | 'test',
+  count = 20,
+  extra = false,
+): Array<{ speakers: number; channel: Channel; seed: number }> {
+  // Extra calibration calls of the dev pool's voices take seeds no scored call uses.
+  const base = extra ? 3000 : split === 'dev' ? 1000 : 2000;
   const counts = [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 1, 1, 1];
   const channels: Channel[] = ['wide', 'phone', 'room'];
-  return counts.map((speakers, i) => ({ speakers, channel: channels[i % 3] as Channel, seed: base + i }));
+  return Array.from({ length: count }, (_, i) => ({
+    speakers: counts[i % counts.length] as number,
+    channel: channels[i % 3] as Channel,
+    seed: base + i,
+  }));
 }
 
 async function generate(
@@ -151,7 +160,7 @@ async function generate(
       mix[p.startSample + i] = (mix[p.startSample + i] as number) + g * (p.audio[i] as number);
   }
   addNoise(mix, item.channel === 'wide' ? 30 : 18, rand);
-  const id = `${split}-${String(item.seed % 1000).padStart(2, '0')}-${item.speakers}spk-${item.channel}`;
+  const id = `${item.seed >= 3000 ? 'devx' : split}-${String(item.seed % 1000).padStart(item.seed >= 3000 ? 3 : 2, '0')}-${item.speakers}spk-${item.channel}`;
   const turns = placed
     .map((p) => ({
       speaker: `S${p.speaker}`,
@@ -201,5 +210,17 @@ export async function ensureConversations(dir: string, log: (m: string) => void 
   for (const split of ['dev', 'test'] as const)
     for (const item of plan(split)) items.push(await generate(dir, split, item));
   await writeFile(manifest, JSON.stringify({ version: VERSION, items }, null, 1));
+  return items;
+}
+
+/**
+ * `count` calibration conversations of the dev pool's voices with seeds the scored calls do not use,
+ * and a manifest.json of them, in `dir` (dev/fit-embedding-space.py fits on them; never scored).
+ */
+export async function writeCalibrationConversations(dir: string, count: number): Promise<Conversation[]> {
+  await mkdir(dir, { recursive: true });
+  const items: Conversation[] = [];
+  for (const item of plan('dev', count, true)) items.push(await generate(dir, 'dev', item));
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify({ version: VERSION, items }, null, 1));
   return items;
 }

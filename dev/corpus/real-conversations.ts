@@ -21,12 +21,24 @@ export interface RealConversation {
   wav: string;
 }
 
-/** Per split: 28 two-speaker calls (half same-sex), 6 with three, 6 monologues. */
-function plan(split: 'dev' | 'test'): Array<{ speakers: number; sameSex: boolean; seed: number }> {
-  const base = split === 'dev' ? 5000 : 6000;
+export type ConversationSplit = 'train' | 'dev' | 'test';
+
+/**
+ * Per 40: 28 two-speaker calls (half same-sex), 6 with three, 6 monologues. dev and test have 40 each;
+ * train, read only by the scripts that learn or calibrate (dev/train-speaker-embedding.py), as many
+ * forties as asked, so a count rule is fitted on hundreds of train-reader calls, not on 40 dev ones.
+ */
+function plan(
+  split: ConversationSplit,
+  count = 40,
+  extra = false,
+): Array<{ speakers: number; sameSex: boolean; seed: number }> {
+  // Extra calibration calls of the dev readers take seeds no scored dev call has.
+  const base = extra ? 7000 : split === 'train' ? 4000 : split === 'dev' ? 5000 : 6000;
   const out = [];
-  for (let i = 0; i < 40; i++) {
-    const speakers = i < 28 ? 2 : i < 34 ? 3 : 1;
+  for (let i = 0; i < count; i++) {
+    const j = i % 40;
+    const speakers = j < 28 ? 2 : j < 34 ? 3 : 1;
     out.push({ speakers, sameSex: i % 2 === 0, seed: base + i });
   }
   return out;
@@ -67,13 +79,16 @@ function cast(pool: Reader[], count: number, sameSex: boolean, rand: () => numbe
   return chosen;
 }
 
-async function generate(
+/** A conversation of the train readers: calibration only, never in the scored set. */
+export type TrainConversation = Omit<RealConversation, 'split'> & { split: 'train' };
+
+async function generate<S extends ConversationSplit>(
   voices: string,
   dir: string,
-  split: 'dev' | 'test',
+  split: S,
   pool: Reader[],
   item: ReturnType<typeof plan>[number],
-): Promise<RealConversation> {
+): Promise<Omit<RealConversation, 'split'> & { split: S }> {
   const rand = seededRandom(item.seed);
   const cast_ = cast(pool, item.speakers, item.sameSex, rand);
   const people: Voice[] = [];
@@ -87,7 +102,12 @@ async function generate(
   let cursor = Math.round((0.3 + rand() * 0.5) * RATE);
   let speaker = 0;
   const targetSec = 40;
-  while (cursor < targetSec * RATE) {
+  // Past 40 s only until every speaker cast has spoken: a "three-speaker" call where the third never
+  // got a turn would be scored against a count its audio does not hold (v1 had 4 such calls of 6 in
+  // the test split). Calls where everyone spoke by 40 s come out as before.
+  const spoken = new Set<number>();
+  while (cursor < targetSec * RATE || spoken.size < people.length) {
+    spoken.add(speaker);
     const turn = speakTurn(people[speaker] as Voice, rand);
     for (const p of turn) placed.push({ speaker, at: cursor + p.at, audio: p.audio });
     const last = turn[turn.length - 1] as { at: number; audio: Float32Array };
@@ -107,7 +127,7 @@ async function generate(
   }
   // A line's hiss, 30 dB under the speech.
   for (let i = 0; i < total; i++) mix[i] = (mix[i] as number) + 0.0025 * (rand() * 2 - 1);
-  const id = `${split}-${String(item.seed % 1000).padStart(2, '0')}-${item.speakers}spk-${item.sameSex ? 'same' : 'mixed'}`;
+  const id = `${item.seed >= 7000 ? 'devx' : split}-${String(item.seed % 1000).padStart(split === 'train' || item.seed >= 7000 ? 3 : 2, '0')}-${item.speakers}spk-${item.sameSex ? 'same' : 'mixed'}`;
   const turns = placed
     .map((p) => ({ speaker: `S${p.speaker}`, startSec: p.at / RATE, endSec: (p.at + p.audio.length) / RATE }))
     .sort((a, b) => a.startSec - b.startSec);
@@ -124,7 +144,7 @@ async function generate(
   };
 }
 
-const VERSION = 'real-conversations-v1';
+const VERSION = 'real-conversations-v2';
 
 /**
  * The real-voice conversation set, generated once into `dir` from the readers' folder and reused; null
@@ -181,5 +201,32 @@ export async function writeRealConversations(
     if (item === undefined) throw new RangeError(`the dev split has ${plan('dev').length} conversations, not ${i + 1}`);
     items.push(await generate(voices, dir, 'dev', pool, item));
   }
+  return items;
+}
+
+/**
+ * `count` calibration conversations with a manifest.json of them in `dir`, never scored by the bench:
+ * of the train readers (the readers the speaker embedding learns from), or of the dev readers with
+ * seeds no scored dev call uses (a rule's constants are fitted on these, on readers the network never
+ * heard, and checked on the 40 scored dev calls).
+ */
+export async function writeCalibrationConversations(
+  dir: string,
+  split: 'train' | 'dev',
+  count: number,
+  log: (m: string) => void = () => {},
+  voices = voicesDir(),
+): Promise<Array<TrainConversation | RealConversation> | null> {
+  const all = await readers(voices);
+  if (all === null) return null;
+  await mkdir(dir, { recursive: true });
+  const pool = all.filter((r) => r.split === split);
+  const items: Array<TrainConversation | RealConversation> = [];
+  for (const item of plan(split, count, split === 'dev')) {
+    items.push(await generate(voices, dir, split, pool, item));
+    if (items.length % 20 === 0) log(`${items.length}/${count} train conversations`);
+  }
+  await writeFile(join(dir, 'readers.json'), JSON.stringify(all, null, 1));
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify({ version: VERSION, items }, null, 1));
   return items;
 }

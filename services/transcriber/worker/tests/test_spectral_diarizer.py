@@ -111,7 +111,7 @@ class ModeSelectionTest(unittest.TestCase):
         from callscribe_worker.backends import BackendLoadError
 
         with mock.patch.dict(os.environ, {"CALLSCRIBE_SPECTRAL_MODE": "learned"}):
-            with self.assertRaisesRegex(BackendLoadError, "conversation, voices, legacy"):
+            with self.assertRaisesRegex(BackendLoadError, "conversation, embedding, voices, legacy"):
                 SpectralDiarizer()
 
 

@@ -12,7 +12,8 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from .spectral_legacy import log_pitch
-from .voice_features import frame_features, normalise
+from .speaker_embedding import log_mel
+from .voice_features import frame_features, normalise, power_spectra
 
 PIECE = 100  # frames (1 s) per clustering unit
 _QUIET_PERCENT = 30  # the quietest 30% of speech frames (pauses, breaths, reverb tails) shape no model
@@ -29,11 +30,13 @@ class Speech:
     voiced: np.ndarray  # which of them shape speaker models
     f0: np.ndarray  # log pitch as measured, NaN where unvoiced
     pieces: List[Tuple[int, int]]  # 1 s pieces of x, never across a region's edge
+    mel: Optional[np.ndarray] = None  # (recording frames, 32) log-mels for the embedding network, when asked
 
 
-def speech(audio: np.ndarray, regions: Sequence[Tuple[float, float]]) -> Optional[Speech]:
+def speech(audio: np.ndarray, regions: Sequence[Tuple[float, float]], with_mel: bool = False) -> Optional[Speech]:
     audio = np.ascontiguousarray(audio, dtype=np.float32)
-    mfcc, energy = frame_features(audio)
+    power = power_spectra(audio)
+    mfcc, energy = frame_features(audio, power)
     frames = len(mfcc)
     runs = [(int(s * 100), min(frames, int(e * 100))) for s, e in regions]
     runs = [(a, b) for a, b in runs if b - a >= _MIN_RUN]
@@ -61,7 +64,8 @@ def speech(audio: np.ndarray, regions: Sequence[Tuple[float, float]]) -> Optiona
     for a, b in local:
         n = max(1, round((b - a) / PIECE))
         pieces.extend((a + (b - a) * i // n, a + (b - a) * (i + 1) // n) for i in range(n))
-    return Speech(runs, local, x[take].astype(np.float64), voiced, f0[take], pieces)
+    mel = log_mel(audio, power) if with_mel else None
+    return Speech(runs, local, x[take].astype(np.float64), voiced, f0[take], pieces, mel)
 
 
 def shrunk_means(s: Speech) -> np.ndarray:

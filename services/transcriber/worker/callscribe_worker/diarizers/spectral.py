@@ -28,7 +28,8 @@ from .gaussian_stats import fit_gain
 from .pitch_split import GAP_ESPEAK, split_by_pitch
 from .speaker_count import EVIDENCE_RULE, GAIN_RULE, SHARPNESS, SpeakerCount, change_ratio, choose, confidence
 from .speaker_space import evidence, project
-from .piece_vectors import shrunk_means, speech
+from .piece_vectors import Speech, shrunk_means, speech
+from . import embedding_count, speaker_embedding
 from .spectral_legacy import LegacySpectralDiarizer
 
 _DEFAULT_MAX_SPEAKERS = 8
@@ -53,20 +54,40 @@ def _learned_and_own(shrunk: np.ndarray, z: np.ndarray) -> np.ndarray:
     return 0.5 * (affinity(learned, _KEEP) + affinity(_own(shrunk), _KEEP))
 
 
-class ConversationDiarizer:
-    """learned=False: the `conversation` mode (own directions, fit-gain count); True: the `voices`
-    mode (the speaker space learned from real voices for clustering and counting)."""
+def _by_embedding(s: Speech, lo: int, hi: int) -> Tuple[List[Turn], SpeakerCount]:
+    """`embedding` mode: pieces placed by the network learned from real voices, counted and grouped by
+    average linkage (embedding_count.py), then every turn edge re-drawn frame by frame (resegment)."""
+    z = embedding_count.smoothed(speaker_embedding.embed_pieces(s), s)
+    owner, count = embedding_count.count_speakers(z, lo, hi)
+    k = int(owner.max()) + 1
+    labels = np.zeros(len(s.x), dtype=np.int32)
+    if k > 1:
+        for (a, b), c in zip(s.pieces, owner):
+            labels[a:b] = c
+        redrawn = np.unique(resegment(s.x, s.voiced, s.local, labels, k), return_inverse=True)[1].astype(np.int32)
+        # Resegmentation may empty a speaker; min_speakers still holds.
+        if int(redrawn.max()) + 1 >= lo:
+            labels = redrawn
+    return _turns(s.runs, s.local, labels), count
 
-    def __init__(self, learned: bool) -> None:
-        self.learned = learned
+
+class ConversationDiarizer:
+    """`conversation` (own directions, fit-gain count), `voices` (the LDA speaker space of MFCC
+    pieces for clustering and counting) or `embedding` (the speaker-embedding network)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.learned = mode == "voices"
 
     def diarize(self, audio: np.ndarray, regions: Sequence[Tuple[float, float]], min_speakers: int, max_speakers: int) -> Tuple[List[Turn], SpeakerCount]:
-        s = speech(audio, regions)
+        s = speech(audio, regions, with_mel=self.mode == "embedding")
         if s is None:
             return [], SpeakerCount(confidence=0.0, alternatives=[])
         x, voiced, f0, runs, local, pieces = s.x, s.voiced, s.f0, s.runs, s.local, s.pieces
         hi = min(len(pieces), max_speakers if max_speakers > 0 else _DEFAULT_MAX_SPEAKERS)
         lo = min(max(1, min_speakers), hi)
+        if self.mode == "embedding":
+            return _by_embedding(s, lo, hi)
         shrunk = shrunk_means(s)
         z = project(shrunk)
         vectors = None
@@ -127,7 +148,7 @@ def _turns(runs: List[Tuple[int, int]], local: List[Tuple[int, int]], labels: np
     return turns
 
 
-MODES = ("conversation", "voices", "legacy")
+MODES = ("conversation", "embedding", "voices", "legacy")
 
 
 class SpectralDiarizer:
@@ -138,7 +159,9 @@ class SpectralDiarizer:
         if mode not in MODES:
             raise BackendLoadError(f"CALLSCRIBE_SPECTRAL_MODE={mode!r} is not one of {', '.join(MODES)}")
         self.model = f"spectral-{mode}"
-        self._impl = LegacySpectralDiarizer() if mode == "legacy" else ConversationDiarizer(learned=mode == "voices")
+        self._impl = LegacySpectralDiarizer() if mode == "legacy" else ConversationDiarizer(mode)
+        if mode == "embedding":
+            speaker_embedding.model()  # load the weights at start, not on the first request
 
     def diarize(self, audio: np.ndarray, regions: Sequence[Tuple[float, float]], min_speakers: int, max_speakers: int) -> List[Turn]:
         return self.diarize_counted(audio, regions, min_speakers, max_speakers)[0]
