@@ -49,14 +49,18 @@ CHANNELS = int(os.environ.get("EMBED_CHANNELS", "128"))
 DIMS = 128
 STEPS = int(os.environ.get("EMBED_STEPS", "5000"))
 ROOM = os.environ.get("EMBED_ROOM", "") == "1"
+# Pitch shifts in cents (sox `pitch`, tempo kept) applied on top of each speed, each its own speaker.
+PITCHES = tuple(int(c) for c in os.environ.get("EMBED_PITCH_CENTS", "0").split(","))
 BATCH = 96
 HOP, FRAME, NFFT = 160, 400, 512
 
 
-def channels(path: str, speed: float) -> tuple:
-    """The utterance at this speed through a phone line, and in a room when EMBED_ROOM=1 (16 kHz)."""
+def channels(path: str, speed: float, cents: int = 0) -> tuple:
+    """The utterance at this speed (and pitch shift) through a phone line, and in a room when
+    EMBED_ROOM=1 (16 kHz)."""
     # -D: no dither, so the same inputs give the same audio.
-    phone = subprocess.run(["sox", "-D", path, "-t", "wav", "-r", "8000", "-e", "mu-law", "-c", "1", "-", "speed", str(speed), "sinc", "300-3400"], check=True, capture_output=True).stdout
+    shift = ["pitch", str(cents)] if cents else []
+    phone = subprocess.run(["sox", "-D", path, "-t", "wav", "-r", "8000", "-e", "mu-law", "-c", "1", "-", "speed", str(speed), *shift, "sinc", "300-3400"], check=True, capture_output=True).stdout
     variants = [phone]
     if ROOM:
         variants.append(subprocess.run(["sox", "-D", path, "-t", "wav", "-r", "16000", "-c", "1", "-", "speed", str(speed), "reverb", "40", "50", "60"], check=True, capture_output=True).stdout)
@@ -139,8 +143,8 @@ def main() -> None:
     for listing, folder in zip(sources[::2], sources[1::2]):
         with open(listing) as f:
             speakers = sorted((r for r in json.load(f) if r["split"] == "train"), key=lambda r: r["id"])
-        audio += [channels(os.path.join(folder, r["file"]), s) for r in speakers for s in SPEEDS]
-        print(f"{listing}: {len(speakers)} train speakers x {len(SPEEDS)} speeds", flush=True)
+        audio += [channels(os.path.join(folder, r["file"]), s, c) for r in speakers for s in SPEEDS for c in PITCHES]
+        print(f"{listing}: {len(speakers)} train speakers x {len(SPEEDS)} speeds x {len(PITCHES)} pitches", flush=True)
     print(f"{len(audio)} classes, {sum(len(a[0]) for a in audio) / 16000 / 60:.0f} min each way", flush=True)
     net, head = Net(), ArcFace(len(audio))
     start = os.environ.get("EMBED_INIT", "")
