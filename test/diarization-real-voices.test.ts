@@ -4,28 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Metadata, type ServiceError } from '@grpc/grpc-js';
-import { DiarizationMode, TranscriptionConfig } from '#gen/callscribe/v1/audio.js';
-import type { Diarization } from '#gen/callscribe/v1/diarization.js';
 import { writeRealConversations, type RealConversation } from '#dev/corpus/real-conversations.js';
 import { readers } from '#dev/corpus/real-voices.js';
 import { diarizationErrorRate } from '../loadgen/src/metrics/der.js';
+import { diarize } from './support/diarize.js';
 import { startStack, type Stack } from './support/stack.js';
-
-function diarize(stack: Stack, audio: Buffer, config: Partial<TranscriptionConfig> = {}): Promise<Diarization> {
-  return new Promise((resolve, reject) => {
-    const call = stack.transcriberClient.diarize(
-      new Metadata(),
-      { deadline: Date.now() + 60_000 },
-      (err: ServiceError | null, d?: Diarization) => (err !== null ? reject(err) : resolve(d as Diarization)),
-    );
-    const full = TranscriptionConfig.fromPartial({ diarization: DiarizationMode.CLUSTER, ...config });
-    call.write({ payload: { $case: 'config', config: full } });
-    for (let i = 0; i < audio.length; i += 32768)
-      call.write({ payload: { $case: 'audio', audio: audio.subarray(i, i + 32768) } });
-    call.end();
-  });
-}
 
 /**
  * The `embedding` mode (the speaker network learned from real voices) through the real Diarize RPC on
