@@ -10,9 +10,10 @@ Needs torch (CPU build) beside numpy/scipy; the worker itself never imports it. 
 
 More (listing, folder) pairs add speakers: `speakers.json` of dev/corpus/write-espeak-speakers.js adds
 espeak-ng voices. EMBED_ROOM=1 also keeps every utterance in a reverberant room (each crop takes the
-phone line or the room at random); EMBED_INIT=weights.npz fine-tunes from earlier weights. Neither is
-in the shipped recipe: with 48 or 144 espeak speakers and the room, the network told espeak-ng voices
-apart better but real ones worse (docs/diarization.md, "The count, third pass").
+phone line or the room at random); EMBED_INIT=weights.npz fine-tunes from earlier weights;
+EMBED_PITCH_CENTS=-250,0,250 makes each speed three speakers by pitch. None is in the shipped recipe:
+with 48 or 144 espeak speakers and the room the network told espeak-ng voices apart better but real
+ones worse, and the pitch-shifted speakers did not help (docs/diarization.md, "The count, third pass").
 
 151 readers are few for a speaker network, so each one is also heard at four other speeds (sox
 `speed`: pitch and formants move together, as with a longer or shorter vocal tract), and each speed
