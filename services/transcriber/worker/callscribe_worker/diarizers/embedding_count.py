@@ -6,10 +6,11 @@ join two speakers, and a group's evidence grows with its speech. A group needs M
 pieces (and MIN_PIECES) to count as a speaker: a few pieces that sit apart (a cough, a laugh, two
 voices at once) are given to the nearest speaker, not counted as one.
 
-Each piece is first averaged with its neighbours in the same speech region (smoothed): one second
-of speech places a voice loosely, three place it well, and a speech region is mostly one speaker (a
-change inside one is rare and resegmentation re-draws its edge afterwards). On 160 extra dev-reader
-calls: 137 counts right unsmoothed at the best threshold, 146 smoothed.
+Each piece is first averaged with its like neighbours in the same speech region (smoothed): one
+second of speech places a voice loosely, three place it well, and a speech region is mostly one
+speaker (resegmentation re-draws the edge of a change inside one afterwards). On 160 extra
+dev-reader calls: 137 counts right unsmoothed at the best threshold, 146 smoothed, 148 smoothed only
+between neighbours that point the same way.
 
 How sure: the count is the same for every threshold in some interval around the one used; how far
 the threshold would have to move to give each other count, in cosine units x SHARPNESS, is that
@@ -27,9 +28,9 @@ from .speaker_count import SpeakerCount, confidence
 
 # Chosen on 160 extra dev-reader calls (dev/corpus/real-conversations.ts --dev-extra), checked on the
 # 40 scored dev calls (docs/diarization.md, "The count, third pass"): counts right at 0.35 / 0.4 /
-# 0.45 were 144 / 146 / 145 of 160.
+# 0.45 were 143 / 148 / 147 of 160.
 THRESHOLD = 0.4
-SMOOTH_GATE = 0.0
+SMOOTH_GATE = 0.0  # cosine: neighbours pointing away from each other are not averaged (146 -> 148)
 MIN_SHARE = 0.15
 MIN_PIECES = 3
 # Score per unit of cosine the threshold would have to move: at 20, a count 0.05 away reads as 27%.
@@ -50,7 +51,7 @@ def smoothed(z: np.ndarray, s: Speech, gate: float | None = None) -> np.ndarray:
     return out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-9)
 
 
-def _groups(tree: np.ndarray, n: int, threshold: float) -> np.ndarray:
+def _groups(tree: np.ndarray, threshold: float) -> np.ndarray:
     return fcluster(tree, t=1.0 - threshold, criterion="distance") - 1
 
 
@@ -72,7 +73,7 @@ def count_speakers(z: np.ndarray, lo: int, hi: int) -> Tuple[np.ndarray, Speaker
         return np.zeros(n, dtype=np.int32), SpeakerCount(confidence=1.0, alternatives=[(1, 1.0)])
     tree = linkage(z, method="average", metric="cosine")
     # The count at every threshold on the grid (it only grows with the threshold).
-    at = {float(t): _speakers(z, _groups(tree, n, float(t)))[0] for t in _GRID}
+    at = {float(t): _speakers(z, _groups(tree, float(t)))[0] for t in _GRID}
     found = at[THRESHOLD]
     k = min(max(found, lo), hi)
     scores: Dict[int, float] = {}
@@ -89,7 +90,7 @@ def partition(z: np.ndarray, tree: np.ndarray, k: int) -> np.ndarray:
     if k <= 1:
         return np.zeros(len(z), dtype=np.int32)
     for t in _GRID:
-        found, labels = _speakers(z, _groups(tree, len(z), float(t)))
+        found, labels = _speakers(z, _groups(tree, float(t)))
         if found >= k:
             if found == k:
                 return labels
