@@ -72,7 +72,7 @@ def count_speakers(z: np.ndarray, lo: int, hi: int) -> Tuple[np.ndarray, Speaker
     if n < 2 or hi <= 1:
         return np.zeros(n, dtype=np.int32), SpeakerCount(confidence=1.0, alternatives=[(1, 1.0)])
     tree = linkage(z, method="average", metric="cosine")
-    # The count at every threshold on the grid (it only grows with the threshold).
+    # The count at every threshold on the grid: what the confidence weighs.
     at = {float(t): _speakers(z, _groups(tree, float(t)))[0] for t in _GRID}
     found = at[THRESHOLD]
     k = min(max(found, lo), hi)
@@ -95,8 +95,8 @@ def partition(z: np.ndarray, tree: np.ndarray, k: int) -> np.ndarray:
             if found == k:
                 return labels
             break
-    # No cut gives exactly k big groups (min_speakers above what the voices show): the k largest
-    # groups of the first cut with at least k.
+    # No cut gives exactly k big groups (min_speakers above what the voices show, or a jump past k):
+    # the tree cut into k groups, every piece given to the nearest of their centres.
     groups = fcluster(tree, t=k, criterion="maxclust") - 1
     order = np.argsort(-np.bincount(groups))[:k]
     centres = np.array([z[groups == g].mean(axis=0) for g in order])
