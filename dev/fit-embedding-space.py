@@ -5,13 +5,14 @@ edges, overlaps, the reader's gain) is what gets whitened, and the 16 directions
 differ most are kept. numpy only; adds `lda.mean` and `lda.projection` to the weights file:
 
   node dist/dev/corpus/write-real-conversations.js --train 200 /tmp/cs-train
-  node dist/dev/corpus/write-espeak-calibration.js 60 /tmp/cs-espx
   /usr/bin/python3 dev/fit-embedding-space.py \
-      services/transcriber/worker/callscribe_worker/diarizers/data/speaker-embedding.npz /tmp/cs-train /tmp/cs-espx
+      services/transcriber/worker/callscribe_worker/diarizers/data/speaker-embedding.npz /tmp/cs-train
 
-The espeak calls (the espeak set's dev-pool voices, seeds no scored call uses) are there because a
-projection fitted on real voices alone drops the directions that tell espeak-ng voices apart.
-Refuses a folder holding scored calls (ids dev-*, test-*).
+(the shipped projection; the file keeps the network and the check the training script stored). More
+folders add their calls: espeak calls of the espeak set's dev pool
+(`node dist/dev/corpus/write-espeak-calibration.js 60 /tmp/cs-espx`) were tried and made both sets
+worse (docs/diarization.md, "The count, third pass"). Refuses a folder holding scored calls (ids
+dev-*, test-*).
 
 Deterministic: sorted inputs, no randomness.
 """

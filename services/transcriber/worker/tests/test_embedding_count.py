@@ -8,6 +8,15 @@ import numpy as np
 
 from callscribe_worker.diarizers import embedding_count
 from callscribe_worker.diarizers.piece_vectors import Speech
+from callscribe_worker.diarizers.speaker_count import SpeakerCount, confidence
+
+
+def counted(z: np.ndarray, lo: int, hi: int) -> tuple:
+    """The owners and the confidence of the count they hold, as spectral.py reports it."""
+    owner, scores = embedding_count.count_speakers(z, lo, hi)
+    k = len(np.unique(owner))
+    assert np.unique(owner).tolist() == list(range(k)), f"speakers numbered with a gap: {np.unique(owner)}"
+    return owner, confidence(scores, k) if lo < hi else SpeakerCount(1.0, [(k, 1.0)])
 
 
 def pieces(rng: np.random.Generator, centres: np.ndarray, counts: list, noise: float) -> tuple:
@@ -31,7 +40,7 @@ class CountTest(unittest.TestCase):
         rng = np.random.default_rng(3)
         for k in (1, 2, 3):
             z, truth = pieces(rng, speakers_apart(rng, k), [20, 14, 9][:k], 0.15)
-            owner, count = embedding_count.count_speakers(z, 1, 8)
+            owner, count = counted(z, 1, 8)
             self.assertTrue(agrees(owner, truth), (k, owner))
             self.assertGreater(count.confidence, 0.5)
             self.assertAlmostEqual(sum(p for _, p in count.alternatives), 1.0, places=6)
@@ -41,20 +50,31 @@ class CountTest(unittest.TestCase):
         rng = np.random.default_rng(4)
         z, _ = pieces(rng, speakers_apart(rng, 2), [20, 20], 0.15)
         stray = speakers_apart(rng, 3)[2:]
-        owner, _ = embedding_count.count_speakers(np.vstack([z, stray]), 1, 8)
+        owner, _ = counted(np.vstack([z, stray]), 1, 8)
         self.assertEqual(int(owner.max()) + 1, 2)
 
     def test_min_and_max_bound_the_count_exactly(self) -> None:
         rng = np.random.default_rng(5)
         z, truth = pieces(rng, speakers_apart(rng, 3), [15, 15, 15], 0.15)
-        owner, count = embedding_count.count_speakers(z, 1, 2)
+        owner, count = counted(z, 1, 2)
         self.assertEqual(int(owner.max()) + 1, 2)
         self.assertEqual([c for c, _ in count.alternatives], [1, 2])
-        owner, count = embedding_count.count_speakers(z, 4, 4)
+        owner, count = counted(z, 4, 4)
         self.assertEqual(int(owner.max()) + 1, 4)
         self.assertEqual((count.confidence, count.alternatives), (1.0, [(4, 1.0)]))
         one, _ = pieces(rng, speakers_apart(rng, 1), [30], 0.15)
-        self.assertEqual(int(embedding_count.count_speakers(one, 2, 2)[0].max()) + 1, 2)
+        self.assertEqual(int(counted(one, 2, 2)[0].max()) + 1, 2)
+
+    def test_a_forced_count_holds_on_a_few_pieces(self) -> None:
+        # Under 2 x MIN_PIECES pieces no cut has two speakers big enough to count, so the tree is cut
+        # into exactly the number asked (fcluster's maxclust gave fewer on scipy < 1.15).
+        rng = np.random.default_rng(8)
+        z, truth = pieces(rng, speakers_apart(rng, 2), [2, 2], 0.1)
+        owner, _ = counted(z, 2, 2)
+        self.assertTrue(agrees(owner, truth), owner)
+        for k in (3, 4):
+            self.assertEqual(len(np.unique(counted(z, k, k)[0])), k)
+        self.assertEqual(len(np.unique(counted(z, 1, 8)[0])), 1, "too few pieces to count two unasked")
 
     def test_a_close_call_reads_as_unsure(self) -> None:
         rng = np.random.default_rng(6)
@@ -63,9 +83,9 @@ class CountTest(unittest.TestCase):
         angle = np.arccos(embedding_count.THRESHOLD)
         near = np.vstack([apart[0], np.cos(angle) * apart[0] + np.sin(angle) * apart[1]])
         z, _ = pieces(rng, near, [20, 20], 0.05)
-        _, close = embedding_count.count_speakers(z, 1, 8)
+        _, close = counted(z, 1, 8)
         z, _ = pieces(rng, apart, [20, 20], 0.05)
-        _, clear = embedding_count.count_speakers(z, 1, 8)
+        _, clear = counted(z, 1, 8)
         self.assertLess(close.confidence, clear.confidence)
         self.assertLess(close.confidence, 0.8)
 

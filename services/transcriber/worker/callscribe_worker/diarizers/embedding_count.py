@@ -21,10 +21,9 @@ from __future__ import annotations
 from typing import Dict, Tuple
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import cut_tree, fcluster, linkage
 
 from .piece_vectors import Speech
-from .speaker_count import SpeakerCount, confidence
 
 # Chosen on 160 extra dev-reader calls (dev/corpus/real-conversations.ts --dev-extra), checked on the
 # 40 scored dev calls (docs/diarization.md, "The count, third pass"): counts right at 0.35 / 0.4 /
@@ -65,39 +64,36 @@ def _speakers(z: np.ndarray, groups: np.ndarray) -> Tuple[int, np.ndarray]:
     return len(big), np.argmax(z @ centres.T, axis=1).astype(np.int32)
 
 
-def count_speakers(z: np.ndarray, lo: int, hi: int) -> Tuple[np.ndarray, SpeakerCount]:
-    """z: (pieces, dims) unit vectors. Each piece's speaker, numbered from 0, and how sure the count
-    is; lo/hi (min/max speakers, already clamped to the number of pieces) bound it."""
+def count_speakers(z: np.ndarray, lo: int, hi: int) -> Tuple[np.ndarray, Dict[int, float]]:
+    """z: (pieces, dims) unit vectors; lo/hi: min/max speakers, already clamped to the number of
+    pieces. Each piece's speaker, numbered from 0 with no gaps, and every count weighed with its score
+    (for speaker_count.confidence, once the final count is known)."""
     n = len(z)
     if n < 2 or hi <= 1:
-        return np.zeros(n, dtype=np.int32), SpeakerCount(confidence=1.0, alternatives=[(1, 1.0)])
+        return np.zeros(n, dtype=np.int32), {1: 0.0}
     tree = linkage(z, method="average", metric="cosine")
-    # The count at every threshold on the grid: what the confidence weighs.
-    at = {float(t): _speakers(z, _groups(tree, float(t)))[0] for t in _GRID}
-    found = at[THRESHOLD]
+    found = _speakers(z, _groups(tree, THRESHOLD))[0]
     k = min(max(found, lo), hi)
-    scores: Dict[int, float] = {}
-    for t, c in at.items():
-        if lo <= c <= hi:
-            scores[c] = max(scores.get(c, -np.inf), -SHARPNESS * abs(t - THRESHOLD))
-    scores.setdefault(k, 0.0)
-    count = confidence(scores, k) if lo < hi else SpeakerCount(confidence=1.0, alternatives=[(k, 1.0)])
-    return partition(z, tree, k), count
+    # The count at every threshold on the grid: how far the threshold would have to move for each.
+    scores: Dict[int, float] = {k: 0.0}
+    for t in _GRID:
+        c = _speakers(z, _groups(tree, float(t)))[0]
+        if lo <= c <= hi and c != k:
+            scores[c] = max(scores.get(c, -np.inf), -SHARPNESS * abs(float(t) - THRESHOLD))
+    return partition(z, tree, k), scores
 
 
 def partition(z: np.ndarray, tree: np.ndarray, k: int) -> np.ndarray:
-    """k speakers from the tree: the loosest cut that holds k groups big enough to count."""
+    """k speakers from the tree, numbered 0..k-1: the loosest cut that holds k groups big enough to
+    count, or else the tree cut into exactly k groups."""
     if k <= 1:
         return np.zeros(len(z), dtype=np.int32)
     for t in _GRID:
         found, labels = _speakers(z, _groups(tree, float(t)))
         if found >= k:
-            if found == k:
+            if found == k and len(np.unique(labels)) == k:
                 return labels
             break
-    # No cut gives exactly k big groups (min_speakers above what the voices show, or a jump past k):
-    # the tree cut into k groups, every piece given to the nearest of their centres.
-    groups = fcluster(tree, t=k, criterion="maxclust") - 1
-    order = np.argsort(-np.bincount(groups))[:k]
-    centres = np.array([z[groups == g].mean(axis=0) for g in order])
-    return np.argmax(z @ centres.T, axis=1).astype(np.int32)
+    # No cut gives exactly k big groups (min_speakers above what the voices show, or a jump past k).
+    # cut_tree, not fcluster's maxclust: scipy before 1.15 can return fewer clusters than asked.
+    return np.unique(cut_tree(tree, n_clusters=k).ravel(), return_inverse=True)[1].astype(np.int32)

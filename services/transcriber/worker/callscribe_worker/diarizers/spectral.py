@@ -58,7 +58,7 @@ def _by_embedding(s: Speech, lo: int, hi: int) -> Tuple[List[Turn], SpeakerCount
     """`embedding` mode: pieces placed by the network learned from real voices, counted and grouped by
     average linkage (embedding_count.py), then every turn edge re-drawn frame by frame (resegment)."""
     z = embedding_count.smoothed(speaker_embedding.embed_pieces(s), s)
-    owner, count = embedding_count.count_speakers(z, lo, hi)
+    owner, scores = embedding_count.count_speakers(z, lo, hi)
     k = int(owner.max()) + 1
     labels = np.zeros(len(s.x), dtype=np.int32)
     if k > 1:
@@ -68,7 +68,12 @@ def _by_embedding(s: Speech, lo: int, hi: int) -> Tuple[List[Turn], SpeakerCount
         # Resegmentation may empty a speaker; min_speakers still holds.
         if int(redrawn.max()) + 1 >= lo:
             labels = redrawn
-    return _turns(s.runs, s.local, labels), count
+    final = int(labels.max()) + 1
+    if lo == hi:
+        return _turns(s.runs, s.local, labels), SpeakerCount(confidence=1.0, alternatives=[(final, 1.0)])
+    # The count reported is the one the turns hold; a speaker emptied by resegmentation moves it.
+    scores.setdefault(final, scores[k])
+    return _turns(s.runs, s.local, labels), confidence(scores, final)
 
 
 class ConversationDiarizer:
