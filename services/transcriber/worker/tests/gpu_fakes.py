@@ -18,6 +18,7 @@ simple, and the tests only rely on what our code does with it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import types
 from dataclasses import dataclass
@@ -207,6 +208,28 @@ class FakeTokenizer:
         return " ".join(tokens)
 
 
+# whisperX v3.8.4, whisperx/asr.py: load_model's names, order and defaults as at the tag. The one
+# statement of that signature: the fake whisperX below and tests/test_loader_args.py both use it.
+def load_model_38(
+    whisper_arch: str,
+    device: str,
+    device_index=0,
+    compute_type="default",
+    asr_options: Optional[dict] = None,
+    language: Optional[str] = None,
+    vad_model: Any = None,
+    vad_method: Optional[str] = "pyannote",
+    vad_options: Optional[dict] = None,
+    model: Any = None,
+    task="transcribe",
+    download_root: Optional[str] = None,
+    local_files_only=False,
+    threads=4,
+    use_auth_token: Optional[Union[str, bool]] = None,
+) -> Dict[str, Any]:
+    return dict(locals())
+
+
 def fake_whisperx(load_model_calls: List[Dict[str, Any]], align_model: Optional[Wav2Vec2Model] = None, align_load_failures: Optional[List[BaseException]] = None) -> Dict[str, types.ModuleType]:
     """sys.modules entries for whisperx 3.8.4 and faster_whisper 1.2.1. Only English has an alignment model
     (`align_model`); the other torchaudio languages fail to download, the Hugging Face ones cannot be
@@ -241,24 +264,11 @@ def fake_whisperx(load_model_calls: List[Dict[str, Any]], align_model: Optional[
             self.model, self.vad_model, self._vad_params, self.options = model, vad, vad_params, options
             self.tokenizer, self.preset_language, self.suppress_numerals = tokenizer, language, suppress_numerals
 
-    def load_model(
-        whisper_arch: str,
-        device: str,
-        device_index=0,
-        compute_type="default",
-        asr_options: Optional[dict] = None,
-        language: Optional[str] = None,
-        vad_model: Any = None,
-        vad_method: Optional[str] = "pyannote",
-        vad_options: Optional[dict] = None,
-        model: Any = None,
-        task="transcribe",
-        download_root: Optional[str] = None,
-        local_files_only=False,
-        threads=4,
-        use_auth_token: Optional[Union[str, bool]] = None,
-    ) -> Any:
-        load_model_calls.append(dict(locals()))
+    @functools.wraps(load_model_38)  # inspect.signature sees whisperX's own parameters
+    def load_model(*args: Any, **kwargs: Any) -> Any:
+        call = load_model_38(*args, **kwargs)  # a keyword whisperX lacks fails here, as upstream
+        load_model_calls.append(call)
+        vad_model, asr_options, language = call["vad_model"], call["asr_options"], call["language"]
         if vad_model is None:
             raise AssertionError("whisperX would build its own VAD here (Silero from torch.hub, or pyannote's weights)")
         options = {

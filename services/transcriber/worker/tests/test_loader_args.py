@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import unittest
 from pathlib import Path
-from typing import Optional, Text, Union
+from typing import Text, Union
 
 from callscribe_worker.loader_args import (
     PYANNOTE_PIPELINE_3,
@@ -22,6 +22,8 @@ from callscribe_worker.loader_args import (
     pyannote_terms_hint,
     whisperx_load_model_kwargs,
 )
+
+from tests.gpu_fakes import load_model_38
 
 CACHE_DIR = "/tmp/pyannote-cache"
 
@@ -44,27 +46,6 @@ def from_pretrained_4x(
     cache_dir: Union[Path, Text, None] = None,
 ):
     return {"checkpoint": checkpoint, "token": token}
-
-
-# whisperX v3.8.4, whisperx/asr.py (names, order and defaults as at the tag)
-def load_model_38(
-    whisper_arch: str,
-    device: str,
-    device_index=0,
-    compute_type="default",
-    asr_options: Optional[dict] = None,
-    language: Optional[str] = None,
-    vad_model=None,
-    vad_method: Optional[str] = "pyannote",
-    vad_options: Optional[dict] = None,
-    model=None,
-    task="transcribe",
-    download_root: Optional[str] = None,
-    local_files_only=False,
-    threads=4,
-    use_auth_token: Optional[Union[str, bool]] = None,
-):
-    return locals()
 
 
 # whisperX v3.8.4, whisperx/__init__.py: what `whisperx.load_model` is since 3.4.0.
