@@ -28,6 +28,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "services", "transcriber", "worker"))
 
+import speaker_lda  # noqa: E402  (dev/, this script's own folder)
 from callscribe_worker.diarizers import speaker_embedding  # noqa: E402
 from callscribe_worker.diarizers.piece_vectors import speech  # noqa: E402
 
@@ -84,25 +85,12 @@ def fit(out: str, folders: list) -> None:
     x = np.array(vectors, dtype=np.float64)
     names = sorted(set(labels))
     y = np.array([names.index(n) for n in labels])
-    mean = x.mean(axis=0)
-    within = np.zeros((x.shape[1], x.shape[1]))
-    centres = []
-    for c in range(len(names)):
-        mine = x[y == c]
-        within += (mine - mine.mean(axis=0)).T @ (mine - mine.mean(axis=0))
-        centres.append(mine.mean(axis=0) - mean)
-    within /= len(x)
-    c = np.array(centres)
-    between = c.T @ c / len(c)
-    evals, evecs = np.linalg.eigh(within + 1e-3 * np.eye(len(within)))
-    whiten = evecs / np.sqrt(evals)
-    bvals, bvecs = np.linalg.eigh(whiten.T @ between @ whiten)
-    order = np.argsort(bvals)[::-1][:LDA_DIMS]
+    mean, projection, ratios = speaker_lda.fit(x, y, list(range(len(names))), LDA_DIMS)
     weights = dict(np.load(out))
     weights["lda.mean"] = mean.astype(np.float32)
-    weights["lda.projection"] = (whiten @ bvecs[:, order]).astype(np.float32)
+    weights["lda.projection"] = projection.astype(np.float32)
     np.savez_compressed(out, **weights)
-    print(f"{calls} calibration conversations, {len(x)} pieces of {len(names)} speaker-calls; between/within: {np.round(bvals[order], 2).tolist()}")
+    print(f"{calls} calibration conversations, {len(x)} pieces of {len(names)} speaker-calls; between/within: {np.round(ratios, 2).tolist()}")
     print(f"wrote {out} ({os.path.getsize(out)} bytes)")
 
 

@@ -30,6 +30,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "services", "transcriber", "worker"))
 
+import speaker_lda  # noqa: E402  (dev/, this script's own folder)
 from callscribe_worker.diarizers.piece_vectors import piece_vectors  # noqa: E402
 
 _GROUP = 3
@@ -78,26 +79,9 @@ def vectors_of(audio: dict, ids: list, rng: np.random.Generator, vectors: list, 
 
 def finish(out: str, ids: list, vectors: list, labels: list) -> None:
     x = np.concatenate(vectors)
-    y = np.array(labels)
-    mean = x.mean(axis=0)
-    within = np.zeros((x.shape[1], x.shape[1]))
-    centres = []
-    for rid in ids:
-        xs = x[y == rid] - x[y == rid].mean(axis=0)
-        within += xs.T @ xs
-        centres.append(x[y == rid].mean(axis=0) - mean)
-    within /= len(x)
-    c = np.array(centres)
-    between = c.T @ c / len(c)
-    # Whiten the within-speaker scatter, then keep the directions where speakers differ most.
-    evals, evecs = np.linalg.eigh(within + 1e-3 * np.eye(len(within)))
-    whiten = evecs / np.sqrt(evals)
-    b = whiten.T @ between @ whiten
-    bvals, bvecs = np.linalg.eigh(b)
-    order = np.argsort(bvals)[::-1][:_KEEP_DIMS]
-    projection = whiten @ bvecs[:, order]
-    np.savez(out, projection=projection.astype(np.float32), mean=mean.astype(np.float32), ratios=bvals[order].astype(np.float32), readers=len(ids), pieces=len(x))
-    print(f"{len(ids)} train speakers, {len(x)} pieces; between/within ratios: {np.round(bvals[order], 2).tolist()}")
+    mean, projection, ratios = speaker_lda.fit(x, np.array(labels), ids, _KEEP_DIMS)
+    np.savez(out, projection=projection.astype(np.float32), mean=mean.astype(np.float32), ratios=ratios.astype(np.float32), readers=len(ids), pieces=len(x))
+    print(f"{len(ids)} train speakers, {len(x)} pieces; between/within ratios: {np.round(ratios, 2).tolist()}")
 
 
 if __name__ == "__main__":
