@@ -11,9 +11,12 @@ Needs torch (CPU build) beside numpy/scipy; the worker itself never imports it. 
 More (listing, folder) pairs add speakers: `speakers.json` of dev/corpus/write-espeak-speakers.js adds
 espeak-ng voices. EMBED_ROOM=1 also keeps every utterance in a reverberant room (each crop takes the
 phone line or the room at random); EMBED_INIT=weights.npz fine-tunes from earlier weights;
-EMBED_PITCH_CENTS=-250,0,250 makes each speed three speakers by pitch. None is in the shipped recipe:
-with 48 or 144 espeak speakers and the room the network told espeak-ng voices apart better but real
-ones worse, and the pitch-shifted speakers did not help (docs/diarization.md, "The count, third pass").
+EMBED_PITCH_CENTS=-250,0,250 makes each speed three speakers by pitch; EMBED_SPEEDS=0.85,...,1.15 sets
+the speeds; EMBED_MASK=1 blanks a random band of mels and a random stretch of frames in every crop
+(SpecAugment). None is in the shipped recipe: with 48 or 144 espeak speakers and the room the network
+told espeak-ng voices apart better but real ones worse, the pitch-shifted speakers did not help, and
+seven speeds with masks (5000 or 8000 steps) told espeak-ng voices apart better without hearing any,
+but real ones no better (docs/diarization.md, "The count, third pass" and "fourth pass").
 
 151 readers are few for a speaker network, so each one is also heard at four other speeds (sox
 `speed`: pitch and formants move together, as with a longer or shorter vocal tract), and each speed
@@ -45,10 +48,12 @@ sys.path.insert(0, os.path.join(ROOT, "services", "transcriber", "worker"))
 from callscribe_worker.diarizers.speaker_embedding import FILTERBANK, MELS  # noqa: E402
 from callscribe_worker.diarizers.voice_features import WINDOW  # noqa: E402
 
-SPEEDS = (0.88, 0.94, 1.0, 1.06, 1.12)
+SPEEDS = tuple(float(v) for v in os.environ.get("EMBED_SPEEDS", "0.88,0.94,1.0,1.06,1.12").split(","))
 CHANNELS = int(os.environ.get("EMBED_CHANNELS", "128"))
 DIMS = 128
 STEPS = int(os.environ.get("EMBED_STEPS", "5000"))
+# SpecAugment-style masks: one band of up to 6 mels and one stretch of up to 20 frames per crop set to the crop's mean.
+MASK = os.environ.get("EMBED_MASK", "") == "1"
 ROOM = os.environ.get("EMBED_ROOM", "") == "1"
 # Pitch shifts in cents (sox `pitch`, tempo kept) applied on top of each speed, each its own speaker.
 PITCHES = tuple(int(c) for c in os.environ.get("EMBED_PITCH_CENTS", "0").split(","))
@@ -132,6 +137,13 @@ def batch(audio: list, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Te
     tilt = torch.from_numpy(rng.uniform(-0.7, 0.7, (BATCH, 2)).astype(np.float32))
     mel = mel + (tilt[:, :1] * band + tilt[:, 1:] * torch.cos(math.pi * band))[:, :, None]
     mel = mel + torch.from_numpy(rng.uniform(-1.0, 1.0, (BATCH, 1, 1)).astype(np.float32))
+    if MASK:
+        for i in range(BATCH):
+            f0, fw = int(rng.integers(0, MELS)), int(rng.integers(0, 7))
+            t0, tw = int(rng.integers(0, frames)), int(rng.integers(0, 21))
+            fill = mel[i].mean()
+            mel[i, f0 : f0 + fw, :] = fill
+            mel[i, :, t0 : t0 + tw] = fill
     return mel, torch.from_numpy(y)
 
 

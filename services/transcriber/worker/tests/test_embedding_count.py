@@ -53,6 +53,22 @@ class CountTest(unittest.TestCase):
         owner, _ = counted(np.vstack([z, stray]), 1, 8)
         self.assertEqual(int(owner.max()) + 1, 2)
 
+    def test_a_short_voice_counts_when_it_holds_a_turn(self) -> None:
+        # A third voice with 5 of 50 pieces (10%, under MIN_SHARE): one turn of 5 in a row is a
+        # speaker (a supervisor who speaks once); the same 5 pieces scattered over the call are not.
+        rng = np.random.default_rng(9)
+        z, truth = pieces(rng, speakers_apart(rng, 3), [25, 20, 5], 0.15)
+        turn = np.r_[np.arange(0, 20), np.arange(45, 50), np.arange(20, 45)]
+        owner, _ = counted(z[turn], 1, 8)
+        self.assertTrue(agrees(owner, truth[turn]), owner)
+        scattered = np.r_[np.arange(0, 45)]
+        for i, at in enumerate(range(45, 50)):
+            scattered = np.insert(scattered, 8 * i + 4, at)
+        owner, _ = counted(z[scattered], 1, 8)
+        self.assertEqual(int(owner.max()) + 1, 2, owner)
+        turns = embedding_count._longest_turns(np.array([0, 0, 1, 1, 1, 0, 2, 2, 2, 2, 0]))
+        self.assertEqual(turns.tolist(), [2, 3, 4])
+
     def test_min_and_max_bound_the_count_exactly(self) -> None:
         rng = np.random.default_rng(5)
         z, truth = pieces(rng, speakers_apart(rng, 3), [15, 15, 15], 0.15)
