@@ -70,7 +70,7 @@ describe('overload at 3x capacity with the default limits: refused at once when 
   });
   after(() => stack.stop());
 
-  it('admits only what can finish before its deadline, and refuses the rest before it costs anything', async () => {
+  it('admits only what can finish before its deadline, and refuses the rest before it costs anything', async (t) => {
     const wav = await speechFile('overload-late.wav', SENTENCES.support, 'en-us+f2', WAV_16K);
     const config = { language: 'en' };
     const capacityPerSec = await measureCapacity(stack, wav);
@@ -87,6 +87,7 @@ describe('overload at 3x capacity with the default limits: refused at once when 
     });
     const by = (code: number) => outcomes.filter((o) => o.code === code);
     const summary = `ok ${by(status.OK).length}, refused ${by(status.RESOURCE_EXHAUSTED).length}, late ${by(status.DEADLINE_EXCEEDED).length} (service ${serviceMs.toFixed(0)} ms, deadline ${deadlineMs.toFixed(0)} ms)`;
+    t.diagnostic(summary);
     assert.ok(by(status.RESOURCE_EXHAUSTED).length > 0, `some must be refused: ${summary}`);
     assert.ok(by(status.OK).length >= 4, `enough admitted: ${summary}`);
     // A miss or two at the edge of the estimate is tolerated on a shared machine; a queue without bound is not.

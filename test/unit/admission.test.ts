@@ -119,8 +119,35 @@ describe('admission refuses at once what could not finish in time behind those r
     assert.equal(r.code, status.RESOURCE_EXHAUSTED);
     assert.match(r.details ?? '', /about 50\.0 s behind the 4 running, past its deadline in (29\.9|30\.0) s/);
     assert.ok(r.hint !== undefined && r.hint >= 19_900 && r.hint <= 20_100, `hint ${r.hint}`);
-    assert.ok('release' in askBy(admission, Date.now() + 60_000), 'a later deadline is admitted');
     assert.ok('release' in askBy(admission), 'no deadline and no queue limit: admitted');
+    const later = askBy(admission, Date.now() + 70_000);
+    assert.ok('release' in later, 'a later deadline is admitted: 60 s behind the 5 running');
+  });
+
+  it('refuses a request that would push one already admitted past its deadline, until that one is done', () => {
+    const { rate, tick } = clocked();
+    const admission = new Admission(
+      { maxConcurrent: 100, maxPerClient: 0, retryAfterMs: 1000, refuseLate: true },
+      rate,
+    );
+    for (let i = 0; i < 3; i++) {
+      const done = admission.admit(caller('10.0.0.1'));
+      tick(10_000);
+      done();
+    }
+    // 0.1 per s: the first of two would finish in 10 s alone, 20 s beside the second; 30 s beside a third.
+    const { release: releaseFirst } = askBy(admission, Date.now() + 25_000);
+    assert.ok(releaseFirst !== undefined, 'the first is admitted');
+    assert.ok('release' in askBy(admission));
+    const r = askBy(admission);
+    assert.equal(r.code, status.RESOURCE_EXHAUSTED, 'no deadline of its own, but it would make the first late');
+    assert.match(
+      r.details ?? '',
+      /push the 2 running to about 30\.0 s, past the nearest of their deadlines in (24\.9|25\.0) s/,
+    );
+    assert.ok(r.hint !== undefined && r.hint >= 4900 && r.hint <= 5100, `hint ${r.hint}`);
+    releaseFirst();
+    assert.ok('release' in askBy(admission), 'the first one done: nothing to protect');
   });
 
   it('admits whatever the estimate when nothing runs, and holds to the configured limit whatever the deadline', () => {
@@ -134,8 +161,11 @@ describe('admission refuses at once what could not finish in time behind those r
       tick(20_000);
       done();
     }
-    const alone = askBy(admission, Date.now() + 1000);
-    assert.ok('release' in alone, 'nobody ahead: admitted even though the average request took 20 s');
+    const { release: alone } = askBy(admission, Date.now() + 1000);
+    assert.ok(alone !== undefined, 'nobody ahead: admitted even though the average request took 20 s');
+    tick(20_000);
+    alone();
+    admission.admit(caller('10.0.0.1'));
     const r = askBy(admission);
     assert.match(r.details ?? '', /about 40\.0 s behind the 1 running, past the server's queue limit of 25\.0 s/);
     assert.equal(r.hint, 15_000);

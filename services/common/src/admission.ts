@@ -13,9 +13,10 @@ export interface AdmissionLimits {
   /** Work already waiting (e.g. seconds of queued audio) and its limit; at or past it, refuse. */
   backlog?: () => { queued: number; limit: number; what: string };
   /**
-   * Refuse at once a request that could not finish before its deadline behind those running, from
-   * the measured service rate (ServiceRate). For the server that runs the engine: a gateway in front
-   * of several sees only their sum, and relays their refusals.
+   * Refuse at once a request that could not finish before its deadline behind those running, or that
+   * would push one of those running past its own, from the measured service rate (ServiceRate). For
+   * the server that runs the engine: a gateway in front of several sees only their sum, and relays
+   * their refusals.
    */
   refuseLate?: boolean;
   /** With refuseLate: the longest a request admitted now may expect to take, whatever its deadline (0 = its deadline alone). */
@@ -45,6 +46,8 @@ export interface AdmissionCounts {
  */
 export class Admission {
   private readonly perClient = new Map<string, number>();
+  /** The deadlines (epoch ms) of the admitted requests that set one, by admission. */
+  private readonly deadlines = new Map<object, number>();
   readonly counts: AdmissionCounts = { inFlight: 0, refused: 0 };
   constructor(
     private readonly limits: AdmissionLimits,
@@ -84,10 +87,14 @@ export class Admission {
     this.counts.inFlight++;
     this.perClient.set(client, fromClient + 1);
     this.rate.started();
+    const slot = {};
+    const deadlineMs = epochMs(deadline);
+    if (deadlineMs !== undefined) this.deadlines.set(slot, deadlineMs);
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.deadlines.delete(slot);
       this.rate.finished();
       this.counts.inFlight--;
       const left = (this.perClient.get(client) ?? 1) - 1;
@@ -96,24 +103,46 @@ export class Admission {
     };
   }
 
-  /** Why a request could not finish in time behind those running, and when there should be room. */
+  /**
+   * Why a request could not finish in time behind those running, or would make one of them late, and
+   * when there should be room. The engine shares itself round-robin between requests, so a request
+   * admitted now slows every one running: all of them are assumed to have a whole request's work
+   * left and to finish together, (running + 1) / rate from now. Checking the new request's deadline
+   * alone let later arrivals push earlier ones past theirs (3 of 8 admitted were late at 3x load).
+   */
   private tooLate(deadline: Deadline | undefined): { reason: string; retryAfterMs: number } | undefined {
     // Nobody ahead: the request runs alone however slow the average one was.
     if (this.limits.refuseLate !== true || this.counts.inFlight === 0) return undefined;
     const waitMs = this.rate.expectedFinishMs();
     if (waitMs === undefined) return undefined;
-    const deadlineMs = deadline instanceof Date ? deadline.getTime() : (deadline ?? Number.POSITIVE_INFINITY);
-    const leftMs = deadlineMs - Date.now();
+    const now = Date.now();
+    const leftMs = (epochMs(deadline) ?? Number.POSITIVE_INFINITY) - now;
     const maxWaitMs = this.limits.maxQueueWaitMs || Number.POSITIVE_INFINITY;
-    const budgetMs = Math.min(leftMs, maxWaitMs);
+    // A request already past its deadline is lost whatever comes next; it protects nothing.
+    let runningLeftMs = Number.POSITIVE_INFINITY;
+    for (const d of this.deadlines.values()) if (d > now) runningLeftMs = Math.min(runningLeftMs, d - now);
+    const budgetMs = Math.min(leftMs, maxWaitMs, runningLeftMs);
     if (waitMs <= budgetMs) return undefined;
     const sec = (ms: number) => (ms / 1000).toFixed(1);
-    const limit =
-      leftMs <= maxWaitMs ? `its deadline in ${sec(leftMs)} s` : `the server's queue limit of ${sec(maxWaitMs)} s`;
+    const running = `the ${this.counts.inFlight} running`;
+    const why =
+      budgetMs === leftMs
+        ? `a request admitted now would take about ${sec(waitMs)} s behind ${running}, past its deadline in ${sec(leftMs)} s`
+        : budgetMs === maxWaitMs
+          ? `a request admitted now would take about ${sec(waitMs)} s behind ${running}, past the server's queue limit of ${sec(maxWaitMs)} s`
+          : `a request admitted now would push ${running} to about ${sec(waitMs)} s, past the nearest of their deadlines in ${sec(runningLeftMs)} s`;
+    // By then the work ahead has had time to shrink to what the budget allows; when a running request's
+    // deadline binds, it has finished or given up by the end of it.
+    const retryAfterMs = waitMs - budgetMs;
     return {
-      reason: `a request admitted now would take about ${sec(waitMs)} s behind the ${this.counts.inFlight} running, past ${limit}`,
-      // By then the work ahead of a new request has had time to shrink to what the budget allows.
-      retryAfterMs: Math.round(waitMs - budgetMs),
+      reason: why,
+      retryAfterMs: Math.round(budgetMs === runningLeftMs ? Math.min(retryAfterMs, runningLeftMs) : retryAfterMs),
     };
   }
+}
+
+function epochMs(deadline: Deadline | undefined): number | undefined {
+  if (deadline === undefined) return undefined;
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) ? ms : undefined;
 }
