@@ -53,7 +53,7 @@ export const transcriberOptions = {
     flag: 'refuse-late',
     env: 'REFUSE_LATE',
     defaultValue: true,
-    help: 'refuse at once (RESOURCE_EXHAUSTED) a request that could not finish before its deadline behind those running, from the measured service rate; false admits it and lets its deadline decide',
+    help: 'refuse at once (RESOURCE_EXHAUSTED) a request that could not finish before its deadline behind those running, or would push one of them past theirs, from the measured service rate; false admits it and lets the deadlines decide',
     parse: parsers.boolean,
   }),
   maxQueueWaitMs: option({
