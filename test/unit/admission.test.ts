@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Metadata, status } from '@grpc/grpc-js';
-import { Admission, type AdmissionCaller } from '#common/admission.js';
+import { Admission, type AdmissionCaller, type AdmissionLimits } from '#common/admission.js';
 import { ServiceRate } from '#common/service-rate.js';
 import { clientOf } from '#common/call-adapters.js';
 import { toGrpcError } from '#common/grpc-status.js';
@@ -84,6 +84,21 @@ describe('admission refuses at once what could not finish in time behind those r
     }
   };
 
+  /** Admission with refuseLate (unless the limits say otherwise), its rate measured on three requests of `serviceMs` each. */
+  const measured = (serviceMs: number, limits: Partial<AdmissionLimits> = {}) => {
+    const { rate, tick } = clocked();
+    const admission = new Admission(
+      { maxConcurrent: 100, maxPerClient: 0, retryAfterMs: 1000, refuseLate: true, ...limits },
+      rate,
+    );
+    for (let i = 0; i < 3; i++) {
+      const done = admission.admit(caller('10.0.0.1'));
+      tick(serviceMs);
+      done();
+    }
+    return { admission, tick };
+  };
+
   it('measures the service rate on busy time only, and makes no guess before three requests finished', () => {
     const { rate, tick } = clocked();
     rate.started();
@@ -103,16 +118,7 @@ describe('admission refuses at once what could not finish in time behind those r
   });
 
   it('refuses a request whose deadline comes before it could finish, with a hint of the difference', () => {
-    const { rate, tick } = clocked();
-    const admission = new Admission(
-      { maxConcurrent: 100, maxPerClient: 0, retryAfterMs: 1000, refuseLate: true },
-      rate,
-    );
-    for (let i = 0; i < 3; i++) {
-      const done = admission.admit(caller('10.0.0.1'));
-      tick(10_000);
-      done();
-    }
+    const { admission } = measured(10_000);
     // 0.1 per s of busy time; four running: a new one would take 50 s.
     for (let i = 0; i < 4; i++) admission.admit(caller('10.0.0.1'));
     const r = askBy(admission, Date.now() + 30_000);
@@ -125,16 +131,7 @@ describe('admission refuses at once what could not finish in time behind those r
   });
 
   it('refuses a request that would push one already admitted past its deadline, until that one is done', () => {
-    const { rate, tick } = clocked();
-    const admission = new Admission(
-      { maxConcurrent: 100, maxPerClient: 0, retryAfterMs: 1000, refuseLate: true },
-      rate,
-    );
-    for (let i = 0; i < 3; i++) {
-      const done = admission.admit(caller('10.0.0.1'));
-      tick(10_000);
-      done();
-    }
+    const { admission } = measured(10_000);
     // 0.1 per s: the first of two would finish in 10 s alone, 20 s beside the second; 30 s beside a third.
     const { release: releaseFirst } = askBy(admission, Date.now() + 25_000);
     assert.ok(releaseFirst !== undefined, 'the first is admitted');
@@ -151,16 +148,7 @@ describe('admission refuses at once what could not finish in time behind those r
   });
 
   it('admits whatever the estimate when nothing runs, and holds to the configured limit whatever the deadline', () => {
-    const { rate, tick } = clocked();
-    const admission = new Admission(
-      { maxConcurrent: 100, maxPerClient: 0, retryAfterMs: 1000, refuseLate: true, maxQueueWaitMs: 25_000 },
-      rate,
-    );
-    for (let i = 0; i < 3; i++) {
-      const done = admission.admit(caller('10.0.0.1'));
-      tick(20_000);
-      done();
-    }
+    const { admission, tick } = measured(20_000, { maxQueueWaitMs: 25_000 });
     const { release: alone } = askBy(admission, Date.now() + 1000);
     assert.ok(alone !== undefined, 'nobody ahead: admitted even though the average request took 20 s');
     tick(20_000);
@@ -172,13 +160,7 @@ describe('admission refuses at once what could not finish in time behind those r
   });
 
   it("is off unless asked for (the gateway relays the transcribers' refusals instead)", () => {
-    const { rate, tick } = clocked();
-    const admission = new Admission({ maxConcurrent: 100, maxPerClient: 0, retryAfterMs: 1000 }, rate);
-    for (let i = 0; i < 3; i++) {
-      const done = admission.admit(caller('10.0.0.1'));
-      tick(20_000);
-      done();
-    }
+    const { admission } = measured(20_000, { refuseLate: false });
     admission.admit(caller('10.0.0.1'));
     assert.ok('release' in askBy(admission, Date.now() + 1000));
   });
