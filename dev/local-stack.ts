@@ -16,6 +16,27 @@ export interface StartedBinary {
   output(): string;
 }
 
+const running = new Set<ChildProcess>();
+let guarded = false;
+
+/**
+ * A bench or demo ended by SIGTERM (`timeout`, a CI runner, `kill`) would otherwise leave the servers
+ * it started running, holding ports and cores; Ctrl-C reaches the whole process group and needs none
+ * of this. Installed once, when the first binary starts.
+ */
+function stopChildrenWithUs(): void {
+  if (guarded) return;
+  guarded = true;
+  const stopAll = () => {
+    for (const child of running) child.kill('SIGTERM');
+  };
+  process.once('exit', stopAll);
+  process.once('SIGTERM', () => {
+    stopAll();
+    process.exit(128 + 15);
+  });
+}
+
 /** Starts a callscribe binary and resolves with the address it logged as "listening on host:port". */
 export function startBinary(
   path: string,
@@ -23,7 +44,10 @@ export function startBinary(
   timeoutMs = 120_000,
   nodeArgs: string[] = [],
 ): Promise<StartedBinary> {
+  stopChildrenWithUs();
   const child = spawn(process.execPath, [...nodeArgs, path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -54,7 +78,10 @@ export function stopBinary(s: StartedBinary): Promise<number | null> {
       return;
     }
     s.child.removeAllListeners('exit');
-    s.child.on('exit', (code) => resolve(code));
+    s.child.on('exit', (code) => {
+      running.delete(s.child);
+      resolve(code);
+    });
     s.child.kill('SIGTERM');
   });
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { fixtureDir, SENTENCES, speechFile, WAV_8K_MULAW_STEREO } from './support/fixtures.js';
 import { BIN, runBinary, startBinary, stopBinary, type Started } from './support/processes.js';
 
@@ -73,5 +75,42 @@ describe('binaries: callscribe-transcriber, callscribe-gateway, callscribe', () 
   it('exit 0 on SIGTERM', async () => {
     const extra = await startBinary(BIN.gateway, ['--listen', '127.0.0.1:0', '--transcriber', transcriber.address]);
     assert.equal(await stopBinary(extra), 0);
+  });
+
+  it('go with a bench or demo that started them when it is sent SIGTERM', async () => {
+    const localStack = new URL('../dev/local-stack.js', import.meta.url).href;
+    const script = `import { BIN, startBinary } from ${JSON.stringify(localStack)};
+      const s = await startBinary(BIN.gateway, ['--listen', '127.0.0.1:0', '--transcriber', ${JSON.stringify(transcriber.address)}]);
+      console.log('server pid', s.child.pid);
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const serverPid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      parent.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /server pid (\d+)/.exec(out);
+        if (m !== null) resolve(Number(m[1]));
+      });
+      parent.once('exit', (code) => reject(new Error(`the script exited with ${code} before starting: ${out}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => parent.once('exit', (code) => resolve(code)));
+    const alive = () => {
+      try {
+        process.kill(serverPid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      parent.kill('SIGTERM');
+      assert.equal(await exited, 143, 'the script exits as a process ended by SIGTERM does');
+      for (let i = 0; i < 100 && alive(); i++) await setTimeout(100);
+      assert.equal(alive(), false, `the gateway it started (pid ${serverPid}) outlived it`);
+    } finally {
+      if (alive()) process.kill(serverPid, 'SIGTERM');
+    }
   });
 });
