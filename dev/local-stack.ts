@@ -47,7 +47,8 @@ export function startBinary(
   stopChildrenWithUs();
   const child = spawn(process.execPath, [...nodeArgs, path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
-  child.once('exit', () => running.delete(child));
+  // 'close', not 'exit': stopBinary replaces the 'exit' listeners.
+  child.once('close', () => running.delete(child));
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -78,10 +79,7 @@ export function stopBinary(s: StartedBinary): Promise<number | null> {
       return;
     }
     s.child.removeAllListeners('exit');
-    s.child.on('exit', (code) => {
-      running.delete(s.child);
-      resolve(code);
-    });
+    s.child.on('exit', (code) => resolve(code));
     s.child.kill('SIGTERM');
   });
 }

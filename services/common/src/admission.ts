@@ -125,11 +125,12 @@ export class Admission {
     if (waitMs <= budgetMs) return undefined;
     const sec = (ms: number) => (ms / 1000).toFixed(1);
     const running = `the ${this.counts.inFlight} running`;
+    const behind = `a request admitted now would take about ${sec(waitMs)} s behind ${running}, past`;
     const why =
       budgetMs === leftMs
-        ? `a request admitted now would take about ${sec(waitMs)} s behind ${running}, past its deadline in ${sec(leftMs)} s`
+        ? `${behind} its deadline in ${sec(leftMs)} s`
         : budgetMs === maxWaitMs
-          ? `a request admitted now would take about ${sec(waitMs)} s behind ${running}, past the server's queue limit of ${sec(maxWaitMs)} s`
+          ? `${behind} the server's queue limit of ${sec(maxWaitMs)} s`
           : `a request admitted now would push ${running} to about ${sec(waitMs)} s, past the nearest of their deadlines in ${sec(runningLeftMs)} s`;
     // By then the work ahead has had time to shrink to what the budget allows; when a running request's
     // deadline binds, it has finished or given up by the end of it.
